@@ -1,0 +1,1 @@
+"""mldojo package."""

@@ -1,0 +1,1 @@
+"""The grading engine: the learner process, the wire between it and the judge, the runner."""

@@ -1,0 +1,257 @@
+"""The learner process: imports the learner's module and answers the judge's requests.
+
+Run as `python -m mldojo.graders.engine.learner_host CONFIG_JSON REQUEST_FD REPLY_FD`.
+Everything here runs beside untrusted code, so it decides nothing: it only calls what the
+judge asks for and sends back plain data (see wire.py). It imports nothing heavy itself.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib
+import importlib.abc
+import json
+import os
+import struct
+import sys
+import traceback
+from types import ModuleType
+from typing import Any
+
+from mldojo.graders.engine import wire
+
+
+class ForbiddenImportFinder(importlib.abc.MetaPathFinder):
+    """Refuses imports of libraries the exercise forbids, with a message that says why."""
+
+    def __init__(self, forbidden: list[str], exercise: str):
+        self.forbidden = set(forbidden)
+        self.exercise = exercise
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in self.forbidden:
+            raise ImportError(
+                f"mldojo: {self.exercise} must be written without `{top}` "
+                f"(this exercise forbids: {', '.join(sorted(self.forbidden))})",
+                name=fullname,
+            )
+        return None
+
+
+class Host:
+    """Holds the learner's module and the objects handed to the judge as handles."""
+
+    def __init__(self, config: dict, request_fd: int, reply_fd: int):
+        self.config = config
+        self.request_fd = request_fd
+        self.reply_fd = reply_fd
+        self.learner_files = os.path.realpath(config["root"])
+        self.module: ModuleType | None = None
+        self.objects: dict[int, Any] = {}
+        self.ids_by_object: dict[int, int] = {}
+
+    # -- handles ---------------------------------------------------------------------
+    def handle_of(self, obj: Any) -> wire.Handle:
+        """Keep `obj` here and give the judge a numbered handle to it."""
+        key = id(obj)
+        if key not in self.ids_by_object:
+            handle_id = len(self.objects) + 1
+            self.objects[handle_id] = obj
+            self.ids_by_object[key] = handle_id
+        return wire.Handle(self.ids_by_object[key], _type_label(obj))
+
+    def resolve(self, value: Any) -> Any:
+        """Turn handles and tensors in the judge's arguments back into live objects."""
+        if isinstance(value, wire.Handle):
+            return self.objects[value.id]
+        if isinstance(value, wire.Tensor):
+            import torch
+
+            tensor = torch.from_numpy(value.array).to(getattr(torch, value.dtype))
+            return tensor.requires_grad_(value.requires_grad)
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    # -- the conversation ---------------------------------------------------------------
+    def send(self, message: dict) -> None:
+        """Send one reply frame to the judge."""
+        wire.write_frame(self.reply_fd, message, self.handle_of)
+
+    def receive(self) -> Any:
+        """Read one request frame from the judge (None when the judge has gone)."""
+        head = _read_exact(self.request_fd, 8)
+        if head is None:
+            return None
+        (size,) = struct.unpack("<Q", head)
+        payload = _read_exact(self.request_fd, size)
+        return None if payload is None else wire.decode(payload)
+
+    def import_learner_module(self) -> dict:
+        """Import the learner's file; returns the 'ready' message or a failure message."""
+        config = self.config
+        sys.path.insert(0, config["root"])
+        sys.meta_path.insert(0, ForbiddenImportFinder(config.get("forbid", []), config["exercise"]))
+        try:
+            self.module = importlib.import_module(config["module_name"])
+        except BaseException as exc:  # noqa: BLE001 - every way an import can fail is reported
+            return self.describe_failure(exc, during="import")
+        names = sorted(n for n in vars(self.module) if not n.startswith("_"))
+        return {"ready": {"names": names, "pid": os.getpid()}}
+
+    def serve(self) -> None:
+        """Answer requests until the judge says stop or goes away."""
+        while True:
+            request = self.receive()
+            if request is None or request.get("op") == "exit":
+                return
+            try:
+                value = self.perform(request)
+                reply = {"ok": value}
+            except BaseException as exc:  # noqa: BLE001 - reported, never swallowed
+                reply = self.describe_failure(exc, during=request.get("label", "a call"))
+            try:
+                self.send(reply)
+            except wire.WireError as exc:
+                self.send({"raised": _unsendable(exc, request)})
+            if "exited" in reply:
+                return
+
+    def perform(self, request: dict) -> Any:
+        """Carry out one request: getattr, call, or a driver function."""
+        op = request["op"]
+        if op == "getattr":
+            owner = self.module if request["handle"] == 0 else self.objects[request["handle"]]
+            return getattr(owner, request["name"])
+        if op == "call":
+            target = self.objects[request["handle"]]
+            args = self.resolve(request.get("args", []))
+            kwargs = self.resolve(request.get("kwargs", {}))
+            return target(*args, **kwargs)
+        if op == "driver":
+            module_name, _, function_name = request["function"].partition(":")
+            driver = getattr(importlib.import_module(module_name), function_name)
+            args = self.resolve(request.get("args", []))
+            kwargs = self.resolve(request.get("kwargs", {}))
+            return driver(self.module, *args, **kwargs)
+        raise ValueError(f"unknown request {op!r}")
+
+    def describe_failure(self, exc: BaseException, during: str) -> dict:
+        """Describe an exception from the learner's code in the learner's own terms."""
+        if isinstance(exc, SystemExit):
+            return {"exited": {"code": _exit_code(exc), "during": during}}
+        if isinstance(exc, MemoryError):
+            return {"out_of_memory": {"during": during, "message": str(exc)}}
+        if isinstance(exc, SyntaxError) and during == "import" and self.is_learner_file(exc.filename):
+            return {
+                "syntax_error": {
+                    "file": exc.filename,
+                    "line": exc.lineno,
+                    "column": exc.offset,
+                    "text": exc.text,
+                    "message": exc.msg,
+                }
+            }
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if self.is_learner_file(f.filename)]
+        where = frames[-1].name if frames else None
+        info = {
+            "type": type(exc).__name__,
+            "message": _safe_str(exc),
+            "traceback": "".join(traceback.format_list(frames)),
+            "function": where,
+            "qualname": _raising_qualname(exc, self),
+            "during": during,
+            "forbidden": isinstance(exc, ImportError) and str(exc).startswith("mldojo:"),
+        }
+        if isinstance(exc, NotImplementedError):
+            return {"not_implemented": info}
+        return {"raised": info}
+
+    def is_learner_file(self, filename: str | None) -> bool:
+        """True for files inside the learner's workspace (their code, not ours)."""
+        if not filename:
+            return False
+        try:
+            return os.path.realpath(filename).startswith(self.learner_files + os.sep)
+        except (TypeError, ValueError):
+            return False
+
+
+def _read_exact(fd: int, size: int) -> bytes | None:
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _type_label(obj: Any) -> str:
+    if isinstance(obj, type):
+        return f"class {obj.__name__}"
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        return f"function {obj.__qualname__}"
+    return type(obj).__name__
+
+
+def _raising_qualname(exc: BaseException, host: Host) -> str | None:
+    # co_qualname gives "LinearRegression.fit" rather than just "fit".
+    tb = exc.__traceback__
+    qualname = None
+    while tb is not None:
+        if host.is_learner_file(tb.tb_frame.f_code.co_filename):
+            qualname = tb.tb_frame.f_code.co_qualname
+        tb = tb.tb_next
+    return qualname
+
+
+def _exit_code(exc: SystemExit) -> Any:
+    code = exc.code
+    return code if isinstance(code, (int, type(None))) else str(code)
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a learner's __str__ may itself raise
+        text = f"<{type(exc).__name__} whose message could not be shown>"
+    return text[:4000]
+
+
+def _unsendable(exc: Exception, request: dict) -> dict:
+    return {
+        "type": "TypeError",
+        "message": f"returned a value the grader cannot read ({exc})",
+        "traceback": "",
+        "function": None,
+        "qualname": None,
+        "during": request.get("label", "a call"),
+        "forbidden": False,
+    }
+
+
+def main() -> None:
+    """Entry point of the learner process."""
+    config = json.loads(sys.argv[1])
+    request_fd, reply_fd = int(sys.argv[2]), int(sys.argv[3])
+    faulthandler.enable(file=sys.stderr, all_threads=False)
+    sys.setrecursionlimit(config.get("recursion_limit", 100_000))
+    sys.dont_write_bytecode = True
+    host = Host(config, request_fd, reply_fd)
+    host.send(host.import_learner_module())
+    if host.module is not None:
+        host.serve()
+    sys.stdout.flush()
+    # Skip interpreter teardown: a learner's atexit hooks or __del__ must not hang the exit.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The learner's module as the judge sees it: attribute access and calls become requests.
+
+`learner.LinearRegression(fit_intercept=True)` returns a RemoteObject standing for the
+instance in the learner process; `model.fit(X, y)` sends X and y there; `model.coef_`
+comes back as a NumPy array. Nothing here executes the learner's code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mldojo.graders.engine import wire
+from mldojo.graders.engine.process import Budget, LearnerModule, LearnerProcess
+
+
+class LearnerSession:
+    """The current learner process, restarted after a check that killed it."""
+
+    def __init__(self, module: LearnerModule, budget: Budget):
+        self.module = module
+        self.budget = budget
+        self.process: LearnerProcess | None = None
+        self.generation = 0  # handles from an earlier process are no longer valid
+
+    def start(self) -> LearnerProcess:
+        """Start a fresh learner process (raises ImportFailed or LearnerGone)."""
+        self.close()
+        self.generation += 1
+        process = LearnerProcess(self.module, self.budget)
+        self.process = process
+        process.start()
+        return process
+
+    def alive(self) -> bool:
+        """True when the current process is running."""
+        return self.process is not None and self.process.proc is not None and self.process.proc.poll() is None
+
+    def request(self, message: dict) -> Any:
+        """Send a request to the current process and wrap handles in the reply."""
+        if self.process is None:
+            raise RuntimeError("the learner process was not started")
+        return self.process.request(message)
+
+    def printed(self) -> str:
+        """What the learner's code printed in the current process."""
+        return self.process.printed() if self.process else ""
+
+    def close(self) -> None:
+        """Stop the current process, if any."""
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+
+
+class RemoteObject:
+    """An object living in the learner process (a function, a class, an instance)."""
+
+    def __init__(self, session: LearnerSession, handle_id: int, label: str, generation: int):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_handle_id", handle_id)
+        object.__setattr__(self, "_label", label)
+        object.__setattr__(self, "_generation", generation)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        label = f"{self._label}.{name}" if self._label else name
+        return self._ask({"op": "getattr", "handle": self._handle_id, "name": name, "label": label}, label)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        message = {
+            "op": "call",
+            "handle": self._handle_id,
+            "args": [_to_wire(a) for a in args],
+            "kwargs": {k: _to_wire(v) for k, v in kwargs.items()},
+            "label": f"{self._label}()",
+        }
+        return self._ask(message, self._label)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("setting attributes on the learner's objects is not supported")
+
+    def __repr__(self) -> str:
+        return f"<learner object {self._label}>"
+
+    def _ask(self, message: dict, label: str) -> Any:
+        if self._generation != self._session.generation:
+            raise RuntimeError(f"{self._label} belongs to a learner process that has ended")
+        return _from_wire(self._session.request(message), self._session, label)
+
+
+class Learner(RemoteObject):
+    """The learner's module: `learner.mse(y, yhat)` calls their `mse` in their process."""
+
+    def __init__(self, session: LearnerSession):
+        super().__init__(session, 0, "", session.generation)
+
+    def _drive(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """Run a trusted driver `module:function(learner_module, *args)` in the learner process."""
+        message = {
+            "op": "driver",
+            "function": function,
+            "args": [_to_wire(a) for a in args],
+            "kwargs": {k: _to_wire(v) for k, v in kwargs.items()},
+            "label": function.rpartition(":")[2] + "()",
+        }
+        return self._ask(message, function)
+
+
+def _to_wire(value: Any) -> Any:
+    if isinstance(value, RemoteObject):
+        return wire.Handle(value._handle_id, value._label)
+    if isinstance(value, (list, tuple)):
+        items = [_to_wire(v) for v in value]
+        return items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        return {k: _to_wire(v) for k, v in value.items()}
+    return value
+
+
+def _from_wire(value: Any, session: LearnerSession, label: str) -> Any:
+    if isinstance(value, wire.Handle):
+        # "class LinearRegression" / "function LinearRegression.fit" / "LinearRegression" (an instance)
+        kind, _, name = value.type_name.partition(" ")
+        shown = name if kind in ("class", "function") and name else value.type_name
+        return RemoteObject(session, value.id, shown, session.generation)
+    if isinstance(value, wire.Tensor):
+        import torch
+
+        return torch.from_numpy(value.array).to(getattr(torch, value.dtype)).requires_grad_(value.requires_grad)
+    if isinstance(value, list):
+        return [_from_wire(v, session, label) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_from_wire(v, session, label) for v in value)
+    if isinstance(value, dict):
+        return {k: _from_wire(v, session, label) for k, v in value.items()}
+    return value

@@ -1,0 +1,237 @@
+"""Grade one learner file: start the learner process, run the grader's checks, decide.
+
+This module is the judge. It imports the grader (trusted), never the learner's module; the
+learner's code runs only in the process that `LearnerSession` starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from mldojo.graders.engine import results as R
+from mldojo.graders.engine import source
+from mldojo.graders.engine.outcomes import ImportFailed, LearnerGone, LearnerRaised, NotImplementedYet
+from mldojo.graders.engine.process import Budget, LearnerModule
+from mldojo.graders.engine.proxy import Learner, LearnerSession
+from mldojo.graders.engine.results import CheckOutcome, GradeReport
+
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class GradeRequest:
+    """What to grade and under which limits."""
+
+    exercise: str  # "stage1/linreg"
+    root: Path  # the learner's workspace
+    file: Path  # the learner's module
+    time_limit_s: float = 30.0
+    memory_limit_mb: int = 3072
+    forbid: tuple[str, ...] = ()
+    seed: int | None = None  # None: the default, reproducible seed
+    examples_scale: float = 1.0  # >1 tries more inputs per check
+
+
+def grader_module_name(exercise: str) -> str:
+    """'stage1/linreg' -> 'mldojo.graders.stage1.linreg'."""
+    return "mldojo.graders." + exercise.replace("/", ".")
+
+
+def load_grader(exercise: str):
+    """Import the grader module of an exercise."""
+    return importlib.import_module(grader_module_name(exercise))
+
+
+def grade(request: GradeRequest, on_check: Callable[[CheckOutcome], None] | None = None) -> GradeReport:
+    """Grade the learner's file; `on_check` is told about each check as it finishes."""
+    from mldojo.graders.kit.checks import checks_of
+
+    started = time.perf_counter()
+    grader = load_grader(request.exercise)
+    report = GradeReport(
+        exercise=request.exercise,
+        verdict=R.ERROR,
+        seed=request.seed,
+        file_sha256=file_sha256(request.file),
+        grader_version=str(getattr(grader, "VERSION", "1")),
+    )
+    try:
+        if not _static_checks(request, report):
+            return report
+        _run_checks(request, checks_of(grader), report, on_check)
+        return report
+    finally:
+        report.duration_s = time.perf_counter() - started
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of the learner's file ('' when it is missing)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
+    """Syntax and forbidden imports, read without running anything. False stops grading."""
+    try:
+        tree = source.parse(request.file)
+    except FileNotFoundError:
+        report.verdict = R.ERROR
+        report.problem = f"{request.file} does not exist. Run `grade init` in your workspace to restore missing exercises."
+        return False
+    except SyntaxError as exc:
+        from mldojo.graders.engine.process import format_syntax_error
+
+        report.verdict = R.SYNTAX_ERROR
+        info = {"file": str(request.file), "line": exc.lineno, "column": exc.offset, "text": exc.text, "message": exc.msg}
+        report.problem = format_syntax_error(info, request.root)
+        return False
+    except (RecursionError, MemoryError, ValueError) as exc:
+        report.verdict = R.ERROR
+        report.problem = f"your file could not be read as Python ({type(exc).__name__})"
+        return False
+    report.unwritten = source.unwritten_functions(tree)
+    hits = source.forbidden_imports(tree, request.forbid)
+    if hits:
+        report.verdict = R.FORBIDDEN
+        lines = [f"line {hit.line}: import {hit.module}" for hit in hits]
+        report.problem = (
+            f"{request.exercise} is written from scratch: it may not use "
+            f"{', '.join(sorted({h.module.partition('.')[0] for h in hits}))}.\n  " + "\n  ".join(lines)
+        )
+        return False
+    return True
+
+
+def _run_checks(request, specs, report: GradeReport, on_check) -> None:
+    budget = Budget(request.time_limit_s)
+    module = LearnerModule(request.exercise, request.root.resolve(), request.file.resolve(), request.forbid, request.memory_limit_mb)
+    session = LearnerSession(module, budget)
+    try:
+        if not _start(session, report):
+            return
+        for spec in specs:
+            if not session.alive():
+                if budget.exhausted() or not _start(session, report, restarting=True):
+                    outcome = CheckOutcome(spec.name, spec.claim, R.SKIPPED, message="not run: the time budget for this exercise was used up")
+                    report.checks.append(outcome)
+                    _notify(on_check, outcome)
+                    continue
+            outcome = run_check(spec, Learner(session), request.seed, request.examples_scale)
+            if outcome.verdict in (R.TIMEOUT, R.CRASHED, R.EXITED, R.OUT_OF_MEMORY):
+                session.close()
+            report.checks.append(outcome)
+            _notify(on_check, outcome)
+        report.printed = session.printed()
+        report.verdict = R.overall_verdict(report.checks)
+    finally:
+        session.close()
+
+
+def _start(session: LearnerSession, report: GradeReport, restarting: bool = False) -> bool:
+    try:
+        session.start()
+        return True
+    except ImportFailed as exc:
+        report.verdict = {"syntax_error": R.SYNTAX_ERROR, "forbidden": R.FORBIDDEN}.get(exc.kind, R.ERROR)
+        report.problem, report.printed = exc.detail, exc.output
+    except LearnerGone as exc:
+        report.verdict = exc.kind
+        report.problem, report.printed = f"{exc.detail} while importing your module", exc.output
+    if restarting:
+        report.verdict = R.overall_verdict(report.checks)
+    return False
+
+
+def _notify(on_check, outcome: CheckOutcome) -> None:
+    if on_check is not None:
+        on_check(outcome)
+
+
+def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 1.0) -> CheckOutcome:
+    """Run one check (a Hypothesis property when it draws inputs) and describe the result."""
+    drawn: dict = {}
+    started = time.perf_counter()
+    outcome = CheckOutcome(spec.name, spec.claim, R.PASSED)
+    try:
+        if spec.strategies:
+            _property_test(spec, learner, seed, drawn, examples_scale)()
+        else:
+            spec.function(learner)
+    except NotImplementedYet as exc:
+        outcome.verdict = R.NOT_IMPLEMENTED
+        outcome.message = f"{exc.function} is not written yet (it still raises NotImplementedError)"
+    except LearnerGone as exc:
+        outcome.verdict = exc.kind
+        outcome.message = f"{exc.detail} (in {exc.during})"
+        outcome.printed = exc.output
+    except LearnerRaised as exc:
+        outcome.verdict = R.ERROR
+        outcome.message = f"your code raised {exc.type_name} in {exc.info.get('during')}"
+        outcome.traceback = exc.describe()
+    except AssertionError as exc:
+        outcome.verdict = R.FAILED
+        outcome.message = str(exc) or "the property does not hold"
+        diagnose = getattr(exc, "diagnose", None)
+        outcome.diagnosis = diagnose() if diagnose else None
+    except Exception as exc:  # noqa: BLE001 - the verdict must never be a pass by accident
+        outcome.verdict = R.FAILED
+        outcome.message = _unexpected(exc)
+    finally:
+        outcome.duration_s = time.perf_counter() - started
+    if outcome.verdict != R.PASSED and drawn:
+        from mldojo.graders.kit.formatting import describe_inputs
+
+        outcome.inputs = describe_inputs(drawn)
+    return outcome
+
+
+def _property_test(spec, learner: Learner, seed: int | None, drawn: dict, examples_scale: float):
+    """Build the Hypothesis test for a check, recording each drawn input in `drawn`."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    def body(**inputs):
+        drawn.clear()
+        drawn.update(inputs)
+        spec.function(learner, **inputs)
+
+    body.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in spec.strategies]
+    )
+    body.__name__ = spec.name
+    test = given(**spec.strategies)(body)
+    test = settings(
+        max_examples=max(1, round(spec.examples * examples_scale)),
+        deadline=None,
+        database=None,  # no .hypothesis folder in the learner's workspace; same run every time
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    )(test)
+    base = DEFAULT_SEED if seed is None else seed
+    return hypothesis_seed(base * 1_000_003 + zlib.crc32(spec.name.encode()))(test)
+
+
+def _unexpected(exc: Exception) -> str:
+    from hypothesis.errors import Flaky, Unsatisfiable
+
+    if isinstance(exc, Flaky):
+        return (
+            "your code gave different answers for the same input on two runs — "
+            "does it use randomness without a fixed seed, or keep state between calls?"
+        )
+    if isinstance(exc, Unsatisfiable):
+        return f"the grader could not generate inputs for this check (a grader bug, please report it): {exc}"
+    return f"the grader could not make sense of what your code returned ({type(exc).__name__}: {exc})"

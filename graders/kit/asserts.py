@@ -1,0 +1,134 @@
+"""Assertions whose failure messages speak in the learner's names.
+
+Every helper raises `CheckFailed` with: what was compared (`coef_`), what came back, what
+was expected, where they differ most, and the tolerance. A failure can carry diagnoses:
+known wrong variants of the answer; the runner names the one the learner's output matches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from mldojo.graders.kit.formatting import show
+
+
+@dataclass
+class Diagnosis:
+    """A known mistake: what a wrong solution would return, and what to tell the learner."""
+
+    message: str
+    wrong_answer: Callable[[], Any]  # computed lazily, only for the final failing input
+
+
+class CheckFailed(AssertionError):
+    """A check's property does not hold for the learner's code on some input."""
+
+    def __init__(self, message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = ()):
+        super().__init__(message)
+        self.message = message
+        self.got = got
+        self.diagnoses = list(diagnoses)
+
+    def diagnose(self) -> str | None:
+        """The first diagnosis whose wrong answer matches what the learner returned."""
+        for diagnosis in self.diagnoses:
+            try:
+                wrong = np.asarray(diagnosis.wrong_answer(), dtype=float)
+                got = np.asarray(self.got, dtype=float)
+            except Exception:  # noqa: BLE001 - a diagnosis that cannot be computed is skipped
+                continue
+            if wrong.shape == got.shape and np.all(np.isfinite(got)) and _close(got, wrong, 1e-6, 1e-9).all():
+                return diagnosis.message
+        return None
+
+
+def fail(message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = ()) -> None:
+    """Fail the check with a message for the learner."""
+    raise CheckFailed(message, got, diagnoses)
+
+
+def as_array(got: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """The learner's value as a float64 array, failing clearly on None, wrong shape or NaN."""
+    if got is None:
+        fail(f"{what}: got None — did you forget a `return`?")
+    if _is_remote(got):
+        fail(f"{what}: got a {type(got).__name__} object where numbers were expected")
+    try:
+        array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(f"{what}: expected numbers, got {show(got)}")
+    if shape is not None and array.shape != tuple(shape):
+        fail(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}{_shape_hint(array.shape, tuple(shape))}", got)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(array[index]) else "inf"
+        where = f" at index {index}" if index else ""
+        fail(f"{what}: contains {kind}{where} — an overflow or a division by zero?", got)
+    return array
+
+
+def assert_close(
+    got: Any,
+    expected: Any,
+    *,
+    what: str,
+    rtol: float,
+    atol: float = 0.0,
+    diagnoses: Sequence[Diagnosis] = (),
+) -> None:
+    """`got` equals `expected` elementwise within |got - expected| <= atol + rtol * |expected|."""
+    want = np.asarray(expected, dtype=np.float64)
+    array = as_array(got, what, want.shape)
+    ok = _close(array, want, rtol, atol)
+    if ok.all():
+        return
+    diff = np.abs(array - want)
+    worst = np.unravel_index(int(np.argmax(np.where(ok, -np.inf, diff))), diff.shape) if diff.ndim else ()
+    where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    message = (
+        f"{what}: got {show(array)}\n"
+        f"{' ' * len(what)}  expected {show(want)}\n"
+        f"  (largest difference {show(float(diff[worst]))}{where}; tolerance rtol={rtol:g}, atol={atol:g})"
+    )
+    fail(message, got, diagnoses)
+
+
+def assert_equal(got: Any, expected: Any, *, what: str, diagnoses: Sequence[Diagnosis] = ()) -> None:
+    """`got` equals `expected` exactly (integers, labels, booleans)."""
+    want = np.asarray(expected)
+    try:
+        array = np.asarray(got)
+    except (TypeError, ValueError):
+        fail(f"{what}: expected {show(want)}, got {show(got)}", got, diagnoses)
+    if array.shape != want.shape:
+        fail(f"{what}: expected shape {want.shape}, got shape {array.shape}{_shape_hint(array.shape, want.shape)}", got)
+    if not np.array_equal(array, want):
+        fail(f"{what}: got {show(array)}\n{' ' * len(what)}  expected {show(want)}", got, diagnoses)
+
+
+def assert_scalar(got: Any, what: str) -> float:
+    """The learner's value as one float (a 0-d array or a size-1 array also counts)."""
+    array = as_array(got, what)
+    if array.size != 1:
+        fail(f"{what}: expected a single number, got an array of shape {array.shape}", got)
+    return float(array.reshape(()))
+
+
+def _close(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    return np.abs(got - want) <= atol + rtol * np.abs(want)
+
+
+def _shape_hint(got: tuple, want: tuple) -> str:
+    if got == want[::-1] and len(want) == 2:
+        return " (transposed?)"
+    if tuple(n for n in got if n != 1) == tuple(n for n in want if n != 1):
+        return " (an extra or missing axis of length 1: check your reshape / keepdims)"
+    return ""
+
+
+def _is_remote(value: Any) -> bool:
+    return type(value).__name__ == "RemoteObject"
