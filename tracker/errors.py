@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 
@@ -35,16 +36,21 @@ class TrackerTooNew(TrackerError):
 
 def _corrupt_message(path: Path, reason: str) -> str:
     """Say what is wrong, that nothing else was harmed, and the exact commands to recover."""
-    moves = [f"mv {path} {path}.bak"]
+    moves = [_move_command(path, Path(f"{path}.bak"))]
     # A leftover -wal file would be replayed into a fresh database at the same path,
     # so it has to move together with the database.
     for suffix in ("-wal", "-shm"):
         sidecar = path.with_name(path.name + suffix)
         if sidecar.exists():
-            moves.append(f"mv {sidecar} {path}.bak{suffix}")
+            moves.append(_move_command(sidecar, Path(f"{path}.bak{suffix}")))
     return (
         f"The progress history {path} cannot be read ({reason}). "
         "Your exercise files are untouched; only the record of past attempts is affected, "
         "and mldojo has not modified it. To start a fresh history, move it aside: "
         + " && ".join(moves)
     )
+
+
+def _move_command(source: Path, target: Path) -> str:
+    """A shell command, safe to paste, that renames source to target."""
+    return f"mv {shlex.quote(str(source))} {shlex.quote(str(target))}"

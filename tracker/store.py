@@ -67,7 +67,11 @@ class Tracker:
         path.parent.mkdir(parents=True, exist_ok=True)
         tracker = cls(_file_engine(path), path)
         if not already_initialised:
-            tracker._initialise()
+            try:
+                tracker._initialise()
+            except BaseException:
+                tracker.close()
+                raise
         return tracker
 
     def close(self) -> None:
@@ -319,13 +323,11 @@ def _file_engine(path: Path) -> Engine:
     def configure(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         # SQLAlchemy emits BEGIN itself (see below), so the driver must not.
         dbapi_connection.isolation_level = None
-        for pragma in (
-            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA journal_mode = WAL",  # readers never block the writer and vice versa
-            "PRAGMA synchronous = NORMAL",  # safe with WAL; a power cut may lose the last attempt
-        ):
-            dbapi_connection.execute(pragma)
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        _use_wal(dbapi_connection)
+        # Safe with WAL: an application crash loses nothing, a power cut at most the last attempt.
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
     @event.listens_for(engine, "begin")
     def begin(connection: Any) -> None:
@@ -336,6 +338,24 @@ def _file_engine(path: Path) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
+
+
+def _use_wal(dbapi_connection: sqlite3.Connection) -> None:
+    """Put the file in WAL mode (readers never block the writer), once, whoever gets there first."""
+    # Switching the journal mode reports "database is locked" at once, without waiting for
+    # busy_timeout, when another process holds a lock: two `grade` runs creating the file
+    # together hit this. The mode is stored in the file, so usually it is already WAL.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
+        if mode == "wal":
+            return
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as error:
+            if not _is_lock_code(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.005, 0.02))
 
 
 def _as_utc(moment: datetime) -> datetime:
@@ -357,6 +377,11 @@ def _require_known(value: str, allowed: frozenset[str], what: str) -> None:
 
 
 def _is_lock_error(error: OperationalError) -> bool:
+    """Whether SQLAlchemy's error is SQLite refusing because another connection holds a lock."""
+    return isinstance(error.orig, sqlite3.Error) and _is_lock_code(error.orig)
+
+
+def _is_lock_code(error: sqlite3.Error) -> bool:
     """Whether SQLite refused because another connection holds a lock."""
-    code = (getattr(error.orig, "sqlite_errorcode", 0) or 0) & 0xFF
+    code = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
     return code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
