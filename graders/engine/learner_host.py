@@ -115,10 +115,11 @@ class Host:
                 reply = {"ok": value}
             except BaseException as exc:  # noqa: BLE001 - reported, never swallowed
                 reply = self.describe_failure(exc, during=request.get("label", "a call"))
+            reply["nonce"] = request.get("nonce")  # the judge matches replies to requests
             try:
                 self.send(reply)
-            except wire.WireError as exc:
-                self.send({"raised": _unsendable(exc, request)})
+            except Exception as exc:  # noqa: BLE001 - e.g. a list that contains itself
+                self.send({"raised": _unsendable(exc, request), "nonce": request.get("nonce")})
             if "exited" in reply:
                 return
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import signal
 import struct
@@ -154,11 +155,20 @@ class LearnerProcess:
         if self.budget.exhausted():
             self.kill()
             raise self._timeout(message.get("label", "a call"))
+        nonce = secrets.randbits(52)  # a reply must echo it: learner code cannot pre-write answers
         try:
-            wire.write_frame(self.request_fd, message)
+            wire.write_frame(self.request_fd, dict(message, nonce=nonce))
         except (BrokenPipeError, OSError):
             raise self._vanished(message.get("label", "a call")) from None
         reply = self._await_reply(during=message.get("label", "a call"))
+        if reply.get("nonce") != nonce:
+            self.kill()
+            raise LearnerGone(
+                "crashed",
+                "the learner process sent an answer the judge did not ask for (does your code write to file descriptors it did not open?)",
+                message.get("label", "a call"),
+                self.printed(),
+            )
         if "ok" in reply:
             return reply["ok"]
         if "raised" in reply:
@@ -194,10 +204,11 @@ class LearnerProcess:
         """Kill the process group at once."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+        # Always kill the group: children the learner forked outlive a clean exit otherwise.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            if self.proc.poll() is None:
                 self.proc.kill()
         try:
             self.proc.wait(timeout=5)
@@ -231,10 +242,16 @@ class LearnerProcess:
     def _read_exact(self, size: int, during: str) -> bytes:
         chunks, missing = [], size
         while missing:
-            ready, _, _ = select.select([self.reply_fd], [], [], self.budget.remaining())
+            # Wait in short slices: a child the learner forked may hold the pipe open after
+            # the learner process itself has died, and that death must not read as a timeout.
+            ready, _, _ = select.select([self.reply_fd], [], [], min(0.1, self.budget.remaining()))
             if not ready:
-                self.kill()
-                raise self._timeout(during)
+                if self.proc.poll() is not None:
+                    raise self._vanished(during)
+                if self.budget.exhausted():
+                    self.kill()
+                    raise self._timeout(during)
+                continue
             chunk = os.read(self.reply_fd, min(missing, 1 << 20))
             if not chunk:
                 raise self._vanished(during)

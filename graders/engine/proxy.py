@@ -21,6 +21,7 @@ class LearnerSession:
         self.budget = budget
         self.process: LearnerProcess | None = None
         self.generation = 0  # handles from an earlier process are no longer valid
+        self.last_printed = ""
 
     def start(self) -> LearnerProcess:
         """Start a fresh learner process (raises ImportFailed or LearnerGone)."""
@@ -42,13 +43,14 @@ class LearnerSession:
         return self.process.request(message)
 
     def printed(self) -> str:
-        """What the learner's code printed in the current process."""
-        return self.process.printed() if self.process else ""
+        """What the learner's code printed in the current (or last) process."""
+        return self.process.printed() if self.process else self.last_printed
 
     def close(self) -> None:
-        """Stop the current process, if any."""
+        """Stop the current process, if any, keeping what it printed."""
         if self.process is not None:
             self.process.close()
+            self.last_printed = self.process.printed()  # the pipe is closed now: no waiting
             self.process = None
 
 

@@ -130,6 +130,7 @@ def _run_checks(request, specs, report: GradeReport, on_check) -> None:
                 session.close()
             report.checks.append(outcome)
             _notify(on_check, outcome)
+        session.close()
         report.printed = session.printed()
         report.verdict = R.overall_verdict(report.checks)
     finally:
@@ -145,7 +146,8 @@ def _start(session: LearnerSession, report: GradeReport, restarting: bool = Fals
         report.problem, report.printed = exc.detail, exc.output
     except LearnerGone as exc:
         report.verdict = exc.kind
-        report.problem, report.printed = f"{exc.detail} while importing your module", exc.output
+        detail = exc.detail if "import" in exc.detail else f"{exc.detail} while importing your module"
+        report.problem, report.printed = detail, exc.output
     if restarting:
         report.verdict = R.overall_verdict(report.checks)
     return False
@@ -187,7 +189,7 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         outcome.message = _unexpected(exc)
     finally:
         outcome.duration_s = time.perf_counter() - started
-    if outcome.verdict != R.PASSED and drawn:
+    if outcome.verdict not in (R.PASSED, R.NOT_IMPLEMENTED) and drawn:
         from mldojo.graders.kit.formatting import describe_inputs
 
         outcome.inputs = describe_inputs(drawn)

@@ -20,6 +20,9 @@ from typing import Any
 
 MAX_FRAME_BYTES = 1 << 30  # a learner returning more than 1 GiB is refused, not buffered
 _NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex
+TORCH_DTYPES = frozenset(
+    "float64 float32 float16 bfloat16 int64 int32 int16 int8 uint8 bool complex64 complex128".split()
+)
 
 
 class WireError(Exception):
@@ -64,7 +67,7 @@ def decode(frame: bytes) -> Any:
         raise WireError("truncated header")
     try:
         tree = json.loads(frame[4:end])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise WireError(f"bad header: {exc}") from None
     buffers = []
     pos = end
@@ -77,7 +80,13 @@ def decode(frame: bytes) -> Any:
             raise WireError("truncated buffer")
         buffers.append(frame[pos : pos + size])
         pos += size
-    return _from_tree(tree, buffers)
+    try:
+        return _from_tree(tree, buffers)
+    except WireError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError) as exc:
+        # A well-formed JSON header with the wrong contents (the learner can write frames).
+        raise WireError(f"malformed value ({type(exc).__name__}: {exc})") from None
 
 
 def write_frame(fd: int, value: Any, handle_of=None) -> None:
@@ -94,7 +103,8 @@ def _to_tree(value: Any, buffers: list[bytes], handle_of) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value if abs(value) < 2**53 else {"__bigint__": str(value)}
+        # hex, not str: CPython refuses str() of ints over 4300 digits.
+        return value if abs(value) < 2**53 else {"__bigint__": hex(value)}
     if isinstance(value, float):
         return value
     if isinstance(value, complex):
@@ -129,7 +139,7 @@ def _numpy_to_tree(value: Any, buffers: list[bytes]) -> Any:
     if np is None:
         return None
     if isinstance(value, np.ndarray) and value.dtype.kind in _NUMERIC_KINDS:
-        array = np.ascontiguousarray(value)
+        array = np.asarray(value, order="C")  # ascontiguousarray would make 0-d arrays 1-d
         buffers.append(array.tobytes())
         return {"__ndarray__": len(buffers) - 1, "dtype": array.dtype.str, "shape": list(array.shape)}
     if isinstance(value, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
@@ -164,7 +174,7 @@ def _from_tree(tree: Any, buffers: list[bytes]) -> Any:
     if "__dict__" in tree:
         return {str(k): _from_tree(v, buffers) for k, v in tree["__dict__"].items()}
     if "__bigint__" in tree:
-        return int(tree["__bigint__"])
+        return int(str(tree["__bigint__"]), 0)
     if "__complex__" in tree:
         real, imag = tree["__complex__"]
         return complex(real, imag)
@@ -177,7 +187,11 @@ def _from_tree(tree: Any, buffers: list[bytes]) -> Any:
         dtype = _numeric_dtype(tree["dtype"])
         return np.frombuffer(_buffer(buffers, tree["__npscalar__"]), dtype=dtype)[0]
     if "__tensor__" in tree:
-        return Tensor(_from_tree(tree["__tensor__"], buffers), str(tree["dtype"]), bool(tree.get("requires_grad")))
+        array = _from_tree(tree["__tensor__"], buffers)
+        dtype = str(tree["dtype"])
+        if dtype not in TORCH_DTYPES or type(array).__name__ != "ndarray":
+            raise WireError(f"bad tensor (dtype {dtype!r})")
+        return Tensor(array, dtype, bool(tree.get("requires_grad")))
     raise WireError(f"unknown tag in {sorted(tree)[:3]}")
 
 

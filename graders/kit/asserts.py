@@ -55,10 +55,13 @@ def as_array(got: Any, what: str, shape: tuple[int, ...] | None = None) -> np.nd
     if got is None:
         fail(f"{what}: got None — did you forget a `return`?")
     if _is_remote(got):
-        fail(f"{what}: got a {type(got).__name__} object where numbers were expected")
+        fail(f"{what}: got an object ({got!r}) where numbers were expected")
     try:
-        array = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
+        raw = np.asarray(got)
+        if raw.dtype.kind not in "biuf":  # strings, objects, complex: not an answer
+            fail(f"{what}: expected numbers, got {show(got)}")
+        array = raw.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
         fail(f"{what}: expected numbers, got {show(got)}")
     if shape is not None and array.shape != tuple(shape):
         fail(f"{what}: expected shape {tuple(shape)}, got shape {array.shape}{_shape_hint(array.shape, tuple(shape))}", got)

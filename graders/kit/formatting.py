@@ -50,6 +50,7 @@ def _flatten(inputs: dict[str, Any]):
 
 
 def _one_input(name: str, value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"{name}.shape={value.shape}  {name}={show(value)}"
-    return f"{name}={show(value)}"
+    prefix = f"{name}.shape={value.shape}  {name}=" if isinstance(value, np.ndarray) else f"{name}="
+    lines = show(value).splitlines() or [""]
+    # Continuation lines of a 2-D array line up under its first row.
+    return "\n".join([prefix + lines[0]] + [" " * len(prefix) + line for line in lines[1:]])

@@ -1,0 +1,67 @@
+"""Wall-clock timings of the `grade` command, as a learner experiences them.
+
+Usage:  python benchmarks/cli_speed.py [--runs N]
+
+Runs each command N times in a fresh temporary workspace and prints the median and the
+spread, next to a bare `python -c pass` measured in the same minute as a baseline (these
+machines are shared; compare ratios, not absolute figures, across days).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {"--help": 0.3, "list": 0.3, "stage1/linreg": 2.0}
+
+
+def grade_command() -> list[str]:
+    """The installed `grade` script next to this Python, else `python -m mldojo.cli`."""
+    script = Path(sys.executable).with_name("grade")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "mldojo.cli"]
+
+
+def time_command(command: list[str], cwd: Path, runs: int) -> list[float]:
+    """Wall seconds of each of `runs` runs of a command."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ, NO_COLOR="1"))
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    from mldojo.workspace import reference_path
+
+    base = Path(tempfile.mkdtemp(prefix="mldojo-bench-"))
+    try:
+        grade = grade_command()
+        subprocess.run(grade + ["init", "course"], cwd=base, check=True, stdout=subprocess.DEVNULL)
+        course = base / "course"
+        shutil.copyfile(reference_path("stage1/linreg"), course / "stage1" / "linreg.py")
+        baseline = statistics.median(time_command([sys.executable, "-c", "pass"], course, args.runs))
+        print(f"{os.cpu_count()} CPUs; baseline `python -c pass`: {baseline * 1000:.0f} ms (median of {args.runs})")
+        print(f"{'command':<24}{'median':>10}{'min':>10}{'max':>10}{'target':>10}{'vs baseline':>14}")
+        for name, target in TARGETS.items():
+            times = time_command(grade + [name], course, args.runs)
+            median = statistics.median(times)
+            verdict = "ok" if median <= target else "SLOW"
+            print(f"grade {name:<18}{median:>9.3f}s{min(times):>9.3f}s{max(times):>9.3f}s{target:>9.1f}s{median / baseline:>12.1f}x  {verdict}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

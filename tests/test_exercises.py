@@ -1,0 +1,61 @@
+"""Every grader proved in three directions: the reference passes (on many seeds), the
+untouched stub is "not implemented", and each realistic wrong solution fails on the check
+meant to catch it."""
+
+from __future__ import annotations
+
+import pytest
+
+from grading import expected_check, grade_source, mutant_files, package_file
+from mldojo.catalogue import load_catalogue
+
+EXERCISES = [e.id for e in load_catalogue().exercises]
+MUTANTS = [(exercise, path) for exercise in EXERCISES for path in mutant_files(exercise)]
+SEEDS = range(1, 21)
+
+
+def _explain(report) -> str:
+    lines = [f"verdict {report.verdict}: {report.problem}"]
+    for check in report.checks:
+        lines.append(f"  {check.verdict:>16} {check.name}: {check.message} {check.inputs} {check.traceback}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_reference_passes(exercise, tmp_path):
+    report = grade_source(exercise, package_file("reference", exercise), tmp_path)
+    assert report.passed, _explain(report)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_stub_is_not_implemented(exercise, tmp_path):
+    report = grade_source(exercise, package_file("exercises", exercise), tmp_path)
+    assert report.verdict == "not_implemented", _explain(report)
+    assert report.unwritten, "the stub should list the functions still to write"
+    assert all(c.verdict == "not_implemented" for c in report.checks), _explain(report)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_exercise_has_at_least_four_mutants(exercise):
+    assert len(mutant_files(exercise)) >= 4, f"add realistic wrong solutions to tests/mutants/{exercise}/"
+
+
+@pytest.mark.parametrize("exercise, mutant", MUTANTS, ids=[f"{e}:{p.stem}" for e, p in MUTANTS])
+def test_mutant_fails_on_the_intended_check(exercise, mutant, tmp_path):
+    report = grade_source(exercise, mutant, tmp_path)
+    assert not report.passed, f"{mutant.name} passed: the grader misses this bug"
+    intended = expected_check(mutant)
+    by_name = {c.name: c for c in report.checks}
+    assert intended in by_name, f"{mutant.name} expects check {intended!r}, which the grader does not have"
+    assert by_name[intended].verdict in ("failed", "error"), _explain(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_reference_passes_on_every_seed(exercise, tmp_path):
+    failures = []
+    for seed in SEEDS:
+        report = grade_source(exercise, package_file("reference", exercise), tmp_path / str(seed), seed=seed)
+        if not report.passed:
+            failures.append(f"seed {seed}: {_explain(report)}")
+    assert not failures, "\n".join(failures)
