@@ -568,3 +568,15 @@ def test_frames_forged_ahead_of_time_are_not_taken_as_later_answers(use_checks, 
     )
     report = grade_learner(workspace, source)
     assert outcome(report, "g_doubles").verdict != R.PASSED
+
+
+def test_importing_the_reference_is_refused(tmp_path):
+    """A learner module that imports the shipped reference is refused, statically and at run time."""
+    from grading import grade_source
+
+    static = grade_source("stage1/linreg", "from mldojo.reference.stage1.linreg import *\n", tmp_path / "a")
+    assert static.verdict == "forbidden", static
+    sneaky = "import importlib\n_m = importlib.import_module('mldojo.reference.stage1.linreg')\nglobals().update(vars(_m))\n"
+    dynamic = grade_source("stage1/linreg", sneaky, tmp_path / "b")
+    assert dynamic.verdict == "forbidden", dynamic
+    assert "reference" in dynamic.problem

@@ -21,6 +21,9 @@ from typing import Any
 from mldojo.graders.engine import wire
 
 
+REFERENCE_PACKAGE = "mldojo.reference"
+
+
 class ForbiddenImportFinder(importlib.abc.MetaPathFinder):
     """Refuses imports of libraries the exercise forbids, with a message that says why."""
 
@@ -30,6 +33,8 @@ class ForbiddenImportFinder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.partition(".")[0]
+        if fullname == REFERENCE_PACKAGE or fullname.startswith(REFERENCE_PACKAGE + "."):
+            raise ImportError("mldojo: the reference solutions cannot be imported from your code (`grade reveal` shows one once you pass)", name=fullname)
         if top in self.forbidden:
             raise ImportError(
                 f"mldojo: {self.exercise} must be written without `{top}` "

@@ -60,6 +60,6 @@ def forbidden_imports(tree: ast.Module, forbidden: tuple[str, ...]) -> list[Forb
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         for name in names:
-            if name.partition(".")[0] in forbidden:
+            if name.partition(".")[0] in forbidden or name == "mldojo.reference" or name.startswith("mldojo.reference."):
                 hits.append(ForbiddenImport(node.lineno, name))
     return hits
