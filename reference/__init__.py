@@ -1,1 +1,1 @@
-"""mldojo package."""
+"""Reference solutions, same tree as the stubs; shown to a learner only by `grade reveal`."""

@@ -1,1 +1,1 @@
-"""mldojo package."""
+"""Stage 1 stubs: classical machine learning from scratch in NumPy."""

@@ -1,1 +1,1 @@
-"""mldojo package."""
+"""Stage 1 graders."""

@@ -1,1 +1,1 @@
-"""mldojo package."""
+"""Stage 2 graders (and drivers that run inside the learner process)."""

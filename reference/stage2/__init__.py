@@ -1,1 +1,1 @@
-"""mldojo package."""
+"""Stage 2 reference solutions."""
