@@ -177,7 +177,7 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         outcome.printed = exc.output
     except LearnerRaised as exc:
         outcome.verdict = R.ERROR
-        outcome.message = f"your code raised {exc.type_name} in {exc.info.get('during')}"
+        outcome.message = f"your code raised {exc.type_name} in {exc.info.get('qualname') or exc.info.get('during')}"
         outcome.traceback = exc.describe()
     except AssertionError as exc:
         outcome.verdict = R.FAILED

@@ -1,0 +1,638 @@
+"""Grader for stage2/micrograd: a scalar autograd `Value` with micrograd's interface.
+
+Each operation is checked on its own first, against formulas from the math module, so a
+missing or wrong operation is named by its check. Then gradients through chains, through
+reused Values, through random expression DAGs with shared sub-expressions (against PyTorch
+in float64), and through a chain 2,000 operations deep.
+
+The learner's Value only ever runs in the learner process: the trusted driver
+(micrograd_driver.run_program) builds a program out of it there and sends back plain
+numbers. Diagnoses come from small wrong evaluators of the same program, run here.
+
+Grader-local helpers (the kit has no equivalent): `Program` shows a program as Python in a
+counterexample; `simulate` is a pure-Python micrograd that can make the classic mistakes
+(and perturb every rounding, which `well_conditioned` uses to keep only programs whose
+float64 answers are stable to far below the tolerances).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import zlib
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from mldojo.graders.kit import Diagnosis, check, fail, given, relative_error
+from mldojo.graders.kit import expressions
+from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit.oracles import torch_program
+from mldojo.graders.kit.strategies import expression_dags, grid_floats
+
+VERSION = "1"
+DRIVER = "mldojo.graders.stage2.micrograd_driver:run_program"
+VALUE_RTOL = 1e-12  # .data against the math module / PyTorch, relative
+GRAD_MAX_RELATIVE_ERROR = 1e-9  # .grad, CS231n relative error |a-b| / max(|a|+|b|, 1e-8)
+NUMBER_OPS = {"addk": "+", "subk": "-", "mulk": "*", "divk": "/"}  # node <op> plain number
+SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "radd": "+", "rsub": "-", "rmul": "*", "rdiv": "/", **NUMBER_OPS}
+DUNDERS = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__", "pow": "__pow__", "neg": "__neg__",
+           "radd": "__radd__", "rsub": "__rsub__", "rmul": "__rmul__", "rdiv": "__rtruediv__",
+           "addk": "__add__", "subk": "__sub__", "mulk": "__mul__", "divk": "__truediv__"}
+
+
+# -- programs, shown as Python -------------------------------------------------------------
+class Program:
+    """An expression program (kit expressions format, plus NUMBER_OPS), readable in a report."""
+
+    def __init__(self, nodes, backward: bool = True):
+        self.nodes = [tuple(node) for node in nodes]
+        self.backward = backward
+
+    @property
+    def leaves(self) -> list[float]:
+        """The leaf values, in order."""
+        return [float(node[1]) for node in self.nodes if node[0] == "leaf"]
+
+    def describe_for_learner(self) -> dict:
+        return {"program": _Listing(describe(self.nodes, self.backward))}
+
+    def __repr__(self) -> str:
+        return describe(self.nodes, self.backward)
+
+
+class _Listing(str):
+    """Program text that formatting.show prints as is, starting on a line of its own."""
+
+    def __repr__(self) -> str:
+        return "\n" + self
+
+
+def name(i: int) -> str:
+    """The variable the listing gives node i: a, b, …, z, n26, n27, …"""
+    return "abcdefghijklmnopqrstuvwxyz"[i] if i < 26 else f"n{i}"
+
+
+def describe(nodes, backward: bool = True) -> str:
+    """The program as Python (kit expressions.describe, extended with `v + 2.0` style nodes)."""
+    standard = [("leaf", 0.0) if node[0] in NUMBER_OPS else node for node in nodes]
+    lines = expressions.describe(standard).splitlines()
+    for i, node in enumerate(nodes):
+        if node[0] in NUMBER_OPS:
+            lines[i] = f"{name(i)} = {name(node[1])} {SYMBOLS[node[0]]} {node[2]!r}"
+    return "\n".join(lines if backward else lines[:-1])
+
+
+# -- running the learner's Value -------------------------------------------------------------
+def run(learner, program: Program) -> tuple[list[float], list[float], list[float]]:
+    """The learner's .data and .grad of every node (before and after backward)."""
+    reply = learner._drive(DRIVER, program.nodes, backward=program.backward)
+    if not isinstance(reply, dict) or not {"values", "grads", "grads_before", "problem"} <= set(reply):
+        fail(f"the grader could not read your Values' .data and .grad (it got {show(reply)})")
+    if reply["problem"]:
+        node = reply.get("node")
+        op = program.nodes[node][0] if isinstance(node, int) and 0 <= node < len(program.nodes) else None
+        fail(str(reply["problem"]) + _problem_hint(str(reply["problem"]), op))
+    n = len(program.nodes)
+    lists = [reply["values"], reply["grads_before"], reply["grads"]]
+    if not all(isinstance(x, list) and len(x) == n and all(isinstance(v, float) for v in x) for x in lists):
+        fail("the grader could not read your Values' .data and .grad (malformed reply)")
+    for attribute, numbers in (("data", reply["values"]), ("grad", reply["grads"])):
+        for i, number in enumerate(numbers):
+            if not math.isfinite(number):
+                fail(f"{name(i)}.{attribute} is {number} — an overflow or a division by zero?", numbers)
+    return reply["values"], reply["grads_before"], reply["grads"]
+
+
+def _problem_hint(problem: str, op: str | None) -> str:
+    if "unsupported operand" not in problem or op is None:
+        return ""
+    method = DUNDERS.get(op, "the operator")
+    if op in expressions.REFLECTED_OPS:
+        return (f"\n  Python first asks the plain number to do it; a float knows nothing of your Value, "
+                f"so Python then calls {method} on the Value, with the number as `other`. Define {method}.")
+    return f"\n  Define {method} on your Value class."
+
+
+def expect(learner, program: Program, values, grads, mistakes=()) -> None:
+    """The learner's .data and .grad of every node equal `values` and `grads`."""
+    got_values, _, got_grads = run(learner, program)
+    compare_values(program, got_values, values, mistakes, "the math module's results")
+    compare_grads(program, got_grads, grads, mistakes, "the derivative formulas")
+
+
+def compare_values(program: Program, got, want, mistakes=(), source="PyTorch (float64)", note="") -> None:
+    """Every node's .data equals the expected value to VALUE_RTOL (relative)."""
+    bad = [i for i, (g, w) in enumerate(zip(got, want)) if not abs(g - w) <= VALUE_RTOL * abs(w)]
+    if not bad:
+        return
+    rows = [f"  {name(i)}.data: got {show(got[i])}, expected {show(float(want[i]))}" for i in bad[:6]]
+    more = f"\n  … and {len(bad) - 6} more" if len(bad) > 6 else ""
+    fail(
+        f"some .data differ from {source}:\n" + "\n".join(rows) + more
+        + f"\n  (tolerance: relative {VALUE_RTOL:g}; {name(bad[0])} is the first wrong one, look at the operation that made it)"
+        + note,
+        got,
+        diagnoses(program, mistakes, "values"),
+    )
+
+
+def compare_grads(program: Program, got, want, mistakes=(), source="PyTorch (float64)", note="") -> None:
+    """Every node's .grad after backward equals the expected gradient (relative error)."""
+    errors = relative_error(got, want)
+    bad = [i for i, e in enumerate(errors) if not e <= GRAD_MAX_RELATIVE_ERROR]
+    if not bad:
+        return
+    out = name(len(program.nodes) - 1)
+    rows = [f"  {name(i)}.grad: got {show(got[i])}, expected {show(float(want[i]))}" for i in bad[:6]]
+    more = f"\n  … and {len(bad) - 6} more" if len(bad) > 6 else ""
+    fail(
+        f"after {out}.backward(), some gradients differ from {source}:\n" + "\n".join(rows) + more
+        + f"\n  (largest relative error {float(errors.max()):.2e}; allowed {GRAD_MAX_RELATIVE_ERROR:g}, "
+        f"relative error = |a-b| / max(|a|+|b|, 1e-8))" + note,
+        got,
+        diagnoses(program, mistakes, "grads"),
+    )
+
+
+# -- known mistakes, as wrong evaluators -----------------------------------------------------
+MISTAKES = {
+    "no_seed": "every gradient stayed 0: backward() must first set the output's own grad to 1 "
+    "(d out/d out = 1); there is nothing to push back otherwise.",
+    "overwrite": "a Value used more than once kept only one of its gradient contributions: each operation's "
+    "backward step must add to the inputs' grad (`+=`), not assign it (`=`).",
+    "topo_not_reversed": "gradients were pushed from the leaves towards the output, so each node passed its grad on "
+    "before any had arrived: run the backward steps in reverse topological order, the output first.",
+    "recursive": "a Value feeding several others passed its gradient on more than once, before all of its uses "
+    "had contributed (walking from each node straight into its children is right only for trees): order the "
+    "whole graph topologically first, then run each node's backward step exactly once, output first.",
+    "mul_swapped": "in c = a * b, a.grad gets b.data * c.grad and b.grad gets a.data * c.grad: "
+    "each input's gradient uses the other input's value.",
+    "sub_sign": "in c = a - b, b.grad gets -c.grad: the minus sign is missing.",
+    "div_sign": "in c = a / b, b.grad gets -a / b**2 * c.grad: the sign is wrong (if you wrote a / b as "
+    "a * b**-1, look at the factor k in the derivative of x**k).",
+    "pow_missing_exponent": "the derivative of x**k is k * x**(k-1): the factor k is missing.",
+    "pow_not_decremented": "the derivative of x**k is k * x**(k-1): the exponent must drop by one.",
+    "exp_uses_input": "the derivative of exp(x) is exp(x) itself (the output's .data), not x.",
+    "tanh_1_minus_t": "the derivative of tanh is 1 - t**2 with t = tanh(x), not 1 - t.",
+    "tanh_uses_input": "the derivative of tanh is 1 - t**2 with t = tanh(x), the output; you squared the input x.",
+    "relu_passes_negative": "relu passed the gradient through where its input was negative: its local "
+    "derivative is 1 where x > 0 and 0 where x < 0.",
+    "rsub_reversed": "`k - v` (a plain number on the left) computed v - k: in __rsub__(self, other), "
+    "`other` is the number on the left.",
+    "rdiv_reversed": "`k / v` (a plain number on the left) computed v / k: in __rtruediv__(self, other), "
+    "`other` is the numerator.",
+}
+ORDER_DEPENDENT = {"overwrite", "topo_not_reversed", "recursive"}
+VALUE_MISTAKES = {"rsub_reversed", "rdiv_reversed"}
+# Order matters where two mistakes give the same answer: leaves-first order is wrong on any
+# chain, `=` only where a Value is reused, so the first is tried first.
+GRAPH_MISTAKES = ("no_seed", "topo_not_reversed", "overwrite", "recursive")
+
+
+def diagnoses(program: Program, mistakes, kind: str) -> list[Diagnosis]:
+    """One Diagnosis per mistake (and per child order, where the order changes the answer)."""
+    names = [m for m in (*mistakes, *GRAPH_MISTAKES) if kind == "grads" or m in VALUE_MISTAKES]
+    found = []
+    for mistake in dict.fromkeys(names):
+        for flip in (False, True) if mistake in ORDER_DEPENDENT else (False,):
+            found.append(Diagnosis(MISTAKES[mistake], _wrong_answer(program, mistake, flip, kind)))
+    return found
+
+
+def _wrong_answer(program: Program, mistake: str, flip: bool, kind: str):
+    def answer():
+        right = simulate(program.nodes)
+        wrong = simulate(program.nodes, mistake, flip)
+        index = 0 if kind == "values" else 1
+        if all(_relative_error(a, b) <= 1e-9 for a, b in zip(right[index], wrong[index])):
+            raise ValueError("this mistake makes no difference here")  # skipped by the kit
+        return wrong[index]
+
+    return answer
+
+
+def simulate(nodes, mistake: str | None = None, flip: bool = False, perturb=None) -> tuple[list[float], list[float]]:
+    """A pure-Python micrograd: every node's value and gradient, optionally with a known
+    `mistake`, children visited in reverse order (`flip`), and `perturb(x, kind)` applied to
+    every rounded result (kind: "value", "tanh", "local", "grad")."""
+    p = perturb or (lambda x, kind: x)
+    values: list[float] = []
+    locals_: list[list[tuple[int, float]]] = []  # (child, d node / d child)
+    for node in nodes:
+        value, _ = _local(node, values, mistake)
+        if node[0] != "leaf":
+            value = p(value, "tanh" if node[0] == "tanh" else "value")
+        # Local derivatives read the (possibly perturbed) values, as the learner's closures do.
+        locals_.append([(c, p(d, "local")) for c, d in _local(node, values, mistake, value)[1]])
+        values.append(value)
+    grads = [0.0] * len(nodes)
+    if mistake == "no_seed" or not nodes:
+        return values, grads
+    out = len(nodes) - 1
+    grads[out] = 1.0
+
+    def push(i: int) -> None:
+        for child, d in locals_[i]:
+            contribution = d * grads[i]
+            grads[child] = contribution if mistake == "overwrite" else p(grads[child] + contribution, "grad")
+
+    def children(i: int) -> list[int]:
+        unique = list(dict.fromkeys(c for c, _ in locals_[i]))
+        return unique[::-1] if flip else unique
+
+    if mistake == "recursive":  # node, then each child, recursively (with an explicit stack)
+        stack = [out]
+        while stack:
+            i = stack.pop()
+            push(i)
+            stack.extend(reversed(children(i)))
+        return values, grads
+    order, seen, stack = [], set(), [(out, False)]  # post-order DFS: children before parents
+    while stack:
+        i, expanded = stack.pop()
+        if expanded:
+            order.append(i)
+        elif i not in seen:
+            seen.add(i)
+            stack.append((i, True))
+            stack.extend((c, False) for c in reversed(children(i)) if c not in seen)
+    for i in order if mistake == "topo_not_reversed" else reversed(order):
+        push(i)
+    return values, grads
+
+
+def _local(node: tuple, values: list[float], mistake: str | None, result: float | None = None):
+    """The node's value and its local derivatives [(child, d node/d child)]; `result` is the
+    node's own (possibly perturbed) value, which exp and tanh derivatives are written with."""
+    op = node[0]
+    if op == "leaf":
+        return float(node[1]), []
+    if op in ("add", "sub", "mul", "div"):
+        i, j = node[1], node[2]
+        a, b = values[i], values[j]
+        if op == "add":
+            return a + b, [(i, 1.0), (j, 1.0)]
+        if op == "sub":
+            return a - b, [(i, 1.0), (j, 1.0 if mistake == "sub_sign" else -1.0)]
+        if op == "mul":
+            return a * b, [(i, a), (j, b)] if mistake == "mul_swapped" else [(i, b), (j, a)]
+        return a / b, [(i, 1.0 / b), (j, (1.0 if mistake == "div_sign" else -1.0) * a / (b * b))]
+    if op in NUMBER_OPS:
+        i, k = node[1], float(node[2])
+        x = values[i]
+        if op == "addk":
+            return x + k, [(i, 1.0)]
+        if op == "subk":
+            return x - k, [(i, 1.0)]
+        if op == "mulk":
+            return x * k, [(i, x if mistake == "mul_swapped" else k)]
+        return x / k, [(i, 1.0 / k)]
+    if op in ("radd", "rsub", "rmul", "rdiv"):
+        k, i = float(node[1]), node[2]
+        x = values[i]
+        if op == "radd":
+            return k + x, [(i, 1.0)]
+        # A learner's reflected ops usually call the plain ones, and inherit their mistakes.
+        if op == "rmul":
+            return k * x, [(i, x if mistake == "mul_swapped" else k)]
+        if op == "rsub":
+            if mistake == "rsub_reversed":
+                return x - k, [(i, 1.0)]
+            return k - x, [(i, 1.0 if mistake == "sub_sign" else -1.0)]
+        if mistake == "rdiv_reversed":
+            return x / k, [(i, 1.0 / k)]
+        return k / x, [(i, (1.0 if mistake == "div_sign" else -1.0) * k / (x * x))]
+    i = node[1]
+    x = values[i]
+    if op == "pow":
+        e = node[2]
+        y = x**e
+        if mistake == "pow_missing_exponent":
+            return y, [(i, x ** (e - 1))]
+        if mistake == "pow_not_decremented":
+            return y, [(i, e * y)]
+        return y, [(i, e * x ** (e - 1))]
+    if op == "neg":
+        return -x, [(i, -1.0)]
+    if op == "exp":
+        y = math.exp(x)
+        return y, [(i, x if mistake == "exp_uses_input" else (y if result is None else result))]
+    if op == "tanh":
+        t = math.tanh(x) if result is None else result
+        if mistake == "tanh_1_minus_t":
+            return math.tanh(x), [(i, 1.0 - t)]
+        if mistake == "tanh_uses_input":
+            return math.tanh(x), [(i, 1.0 - x * x)]
+        return math.tanh(x), [(i, 1.0 - t * t)]
+    if op == "relu":
+        return (x if x > 0 else 0.0), [(i, 1.0 if (x > 0 or mistake == "relu_passes_negative") else 0.0)]
+    raise ValueError(f"unknown op {op!r}")
+
+
+# -- which programs are fair to grade at these tolerances ------------------------------------
+def well_conditioned(nodes, trials: int = 6, ulps: float = 1e-15) -> bool:
+    """True when moving every rounded result by ~4.5 ulps (relative 1e-15; tanh's output also
+    by 1e-15 absolute, as the exp-based tanh formula errs) changes no value by more than a
+    tenth of VALUE_RTOL and no gradient by more than a tenth of GRAD_MAX_RELATIVE_ERROR.
+    A correct Value errs by an ulp or two per operation, so on these programs it passes
+    whichever correct formulas it uses (a / b or a * b**-1, math.tanh or exp-based)."""
+    try:
+        values, grads = simulate(nodes)
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    if not all(math.isfinite(v) for v in values + grads):
+        return False
+    for node in nodes:  # the exp-based tanh formula overflows past |x| ~ 350
+        if node[0] == "tanh" and abs(values[node[1]]) > 20:
+            return False
+    rng = random.Random(zlib.crc32(repr(list(nodes)).encode()))
+
+    def perturb(x: float, kind: str) -> float:
+        x = x * (1.0 + rng.choice((-ulps, ulps)))
+        return x + rng.choice((-ulps, ulps)) if kind == "tanh" else x
+
+    for _ in range(trials):
+        try:
+            moved_values, moved_grads = simulate(nodes, perturb=perturb)
+        except (ArithmeticError, ValueError):
+            return False
+        if any(not abs(m - v) <= 0.1 * VALUE_RTOL * abs(v) for m, v in zip(moved_values, values)):
+            return False
+        if any(_relative_error(m, g) > 0.1 * GRAD_MAX_RELATIVE_ERROR for m, g in zip(moved_grads, grads)):
+            return False
+    return True
+
+
+def _relative_error(a: float, b: float) -> float:
+    """kit relative_error for two floats, without NumPy's per-call cost."""
+    return abs(a - b) / max(abs(a) + abs(b), 1e-8)
+
+
+# -- strategies ------------------------------------------------------------------------------
+NONZERO = grid_floats(-3, 3).filter(lambda x: x != 0)
+POSITIVE = grid_floats(0.25, 3)
+EXPONENTS = (2, 3, -1, 0.5, -2, 1.5, 4, 2.0, 1, 0)
+
+
+def _programs(*leaves, build) -> st.SearchStrategy[Program]:
+    """Programs made by `build(*drawn leaf values)`."""
+    return st.tuples(*leaves).map(lambda xs: Program(build(*xs)))
+
+
+def binary(op: str, right=grid_floats(-3, 3)) -> st.SearchStrategy[Program]:
+    """c = a <op> b for two leaves."""
+    return _programs(grid_floats(-3, 3), right, build=lambda x, y: [("leaf", x), ("leaf", y), (op, 0, 1)])
+
+
+def unary(op: str, inputs=grid_floats(-3, 3)) -> st.SearchStrategy[Program]:
+    """b = a.<op>() (or -a)."""
+    return _programs(inputs, build=lambda x: [("leaf", x), (op, 0)])
+
+
+@st.composite
+def powers(draw) -> Program:
+    """b = a ** k for a plain number k (a > 0 when k is fractional)."""
+    k = draw(st.sampled_from(EXPONENTS))
+    x = draw(POSITIVE if isinstance(k, float) and not k.is_integer() else NONZERO)
+    return Program([("leaf", x), ("pow", 0, k)])
+
+
+@st.composite
+def with_a_number(draw, side: str) -> Program:
+    """b = a <op> k (side 'right') or b = k <op> a (side 'left'), k a plain float."""
+    op = draw(st.sampled_from(["add", "sub", "mul", "div"]))
+    x = draw(NONZERO if (side == "left" and op == "div") else grid_floats(-3, 3))
+    k = draw(NONZERO if (side == "right" and op == "div") else grid_floats(-3, 3, 0.5))
+    assume(side == "right" or abs(x) != abs(k))  # so that k - a and a - k, k / a and a / k differ
+    node = (op + "k", 0, k) if side == "right" else ("r" + op, k, 0)
+    return Program([("leaf", x), node])
+
+
+@st.composite
+def chains(draw) -> Program:
+    """A chain without reuse: each operation takes the previous result and a fresh leaf."""
+    nodes = [("leaf", draw(grid_floats(-2, 2)))]
+    for _ in range(draw(st.integers(2, 6))):
+        previous = len(nodes) - 1
+        nodes.append(("leaf", draw(grid_floats(-2, 2))))
+        op = draw(st.sampled_from(["mul", "add"]))
+        nodes.append((op, previous, len(nodes) - 1) if draw(st.booleans()) else (op, len(nodes) - 1, previous))
+    return Program(nodes)
+
+
+REUSE_TEMPLATES = (
+    [("add", 0, 0)],  # b = a + a
+    [("mul", 0, 0)],  # b = a * a
+    [("leaf", None), ("mul", 0, 1), ("add", 2, 0)],  # c = a * b; d = c + a
+    [("leaf", None), ("add", 0, 1), ("mul", 2, 2)],  # c = a + b; d = c * c
+    [("leaf", None), ("add", 0, 1), ("mul", 2, 0), ("add", 3, 2)],  # c shared by d and e
+    [("leaf", None), ("mul", 0, 1), ("add", 2, 0), ("mul", 3, 2)],  # c shared by d and e
+)
+
+
+@st.composite
+def reuses(draw) -> Program:
+    """Small graphs where a leaf or an intermediate Value is used more than once."""
+    template = draw(st.sampled_from(REUSE_TEMPLATES))
+    nodes = [("leaf", draw(NONZERO))]
+    for node in template:
+        nodes.append(("leaf", draw(NONZERO)) if node[0] == "leaf" else node)
+    return Program(nodes)
+
+
+def prune(nodes) -> list[tuple]:
+    """The program without the nodes its output does not depend on (renumbered), so that a
+    counterexample shows only what matters."""
+    needed = {len(nodes) - 1}
+    for i in range(len(nodes) - 1, -1, -1):
+        if i in needed:
+            needed.update(_operands(nodes[i]))
+    index = {old: new for new, old in enumerate(sorted(needed))}
+    kept = []
+    for i in sorted(needed):
+        node = nodes[i]
+        op = node[0]
+        if op in ("add", "sub", "mul", "div"):
+            node = (op, index[node[1]], index[node[2]])
+        elif op in ("radd", "rsub", "rmul", "rdiv"):
+            node = (op, node[1], index[node[2]])
+        elif op != "leaf":
+            node = (op, index[node[1]], *node[2:])
+        kept.append(node)
+    return kept
+
+
+def _operands(node) -> list[int]:
+    op = node[0]
+    if op == "leaf":
+        return []
+    if op in ("add", "sub", "mul", "div"):
+        return [node[1], node[2]]
+    if op in ("radd", "rsub", "rmul", "rdiv"):
+        return [node[2]]
+    return [node[1]]
+
+
+dags = expression_dags().map(prune).filter(well_conditioned).map(Program)
+fair_chains = chains().filter(lambda program: well_conditioned(program.nodes))
+
+
+def deep_chain(depth: int = 2000) -> Program:
+    """x and m leaves, then y = x; y = y + x; y = y * m; … `depth` operations deep."""
+    nodes = [("leaf", 0.5), ("leaf", -1.0)]
+    for k in range(depth):
+        previous = 0 if k == 0 else len(nodes) - 1
+        nodes.append(("add", previous, 0) if k % 2 == 0 else ("mul", previous, 1))
+    return Program(nodes)
+
+
+# -- the checks --------------------------------------------------------------------------------
+@check(examples=10)
+@given(program=_programs(grid_floats(-3, 3), build=lambda x: [("leaf", x)]))
+def a_leaf_value(learner, program):
+    """Value(x).data is x, .grad starts at 0, and x.backward() sets x.grad to 1."""
+    (x,) = program.leaves
+    values, grads_before, grads = run(learner, program)
+    compare_values(program, values, [x], source="the number it was made from")
+    if grads_before != [0.0]:
+        fail(f"a fresh Value's grad should be 0 before any backward(); got a.grad = {show(grads_before[0])}", grads_before)
+    if grads != [1.0]:
+        fail(f"after a.backward(), a.grad should be 1 (d a / d a); got {show(grads[0])}", grads,
+             diagnoses(program, (), "grads"))
+
+
+@check(examples=30)
+@given(program=binary("add"))
+def adding_two_values(learner, program):
+    """c = a + b: c.data = a + b; a.grad = b.grad = 1."""
+    x, y = program.leaves
+    expect(learner, program, [x, y, x + y], [1.0, 1.0, 1.0])
+
+
+@check(examples=30)
+@given(program=binary("mul"))
+def multiplying_two_values(learner, program):
+    """c = a * b: c.data = a * b; a.grad = b, b.grad = a."""
+    x, y = program.leaves
+    expect(learner, program, [x, y, x * y], [y, x, 1.0], ["mul_swapped"])
+
+
+@check(examples=40)
+@given(program=powers())
+def raising_to_a_number_power(learner, program):
+    """b = a ** k for a plain number k: b.data = a**k; a.grad = k * a**(k-1)."""
+    (x,) = program.leaves
+    k = program.nodes[1][2]
+    expect(learner, program, [x, x**k], [k * x ** (k - 1), 1.0], ["pow_missing_exponent", "pow_not_decremented"])
+
+
+@check(examples=25)
+@given(program=unary("neg"))
+def negating_a_value(learner, program):
+    """b = -a: b.data = -a; a.grad = -1."""
+    (x,) = program.leaves
+    expect(learner, program, [x, -x], [-1.0, 1.0])
+
+
+@check(examples=30)
+@given(program=binary("sub"))
+def subtracting_two_values(learner, program):
+    """c = a - b: c.data = a - b; a.grad = 1, b.grad = -1."""
+    x, y = program.leaves
+    expect(learner, program, [x, y, x - y], [1.0, -1.0, 1.0], ["sub_sign"])
+
+
+@check(examples=30)
+@given(program=binary("div", right=NONZERO))
+def dividing_two_values(learner, program):
+    """c = a / b: c.data = a / b; a.grad = 1/b, b.grad = -a/b**2."""
+    x, y = program.leaves
+    expect(learner, program, [x, y, x / y], [1.0 / y, -x / (y * y), 1.0], ["div_sign", "pow_missing_exponent"])
+
+
+@check(examples=40)
+@given(program=with_a_number(side="right"))
+def a_plain_number_on_the_right(learner, program):
+    """a + k, a - k, a * k, a / k with a plain number k: the right value; a.grad = 1, 1, k, 1/k."""
+    (x,) = program.leaves
+    op, _, k = program.nodes[1]
+    value, grad = {"addk": lambda: (x + k, 1.0), "subk": lambda: (x - k, 1.0),
+                   "mulk": lambda: (x * k, k), "divk": lambda: (x / k, 1.0 / k)}[op]()
+    expect(learner, program, [x, value], [grad, 1.0], ["mul_swapped"])
+
+
+@check(examples=40)
+@given(program=with_a_number(side="left"))
+def a_plain_number_on_the_left(learner, program):
+    """k + a, k - a, k * a, k / a with a plain number k (reflected ops): the right value; a.grad = 1, -1, k, -k/a**2."""
+    (x,) = program.leaves
+    op, k, _ = program.nodes[1]
+    value, grad = {"radd": lambda: (k + x, 1.0), "rsub": lambda: (k - x, -1.0),
+                   "rmul": lambda: (k * x, k), "rdiv": lambda: (k / x, -k / (x * x))}[op]()
+    expect(learner, program, [x, value], [grad, 1.0], ["sub_sign", "div_sign", "mul_swapped", "rsub_reversed", "rdiv_reversed"])
+
+
+@check(examples=25)
+@given(program=unary("exp"))
+def exp_of_a_value(learner, program):
+    """b = a.exp(): b.data = math.exp(a); a.grad = math.exp(a)."""
+    (x,) = program.leaves
+    expect(learner, program, [x, math.exp(x)], [math.exp(x), 1.0], ["exp_uses_input"])
+
+
+@check(examples=30)
+@given(program=unary("tanh"))
+def tanh_of_a_value(learner, program):
+    """b = a.tanh(): b.data = math.tanh(a); a.grad = 1 - tanh(a)**2."""
+    (x,) = program.leaves
+    t = math.tanh(x)
+    expect(learner, program, [x, t], [1.0 - t * t, 1.0], ["tanh_1_minus_t", "tanh_uses_input"])
+
+
+@check(examples=30)
+@given(program=unary("relu", NONZERO))
+def relu_of_a_value(learner, program):
+    """b = a.relu(): b.data = max(a, 0); a.grad = 1 if a > 0 else 0."""
+    (x,) = program.leaves
+    expect(learner, program, [x, max(x, 0.0)], [1.0 if x > 0 else 0.0, 1.0], ["relu_passes_negative"])
+
+
+@check(examples=40)
+@given(program=fair_chains)
+def gradients_flow_back_through_a_chain(learner, program):
+    """In a chain of + and * (no Value reused), every .grad equals PyTorch's: the chain rule, output first."""
+    compare_with_torch(learner, program, ["mul_swapped"])
+
+
+@check(examples=40)
+@given(program=reuses())
+def gradients_accumulate_when_a_value_is_reused(learner, program):
+    """A Value used several times (b = a + a, a * a, shared intermediates) gets the sum of all its uses' gradients."""
+    compare_with_torch(learner, program, ["mul_swapped"])
+
+
+@check(examples=80)
+@given(program=dags)
+def random_expression_dags_match_torch(learner, program):
+    """Random expressions over every op, with shared sub-expressions: .data to 1e-12 and .grad to 1e-9 of PyTorch."""
+    compare_with_torch(learner, program, [m for m in MISTAKES if m not in GRAPH_MISTAKES])
+
+
+@check(examples=1)
+def a_chain_2000_operations_deep(learner):
+    """backward() works on a graph 2,000 operations deep (y = x; then y = y + x and y = y * m, alternately)."""
+    program = deep_chain(2000)
+    got_values, _, got_grads = run(learner, program)
+    want_values, want_grads = torch_program(program.nodes)
+    note = "\n  the chain: a = Value(0.5); b = Value(-1.0); c = a + a; d = c * b; e = d + a; f = e * b; … n2001.backward()"
+    compare_values(program, got_values, want_values, note=note)
+    compare_grads(program, got_grads, want_grads, ["mul_swapped"], note=note)
+
+
+def compare_with_torch(learner, program: Program, mistakes) -> None:
+    """The learner's .data and .grad of every node equal torch autograd's, in float64."""
+    got_values, _, got_grads = run(learner, program)
+    want_values, want_grads = torch_program(program.nodes)
+    compare_values(program, got_values, want_values, mistakes)
+    compare_grads(program, got_grads, want_grads, mistakes)

@@ -1,0 +1,225 @@
+"""stage2/micrograd beyond the three directions of test_exercises.py: a solution typed the
+lecture's way passes, each mutant gets the diagnosis meant for it, the grader's own wrong
+evaluators agree with PyTorch when they make no mistake, and its messages read well."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+
+from grading import expected_check, grade_source, mutant_files
+from mldojo.graders.kit.oracles import torch_program
+from mldojo.graders.kit.strategies import expression_dags
+from mldojo.graders.stage2 import micrograd as grader
+
+EXERCISE = "stage2/micrograd"
+
+# The way the lecture builds it: a set of children, a recursive topological sort, numbers
+# wrapped with `other if isinstance(other, Value) else Value(other)`, a - b as a + (-b),
+# a / b as a * b**-1, tanh from exp. Recursion 2,000 deep must work in the learner process.
+LECTURE_STYLE = '''\
+"""stage2/micrograd, typed along with the lecture: a Value that remembers its parents."""
+
+import math
+
+
+class Value:
+
+    def __init__(self, data, _children=(), _op='', label=''):
+        self.data = data
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = set(_children)
+        self._op = _op
+        self.label = label
+
+    def __repr__(self):
+        return f"Value(data={self.data})"
+
+    def __add__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data + other.data, (self, other), '+')
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __radd__(self, other):  # 2 + v
+        return self + other
+
+    def __mul__(self, other):
+        other = other if isinstance(other, Value) else Value(other)
+        out = Value(self.data * other.data, (self, other), '*')
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __rmul__(self, other):  # 2 * v
+        return self * other
+
+    def __pow__(self, k):
+        assert isinstance(k, (int, float)), "only number powers"
+        out = Value(self.data ** k, (self,), f'**{k}')
+
+        def _backward():
+            self.grad += k * self.data ** (k - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __rsub__(self, other):  # 1 - v
+        return other + (-self)
+
+    def __truediv__(self, other):
+        return self * other ** -1
+
+    def __rtruediv__(self, other):  # 3 / v
+        return other * self ** -1
+
+    def exp(self):
+        out = Value(math.exp(self.data), (self,), 'exp')
+
+        def _backward():
+            self.grad += out.data * out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        e = math.exp(2 * self.data)
+        t = (e - 1) / (e + 1)
+        out = Value(t, (self,), 'tanh')
+
+        def _backward():
+            self.grad += (1 - t ** 2) * out.grad
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = Value(0 if self.data < 0 else self.data, (self,), 'relu')
+
+        def _backward():
+            self.grad += (out.data > 0) * out.grad
+        out._backward = _backward
+        return out
+
+    def backward(self):
+        topo = []
+        visited = set()
+
+        def build_topo(v):
+            if v not in visited:
+                visited.add(v)
+                for child in v._prev:
+                    build_topo(child)
+                topo.append(v)
+        build_topo(self)
+
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+'''
+
+# mutant file stem -> words its named check's diagnosis must contain
+DIAGNOSES = {
+    "backward_forgets_the_seed": "set the output's own grad to 1",
+    "exp_derivative_uses_input": "derivative of exp(x) is exp(x)",
+    "grads_assigned_not_accumulated": "(`+=`), not assign it (`=`)",
+    "mul_gradients_swapped": "uses the other input's value",
+    "pow_derivative_missing_exponent": "the factor k is missing",
+    "recursive_backward_without_topo": "order the whole graph topologically first",
+    "relu_gradient_passes_negatives": "relu passed the gradient through",
+    "rsub_operands_swapped": "computed v - k",
+    "sub_gradient_sign_lost": "the minus sign is missing",
+    "tanh_derivative_from_input": "you squared the input x",
+    "tanh_derivative_one_minus_t": "not 1 - t",
+    "topological_order_not_reversed": "reverse topological order",
+}
+MUTANTS = {path.stem: path for path in mutant_files(EXERCISE)}
+
+
+def _failures(report) -> str:
+    return "\n".join(f"{c.name}: {c.verdict} {c.message} {c.inputs} {c.traceback}" for c in report.checks if c.verdict != "passed")
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2])
+def test_a_solution_typed_the_lecture_way_passes(seed, tmp_path):
+    report = grade_source(EXERCISE, LECTURE_STYLE, tmp_path, seed=seed)
+    assert report.passed, _failures(report)
+
+
+@pytest.mark.parametrize("stem", sorted(DIAGNOSES))
+def test_each_mutant_gets_its_diagnosis(stem, tmp_path):
+    mutant = MUTANTS[stem]
+    report = grade_source(EXERCISE, mutant, tmp_path)
+    outcome = {c.name: c for c in report.checks}[expected_check(mutant)]
+    assert outcome.verdict == "failed", _failures(report)
+    assert outcome.diagnosis and DIAGNOSES[stem] in outcome.diagnosis, (outcome.diagnosis, outcome.message)
+
+
+def test_a_failure_shows_the_program_and_the_wrong_grad(tmp_path):
+    report = grade_source(EXERCISE, MUTANTS["grads_assigned_not_accumulated"], tmp_path)
+    outcome = {c.name: c for c in report.checks}["gradients_accumulate_when_a_value_is_reused"]
+    assert "a.grad: got 1, expected 2" in outcome.message
+    assert "b = a + a" in outcome.inputs and "b.backward()" in outcome.inputs
+
+
+def test_a_missing_reflected_operator_is_named(tmp_path):
+    report = grade_source(EXERCISE, MUTANTS["no_reflected_operators"], tmp_path)
+    outcome = {c.name: c for c in report.checks}["a_plain_number_on_the_left"]
+    assert outcome.verdict == "failed"
+    assert "unsupported operand" in outcome.message and "Define __radd__" in outcome.message
+    assert {c.verdict for c in report.checks if c.name.endswith("_of_a_value")} == {"passed"}
+
+
+def test_an_operator_returning_a_float_is_reported_not_crashed(tmp_path):
+    source = LECTURE_STYLE.replace(
+        "    def exp(self):\n", "    def exp(self):\n        return math.exp(self.data)\n"
+    )
+    report = grade_source(EXERCISE, source, tmp_path)
+    outcome = {c.name: c for c in report.checks}["exp_of_a_value"]
+    assert outcome.verdict == "failed"
+    assert "`a.exp()` returned float" in outcome.message and "not a Value" in outcome.message
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(nodes=expression_dags())
+def test_the_grader_micrograd_agrees_with_torch(nodes):
+    if not grader.well_conditioned(nodes):
+        return
+    values, grads = grader.simulate(nodes)
+    want_values, want_grads = torch_program(nodes)
+    assert max(grader._relative_error(a, b) for a, b in zip(values, want_values)) <= 1e-13
+    assert max(grader._relative_error(a, b) for a, b in zip(grads, want_grads)) <= 1e-10
+
+
+def test_fragile_programs_are_not_graded():
+    assert not grader.well_conditioned([("leaf", 3.0), ("mul", 0, 0), ("rmul", 10.0, 1), ("tanh", 2)])  # tanh(90)
+    # a / a has gradient 0 only up to rounding: a.grad = 1/a - a/a**2
+    assert not grader.well_conditioned([("leaf", 3.0), ("exp", 0), ("div", 1, 1)])
+    assert grader.well_conditioned([("leaf", 1.5), ("leaf", -2.0), ("mul", 0, 1), ("tanh", 2), ("add", 3, 0)])
+
+
+def test_prune_keeps_only_what_the_output_needs():
+    nodes = [("leaf", 1.0), ("leaf", 2.0), ("exp", 0), ("rmul", 2.0, 1), ("pow", 3, 2)]
+    assert grader.prune(nodes) == [("leaf", 2.0), ("rmul", 2.0, 0), ("pow", 1, 2)]
+
+
+def test_the_driver_imports_nothing_heavy():
+    code = (
+        "import sys, mldojo.graders.stage2.micrograd_driver as d; "
+        "heavy = {'numpy', 'torch', 'hypothesis'} & set(sys.modules); assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
