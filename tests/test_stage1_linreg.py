@@ -1,0 +1,139 @@
+"""stage1/linreg beyond the generic three directions: correct solutions written differently
+from the reference pass, mutants get the diagnosis meant for them, and the assumptions the
+grader's oracles and gradient-descent schedule rest on hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grading import MUTANTS, grade_source, package_file
+from mldojo.graders.kit.oracles import sklearn_linear_regression
+from mldojo.graders.kit.strategies import rank_deficient_regression, well_conditioned_regression
+from mldojo.graders.stage1 import linreg as grader
+
+EXERCISE = "stage1/linreg"
+REFERENCE = package_file("reference", EXERCISE).read_text()
+CENTRED_SOLVE = """    x_mean = X.mean(axis=0)  # (p,)
+    y_mean = y.mean()
+    coef = min_norm_least_squares(X - x_mean, y - y_mean)  # (p,)
+    return coef, float(y_mean - x_mean @ coef)"""
+
+
+def _variant(*replacements: tuple[str, str]) -> str:
+    """The reference with some lines replaced (each must occur exactly once)."""
+    text = REFERENCE
+    for old, new in replacements:
+        assert text.count(old) == 1, f"the reference no longer contains {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+# Right answers reached another way: each must pass every check.
+OTHER_CORRECT_SOLUTIONS = {
+    # Gradient descent on the MSE / 2 (the 1/(2n) convention): steps half as long.
+    "half_gradient_descent": _variant((
+        "        dw, db = mse_grad(X, y, w, b)\n",
+        "        r = X @ w + b - y\n        dw, db = X.T @ r / len(y), float(np.mean(r))\n",
+    )),
+    # The spec's other allowed behaviour: refuse rank-deficient X with LinAlgError.
+    "solve_and_refuse_dependent_columns": _variant((CENTRED_SOLVE, """    x_mean = X.mean(axis=0)
+    Xc, yc = X - x_mean, y - y.mean()
+    if np.linalg.matrix_rank(Xc) < Xc.shape[1]:
+        raise np.linalg.LinAlgError("the columns of X are linearly dependent")
+    coef = np.linalg.solve(Xc.T @ Xc, Xc.T @ yc)
+    return coef, float(y.mean() - x_mean @ coef)""")),
+    # A column of ones instead of centring, uncentred X.T @ X solved directly.
+    "column_of_ones_and_refuse": _variant(
+        (CENTRED_SOLVE, """    A = np.hstack([X, np.ones((len(X), 1))])
+    if np.linalg.matrix_rank(A) < A.shape[1]:
+        raise np.linalg.LinAlgError("X has dependent columns")
+    theta = np.linalg.solve(A.T @ A, A.T @ y)
+    return theta[:-1], float(theta[-1])"""),
+        ("        return min_norm_least_squares(X, y), 0.0", "        return np.linalg.solve(X.T @ X, X.T @ y), 0.0"),
+    ),
+    # NumPy's default cutoffs instead of the reference's explicit one.
+    "pinv_with_default_cutoff": _variant((
+        "    w, *_ = np.linalg.lstsq(A, y, rcond=RCOND)\n    return w",
+        "    return np.linalg.pinv(A) @ y",
+    )),
+    # Plain Python loops and another order of operations in the gradient.
+    "loops_and_reordered_gradient": _variant(
+        ("    return float(np.mean((y_pred - y) ** 2))",
+         "    total = 0.0\n    for a, b in zip(y, y_pred):\n        total += (a - b) ** 2\n    return total / len(y)"),
+        ("    dw = 2.0 * (X.T @ residual) / X.shape[0]  # (p,)", "    dw = (2.0 / X.shape[0] * residual) @ X  # (p,)"),
+    ),
+}
+
+# What the learner should be told for each kept mutant (a phrase of the diagnosis).
+DIAGNOSES = {
+    "mse_sum_not_mean": "sum of squared errors",
+    "grad_missing_factor_two": "half the expected gradient",
+    "grad_sum_not_mean": "times too large",
+    "grad_sign_flipped": "wrong sign",
+    "normal_forgets_intercept": "fit without an intercept",
+    "intercept_is_mean_y": "intercept_ is mean(y)",
+    "theta_split_wrong": "holds the intercept in place of a weight",
+    "augmented_min_norm": "minimum-norm solution of [X, 1]",
+    "solve_singular_gram": "X.T @ X is singular",
+    "predict_forgets_intercept": "leaves out intercept_",
+    "gd_ignores_lr": "fit must use self.lr",
+    "gd_never_updates_b": "intercept_ is still 0.0",
+    "gd_centres_then_intercept_mean_y": "intercept_ is mean(y)",
+    "gd_always_fits_intercept": "b must stay 0",
+    "normal_tiny_ridge": "small ridge term",
+}
+
+
+def _explain(report) -> str:
+    lines = [f"verdict {report.verdict}: {report.problem}"]
+    for c in report.checks:
+        lines.append(f"  {c.verdict:>16} {c.name}: {c.message}\n{c.inputs}\n  diagnosis: {c.diagnosis}\n{c.traceback}")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("name", OTHER_CORRECT_SOLUTIONS)
+def test_other_correct_solutions_pass(name, tmp_path):
+    report = grade_source(EXERCISE, OTHER_CORRECT_SOLUTIONS[name], tmp_path)
+    assert report.passed, _explain(report)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mutant", sorted(DIAGNOSES))
+def test_mutant_gets_its_diagnosis(mutant, tmp_path):
+    path = MUTANTS / EXERCISE / f"{mutant}.py"
+    intended = path.read_text().splitlines()[0].split(":", 1)[1].strip()
+    report = grade_source(EXERCISE, path, tmp_path)
+    outcome = {c.name: c for c in report.checks}[intended]
+    assert outcome.verdict == "failed", _explain(report)
+    assert DIAGNOSES[mutant] in (outcome.diagnosis or ""), _explain(report)
+
+
+def test_stub_lists_what_is_left_to_write(tmp_path):
+    report = grade_source(EXERCISE, package_file("exercises", EXERCISE), tmp_path)
+    assert report.verdict == "not_implemented", _explain(report)
+    assert sorted(report.unwritten) == ["LinearRegression.fit", "LinearRegression.predict", "mse", "mse_grad"]
+
+
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(problem=st.one_of(rank_deficient_regression(max_rows=15), grader.affinely_dependent_regression()))
+def test_sklearn_gives_the_minimum_norm_answer_on_dependent_columns(problem):
+    # The rank-deficient check trusts scikit-learn's answer there: it must be the minimum-norm
+    # least-squares solution of the centred problem, not rounding noise.
+    coef, intercept = sklearn_linear_regression(problem.X, problem.y)
+    x_mean, y_mean = problem.X.mean(axis=0), problem.y.mean()
+    want = np.linalg.pinv(problem.X - x_mean, rcond=1e-10) @ (problem.y - y_mean)
+    np.testing.assert_allclose(coef, want, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(intercept, y_mean - x_mean @ want, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(problem=st.one_of(well_conditioned_regression(), grader.uncentred_regression()), fit_intercept=st.booleans())
+def test_gd_schedule_leaves_a_wide_margin_for_the_half_gradient_convention(problem, fit_intercept):
+    X, y = problem.X, problem.y
+    coef, intercept = sklearn_linear_regression(X, y, fit_intercept=fit_intercept)
+    lr, n_iter = grader._gd_schedule(X, fit_intercept, float(np.linalg.norm(np.append(coef, intercept))))
+    w, b = grader._gradient_descent(X, y, fit_intercept, lr / 2, n_iter)  # half steps = half gradient
+    assert np.abs(np.append(w - coef, b - intercept)).max() <= grader.GD_TOLERANCE * 1e-2
