@@ -341,5 +341,20 @@ def cmd_demo(args) -> int:
     return run_demo(keep=args.keep)
 
 
+def run() -> None:
+    """The console script: run `main`, then exit without the interpreter's teardown.
+
+    Unloading SciPy, scikit-learn and PyTorch at exit costs ~0.4 s of wall time for
+    nothing: every file is closed and every database write committed by then.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -112,8 +112,8 @@ class LearnerProcess:
         self.output: OutputCapture | None = None
         self.names: list[str] = []
 
-    def start(self) -> None:
-        """Start the process and wait until the learner's module is imported."""
+    def start(self, prepare=None) -> None:
+        """Start the process, run `prepare()` meanwhile, and wait until the learner's module is imported."""
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -141,6 +141,8 @@ class LearnerProcess:
             os.close(fd)
         self.request_fd, self.reply_fd = request_write, reply_read
         self.output = OutputCapture(output_read)
+        if prepare is not None:
+            prepare()
         reply = self._await_reply(during="import")
         if "ready" in reply:
             self.names = list(reply["ready"]["names"])

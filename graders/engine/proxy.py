@@ -23,13 +23,14 @@ class LearnerSession:
         self.generation = 0  # handles from an earlier process are no longer valid
         self.last_printed = ""
 
-    def start(self) -> LearnerProcess:
-        """Start a fresh learner process (raises ImportFailed or LearnerGone)."""
+    def start(self, prepare=None) -> LearnerProcess:
+        """Start a fresh learner process (raises ImportFailed or LearnerGone); `prepare()`
+        runs in the judge while the new process is still importing."""
         self.close()
         self.generation += 1
         process = LearnerProcess(self.module, self.budget)
         self.process = process
-        process.start()
+        process.start(prepare)
         return process
 
     def alive(self) -> bool:

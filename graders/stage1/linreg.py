@@ -35,6 +35,7 @@ from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.oracles import sklearn_linear_regression
 from mldojo.graders.kit.strategies import (
     RegressionProblem,
+    grid_arrays,
     grid_floats,
     rank_deficient_regression,
     regression_problems,
@@ -42,6 +43,7 @@ from mldojo.graders.kit.strategies import (
 )
 
 VERSION = "1"
+ORACLE_MODULES = ("sklearn.linear_model",)  # imported in the background while grading starts
 
 GD_TOLERANCE = 1e-4  # how close gradient descent must get to scikit-learn's answer
 GD_MARGIN = 1e-4  # n_iter takes even a half-speed learner to GD_TOLERANCE * GD_MARGIN
@@ -82,8 +84,8 @@ class PredictCase:
 def predictions(draw, max_rows=12) -> Predictions:
     """Targets and predictions of the same length, on a grid of quarters."""
     n = draw(st.integers(1, max_rows))
-    y = draw(hnp.arrays(np.float64, (n,), elements=grid_floats()))
-    y_pred = draw(hnp.arrays(np.float64, (n,), elements=grid_floats()))
+    y = draw(grid_arrays((n,)))
+    y_pred = draw(grid_arrays((n,)))
     return Predictions(y, y_pred)
 
 
@@ -91,7 +93,7 @@ def predictions(draw, max_rows=12) -> Predictions:
 def gradient_points(draw) -> GradientPoint:
     """A regression problem (n >= 3, so 'twice' and 'n times' differ) and a point (w, b)."""
     problem = draw(regression_problems(min_rows=3, max_rows=15, max_features=4))
-    w = draw(hnp.arrays(np.float64, (problem.X.shape[1],), elements=grid_floats(-3, 3)))
+    w = draw(grid_arrays((problem.X.shape[1],), -3, 3))
     b = draw(grid_floats(-3, 3))
     return GradientPoint(problem.X, problem.y, w, b)
 
@@ -101,7 +103,7 @@ def predict_cases(draw) -> PredictCase:
     """A problem to fit and new rows, as many as or fewer or more than the training rows."""
     problem = draw(regression_problems(max_rows=12, max_features=4))
     m = draw(st.integers(1, 12))
-    X_new = draw(hnp.arrays(np.float64, (m, problem.X.shape[1]), elements=grid_floats(-3, 3)))
+    X_new = draw(grid_arrays((m, problem.X.shape[1]), -3, 3))
     return PredictCase(problem.X, problem.y, X_new, draw(st.booleans()))
 
 
@@ -112,7 +114,7 @@ def affinely_dependent_regression(draw, max_rows=15, max_features=3):
     centred problem differs from the minimum-norm answer of [X, 1] @ theta = y."""
     base = draw(regression_problems(min_rows=5, max_rows=max_rows, max_features=max_features))
     p = base.X.shape[1]
-    weights = draw(hnp.arrays(np.float64, (p,), elements=grid_floats(-2, 2, 0.5)))
+    weights = draw(grid_arrays((p,), -2, 2, 0.5))
     constant = draw(grid_floats(-2, 2, 0.5).filter(lambda c: c != 0))
     extra = base.X @ weights + constant  # (n,): depends on the others and on the column of ones
     X = np.insert(base.X, draw(st.integers(0, p)), extra, axis=1)  # (n, p + 1)
@@ -123,7 +125,7 @@ def affinely_dependent_regression(draw, max_rows=15, max_features=3):
 def uncentred_regression(draw):
     """A well-conditioned problem whose feature columns are shifted off zero mean."""
     problem = draw(well_conditioned_regression(max_rows=40, max_features=4))
-    shift = draw(hnp.arrays(np.float64, (problem.X.shape[1],), elements=grid_floats(-1, 1, 0.5)))
+    shift = draw(grid_arrays((problem.X.shape[1],), -1, 1, 0.5))
     assume(np.any(shift != 0))
     problem.X = problem.X + shift  # (n, p)
     return problem
