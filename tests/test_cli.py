@@ -197,3 +197,18 @@ def test_watch_waits_through_a_syntax_error_then_grades_the_fix(course):
     output, _ = watcher.communicate(timeout=90)
     assert watcher.returncode == 0, output
     assert "passed" in output
+
+
+def test_two_gradings_at_once_both_get_recorded(course):
+    shutil.copyfile(package_file("reference", "stage1/linreg"), course / "stage1" / "linreg.py")
+    command = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "mldojo.cli"]
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("MLDOJO_WORKSPACE", None)
+    runs = [subprocess.Popen(command + [exercise], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for exercise in ("stage1/linreg", "stage2/micrograd", "stage1/linreg")]
+    for process in runs:
+        output, _ = process.communicate(timeout=120)
+        assert "not recorded" not in output
+    status = json.loads(run("status", "--json", cwd=course).stdout)
+    attempts = {e["id"]: e["attempts"] for s in status["stages"] for e in s["exercises"]}
+    assert attempts == {"stage1/linreg": 2, "stage2/micrograd": 1}

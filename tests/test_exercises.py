@@ -59,3 +59,12 @@ def test_reference_passes_on_every_seed(exercise, tmp_path):
         if not report.passed:
             failures.append(f"seed {seed}: {_explain(report)}")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_same_code_gets_the_same_verdict_and_counterexample(exercise, tmp_path):
+    mutant = mutant_files(exercise)[0]
+    first = grade_source(exercise, mutant, tmp_path / "first")
+    second = grade_source(exercise, mutant, tmp_path / "second")
+    summary = lambda report: [(c.name, c.verdict, c.message, c.inputs, c.diagnosis) for c in report.checks]  # noqa: E731
+    assert summary(first) == summary(second)
