@@ -92,6 +92,16 @@ class RemoteObject:
         return _from_wire(self._session.request(message), self._session, label)
 
 
+def same_object(a: Any, b: Any) -> bool:
+    """True when two values stand for the same object in the learner process (`fit` returned self)."""
+    return (
+        isinstance(a, RemoteObject)
+        and isinstance(b, RemoteObject)
+        and a._handle_id == b._handle_id
+        and a._generation == b._generation
+    )
+
+
 class Learner(RemoteObject):
     """The learner's module: `learner.mse(y, yhat)` calls their `mse` in their process."""
 

@@ -7,6 +7,7 @@ inputs, assertions whose messages use the learner's names, the gradient check, o
 from mldojo.graders.kit.asserts import (
     CheckFailed,
     Diagnosis,
+    after_calling,
     as_array,
     assert_close,
     assert_equal,
@@ -19,6 +20,7 @@ from mldojo.graders.kit.gradcheck import assert_gradient_close, numerical_gradie
 __all__ = [
     "CheckFailed",
     "Diagnosis",
+    "after_calling",
     "as_array",
     "assert_close",
     "assert_equal",

@@ -7,8 +7,9 @@ known wrong variants of the answer; the runner names the one the learner's outpu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -26,14 +27,17 @@ class Diagnosis:
 class CheckFailed(AssertionError):
     """A check's property does not hold for the learner's code on some input."""
 
-    def __init__(self, message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = ()):
+    def __init__(self, message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = (), diagnosis: str | None = None):
         super().__init__(message)
         self.message = message
         self.got = got
         self.diagnoses = list(diagnoses)
+        self.known = diagnosis  # a diagnosis already certain when the check fails
 
     def diagnose(self) -> str | None:
-        """The first diagnosis whose wrong answer matches what the learner returned."""
+        """The known diagnosis, else the first wrong answer that matches what the learner returned."""
+        if self.known:
+            return self.known
         for diagnosis in self.diagnoses:
             try:
                 wrong = np.asarray(diagnosis.wrong_answer(), dtype=float)
@@ -45,9 +49,20 @@ class CheckFailed(AssertionError):
         return None
 
 
-def fail(message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = ()) -> None:
+def fail(message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = (), diagnosis: str | None = None) -> None:
     """Fail the check with a message for the learner."""
-    raise CheckFailed(message, got, diagnoses)
+    raise CheckFailed(message, got, diagnoses, diagnosis)
+
+
+@contextmanager
+def after_calling(call: str) -> Iterator[None]:
+    """Start every failure message raised inside the block with the call that produced the values."""
+    try:
+        yield
+    except CheckFailed as exc:
+        exc.message = f"after {call}:\n{exc.message}"
+        exc.args = (exc.message,)
+        raise
 
 
 def as_array(got: Any, what: str, shape: tuple[int, ...] | None = None) -> np.ndarray:

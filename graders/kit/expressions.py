@@ -80,7 +80,7 @@ def is_tame(program: Program, limit: float = 1e4) -> bool:
 
 def describe(program: Program) -> str:
     """The program as Python a learner can read: `a = Value(1.5); b = a * a; …`."""
-    names = [_name(i) for i in range(len(program))]
+    names = [node_name(i) for i in range(len(program))]
     lines = []
     for i, node in enumerate(program):
         op = node[0]
@@ -103,6 +103,7 @@ def describe(program: Program) -> str:
     return "\n".join(lines)
 
 
-def _name(i: int) -> str:
+def node_name(i: int) -> str:
+    """The variable a listing gives node i: a, b, …, z, n26, n27, …"""
     letters = "abcdefghijklmnopqrstuvwxyz"
     return letters[i] if i < 26 else f"n{i}"

@@ -10,7 +10,6 @@ gradient conventions (mean, or mean / 2) it follows.
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,9 +18,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mldojo.graders.engine.outcomes import LearnerRaised
+from mldojo.graders.engine.proxy import same_object
 from mldojo.graders.kit import (
-    CheckFailed,
     Diagnosis,
+    after_calling,
     as_array,
     assert_close,
     assert_gradient_close,
@@ -134,35 +134,6 @@ def uncentred_regression(draw):
 # -- helpers -------------------------------------------------------------------------------
 
 
-class _Diagnosed(CheckFailed):
-    """A failure whose diagnosis is already known (the kit's diagnose() skips NaN/inf output)."""
-
-    def __init__(self, message: str, diagnosis: str, got=None):
-        super().__init__(message, got)
-        self.known = diagnosis
-
-    def diagnose(self) -> str | None:
-        """The diagnosis given when the failure was raised."""
-        return self.known
-
-
-@contextmanager
-def _calling(call: str):
-    """Start every failure message inside the block with the call that produced the values."""
-    try:
-        yield
-    except CheckFailed as exc:
-        exc.message = f"after {call}:\n{exc.message}"
-        exc.args = (exc.message,)
-        raise
-
-
-def _same_learner_object(a, b) -> bool:
-    """True when two values stand for the same object in the learner process."""
-    handle = getattr(type(a), "__name__", "") == "RemoteObject" and getattr(a, "_handle_id", None)
-    return bool(handle) and handle == getattr(b, "_handle_id", None)
-
-
 def _fitted(learner, X, y, **params):
     """Fit the learner's LinearRegression(**params) on X, y: (coef_, intercept_) as sent back."""
     model = learner.LinearRegression(**params)
@@ -213,25 +184,25 @@ def _finite_or_diverged(value, what: str, lr: float):
     except (TypeError, ValueError):
         return
     if array.size and (not np.all(np.isfinite(array)) or np.abs(array).max() > 1e8):
-        raise _Diagnosed(
+        fail(
             f"{what}: got {show(array)} — gradient descent diverged",
-            f"with lr={lr:g} the gradient of the mean squared error converges on this data; a "
+            value,
+            diagnosis=f"with lr={lr:g} the gradient of the mean squared error converges on this data; a "
             "gradient summed over the n samples instead of averaged is n times too large and "
             "overshoots, and a step along +gradient climbs instead of descending",
-            value,
         )
 
 
 def _refuse_huge(coef, expected) -> None:
     """Fail when coef_ is enormous: the mark of solving a singular X.T @ X."""
     if np.abs(coef).max() > 1e4 * (1.0 + np.abs(expected).max()):
-        raise _Diagnosed(
+        fail(
             f"coef_: got {show(coef)}\n"
             f"       expected {show(expected)} (scikit-learn's minimum-norm answer)",
-            "coef_ is enormous: X.T @ X is singular here, and solve() or inv() divided by a "
+            coef,
+            diagnosis="coef_ is enormous: X.T @ X is singular here, and solve() or inv() divided by a "
             "rounding error. Use a pseudo-inverse or lstsq with a cutoff for tiny singular "
             "values (the minimum-norm answer), or raise numpy.linalg.LinAlgError",
-            coef,
         )
 
 
@@ -374,9 +345,9 @@ def fit_returns_self_with_the_right_shapes(learner, problem, method, fit_interce
     n, p = problem.X.shape
     params = dict(fit_intercept=fit_intercept, method=method, lr=0.01, n_iter=20)
     model = learner.LinearRegression(**params)
-    with _calling(_call_text(**params)):
+    with after_calling(_call_text(**params)):
         returned = model.fit(problem.X, problem.y)
-        if not _same_learner_object(returned, model):
+        if not same_object(returned, model):
             fail(
                 f"fit returned {show(returned)} instead of the model: end fit with `return self`, "
                 "so that LinearRegression().fit(X, y).predict(X) works",
@@ -401,7 +372,7 @@ def fit_returns_self_with_the_right_shapes(learner, problem, method, fit_interce
 def normal_equation_matches_sklearn(learner, problem):
     """fit(X, y) with method='normal' gives scikit-learn's coef_ and intercept_ to 1e-6."""
     X, y = problem.X, problem.y
-    with _calling(_call_text(method="normal")):
+    with after_calling(_call_text(method="normal")):
         coef, intercept = _fitted(learner, X, y, method="normal")
         want_coef, want_intercept = sklearn_linear_regression(X, y)
         assert_close(coef, want_coef, what="coef_", rtol=1e-6, atol=1e-8, diagnoses=_coef_mistakes(X, y))
@@ -415,7 +386,7 @@ def normal_equation_matches_sklearn(learner, problem):
 def fit_without_intercept_matches_sklearn(learner, problem):
     """With fit_intercept=False, method='normal' gives scikit-learn's coef_ to 1e-6 and intercept_ is 0.0."""
     X, y = problem.X, problem.y
-    with _calling(_call_text(fit_intercept=False, method="normal")):
+    with after_calling(_call_text(fit_intercept=False, method="normal")):
         coef, intercept = _fitted(learner, X, y, fit_intercept=False, method="normal")
         want_coef, _ = sklearn_linear_regression(X, y, fit_intercept=False)
         with_intercept = Diagnosis(
@@ -438,7 +409,7 @@ def fit_without_intercept_matches_sklearn(learner, problem):
 def noiseless_data_is_recovered_exactly(learner, problem):
     """When y = X @ w + b exactly, method='normal' returns that w and b (to 1e-8)."""
     X, y = problem.X, problem.y
-    with _calling(_call_text(method="normal")):
+    with after_calling(_call_text(method="normal")):
         coef, intercept = _fitted(learner, X, y, method="normal")
         mistakes = [*_coef_mistakes(X, y), _nearly(coef, problem.coef)]
         assert_close(coef, problem.coef, what="coef_", rtol=1e-8, atol=1e-8, diagnoses=mistakes)
@@ -463,7 +434,7 @@ def predict_is_X_times_coef_plus_intercept(learner, case):
         Diagnosis("predict returns the predictions for the training X, not for its argument",
                   lambda: case.X @ coef + intercept),
     ]
-    with _calling(_call_text(fit_intercept=case.fit_intercept) + ", then predict(X_new)"):
+    with after_calling(_call_text(fit_intercept=case.fit_intercept) + ", then predict(X_new)"):
         got = model.predict(case.X_new)
         assert_close(got, expected, what="predict(X_new)", rtol=1e-10, atol=1e-10, diagnoses=mistakes)
 
@@ -473,7 +444,7 @@ def _check_gradient_descent(learner, X, y, fit_intercept):
     want_coef, want_intercept = sklearn_linear_regression(X, y, fit_intercept=fit_intercept)
     lr, n_iter = _gd_schedule(X, fit_intercept, float(np.linalg.norm(np.append(want_coef, want_intercept))))
     params = dict(fit_intercept=fit_intercept, method="gd", lr=lr, n_iter=n_iter)
-    with _calling(_call_text(**params)):
+    with after_calling(_call_text(**params)):
         coef, intercept = _fitted(learner, X, y, **params)
         _finite_or_diverged(coef, "coef_", lr)
         _finite_or_diverged(intercept, "intercept_", lr)
@@ -533,7 +504,7 @@ def gradient_descent_handles_uncentred_features(learner, problem, fit_intercept)
 def rank_deficient_X_gives_the_minimum_norm_answer_or_a_clear_error(learner, problem):
     """With dependent columns in X, fit gives scikit-learn's minimum-norm coef_ (1e-6) or raises LinAlgError."""
     X, y = problem.X, problem.y
-    with _calling(_call_text(method="normal")):
+    with after_calling(_call_text(method="normal")):
         try:
             coef, intercept = _fitted(learner, X, y, method="normal")
         except LearnerRaised as exc:

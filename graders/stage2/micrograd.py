@@ -69,9 +69,7 @@ class _Listing(str):
         return "\n" + self
 
 
-def name(i: int) -> str:
-    """The variable the listing gives node i: a, b, …, z, n26, n27, …"""
-    return "abcdefghijklmnopqrstuvwxyz"[i] if i < 26 else f"n{i}"
+name = expressions.node_name
 
 
 def describe(nodes, backward: bool = True) -> str:
