@@ -12,9 +12,18 @@ MARKS = {R.PASSED: ("✓", "green"), R.SKIPPED: ("-", "dim"), R.NOT_IMPLEMENTED:
 PRINTED_LIMIT = 2000
 
 
+class LearnerConsole(Console):
+    """Rich's console, except that a reader who leaves (`grade … | head`) stops the output,
+    not the grading: rich would raise SystemExit and the attempt would go unrecorded."""
+
+    def on_broken_pipe(self) -> None:
+        """Go quiet instead of exiting."""
+        self.quiet = True
+
+
 def console() -> Console:
     """A console that colours only real terminals (and honours NO_COLOR)."""
-    return Console(highlight=False, soft_wrap=True)
+    return LearnerConsole(highlight=False, soft_wrap=True)
 
 
 def check_line(out: Console, outcome) -> None:
@@ -27,11 +36,11 @@ def check_line(out: Console, outcome) -> None:
     if outcome.verdict not in (R.SKIPPED, R.NOT_IMPLEMENTED):
         out.print(f"    [dim]claim:[/] {escape(outcome.claim)}")
     _indented(out, outcome.message, 4)
+    if outcome.traceback:
+        _indented(out, outcome.traceback, 4)
     if outcome.inputs:
         out.print("    [bold]on this input (the smallest the grader found):[/]")
         _indented(out, outcome.inputs, 6)
-    if outcome.traceback:
-        _indented(out, outcome.traceback, 6)
     if outcome.diagnosis:
         out.print(f"    [bold magenta]Diagnosis:[/] {escape(outcome.diagnosis)}")
     if outcome.printed:
@@ -48,9 +57,9 @@ def report_footer(out: Console, report, exercise, hints_left: tuple[int, int]) -
     """The summary line and what to do next."""
     if report.problem:
         _indented(out, report.problem, 2, style="red" if report.verdict != R.NOT_IMPLEMENTED else "")
-        if report.printed:
-            out.print("  [dim]your code printed:[/]")
-            _indented(out, _cut(report.printed), 4, style="dim")
+    if report.printed.strip():
+        out.print("  [dim]your code printed:[/]")
+        _indented(out, _cut(report.printed), 4, style="dim")
     counts = report.counts()
     total = len(report.checks)
     word = R.VERDICT_WORDS.get(report.verdict, report.verdict)
@@ -112,19 +121,21 @@ def history_table(out: Console, exercise_id: str, attempts, checks_of) -> None:
     if not attempts:
         out.print(f"No attempts at {exercise_id} yet. Run `grade {exercise_id}`.")
         return
-    table = Table(title=f"{exercise_id}: {len(attempts)} attempts", box=None, padding=(0, 2), header_style="bold")
-    for column in ("when (UTC)", "verdict", "checks", "time", "file", "seed"):
-        table.add_column(column)
+    count = f"{len(attempts)} attempt" + ("" if len(attempts) == 1 else "s")
+    table = Table(title=f"{exercise_id}: {count}", box=None, padding=(0, 1), header_style="bold", title_justify="left")
+    with_seed = any(a.seed is not None for a in attempts)
+    for column in ("when (UTC)", "verdict", "checks", "time", "file") + (("seed",) if with_seed else ()):
+        table.add_column(column, no_wrap=column in ("when (UTC)", "time", "file"))
     for attempt in attempts:
         style = "green" if attempt.verdict == R.PASSED else "red"
-        table.add_row(
-            attempt.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+        row = [
+            attempt.started_at.strftime("%Y-%m-%d %H:%M"),
             f"[{style}]{R.VERDICT_WORDS.get(attempt.verdict, attempt.verdict)}[/]",
             escape(attempt.summary),
             f"{attempt.duration_s:.1f} s",
             attempt.file_sha256[:8],
-            "" if attempt.seed is None else str(attempt.seed),
-        )
+        ]
+        table.add_row(*row, *(["" if attempt.seed is None else str(attempt.seed)] if with_seed else []))
     out.print(table)
     latest = attempts[0]
     failing = [c for c in checks_of(latest.id) if c.verdict != R.PASSED]
