@@ -212,3 +212,15 @@ def test_two_gradings_at_once_both_get_recorded(course):
     status = json.loads(run("status", "--json", cwd=course).stdout)
     attempts = {e["id"]: e["attempts"] for s in status["stages"] for e in s["exercises"]}
     assert attempts == {"stage1/linreg": 2, "stage2/micrograd": 1}
+
+
+def test_an_attempt_is_recorded_even_when_the_reader_leaves_early(course):
+    """`grade stage1/linreg | head -1` must still record the attempt."""
+    command = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "mldojo.cli"]
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("MLDOJO_WORKSPACE", None)
+    process = subprocess.Popen(command + ["stage1/linreg"], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.close()
+    process.wait(timeout=120)
+    assert "1 attempt" in run("history", "stage1/linreg", cwd=course).stdout
