@@ -286,7 +286,7 @@ def _mse_mistakes(y, y_pred):
 # -- checks --------------------------------------------------------------------------------
 
 
-@check(examples=30)
+@check(examples=20)
 @given(case=predictions())
 def mse_is_the_mean_of_squared_errors(learner, case):
     """mse(y, y_pred) equals mean((y_pred - y)**2) to 1e-12."""
@@ -367,7 +367,7 @@ def fit_returns_self_with_the_right_shapes(learner, problem, method, fit_interce
         as_array(model.predict(problem.X), "predict(X)", (n,))
 
 
-@check(examples=40)
+@check(examples=30)
 @given(problem=regression_problems(max_rows=20, max_features=5))
 def normal_equation_matches_sklearn(learner, problem):
     """fit(X, y) with method='normal' gives scikit-learn's coef_ and intercept_ to 1e-6."""
@@ -499,7 +499,7 @@ def gradient_descent_handles_uncentred_features(learner, problem, fit_intercept)
     _check_gradient_descent(learner, problem.X, problem.y, fit_intercept=fit_intercept)
 
 
-@check(examples=25)
+@check(examples=20)
 @given(problem=st.one_of(rank_deficient_regression(max_rows=15), affinely_dependent_regression()))
 def rank_deficient_X_gives_the_minimum_norm_answer_or_a_clear_error(learner, problem):
     """With dependent columns in X, fit gives scikit-learn's minimum-norm coef_ (1e-6) or raises LinAlgError."""
