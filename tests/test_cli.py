@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -224,3 +225,18 @@ def test_an_attempt_is_recorded_even_when_the_reader_leaves_early(course):
     process.stdout.close()
     process.wait(timeout=120)
     assert "1 attempt" in run("history", "stage1/linreg", cwd=course).stdout
+
+
+def test_ctrl_c_stops_cleanly_and_is_recorded_as_interrupted(course):
+    (course / "stage1" / "linreg.py").write_text("def mse(y, y_pred):\n    while True:\n        pass\n")
+    command = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "mldojo.cli"]
+    env = dict(os.environ, NO_COLOR="1")
+    env.pop("MLDOJO_WORKSPACE", None)
+    process = subprocess.Popen(command + ["stage1/linreg"], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # the learner process is inside its endless loop by now
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode == 130, errors
+    assert "interrupted" in errors
+    history = run("history", "stage1/linreg", cwd=course).stdout
+    assert "interrupted" in history
