@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 SOLVED = ["stage1/linreg"]
-WRONG_ATTEMPTS = ["stage2/micrograd"]  # files in mldojo/demo_attempts/
+# A typical first mistake, made by editing the reference: gradients assigned, not accumulated.
+WRONG_ATTEMPTS = {"stage2/micrograd": [("self.grad += ", "self.grad = "), ("other.grad += ", "other.grad = ")]}
 
 
-def wrong_attempt_path(exercise_id: str) -> Path:
-    """The shipped wrong attempt used by the demo."""
-    return Path(str(resources.files("mldojo").joinpath("demo_attempts", exercise_id + ".py")))
+def wrong_attempt(exercise_id: str) -> str:
+    """The demo's wrong attempt at an exercise: its reference with the mistake typed in."""
+    from mldojo.workspace import reference_path
+
+    text = reference_path(exercise_id).read_text(encoding="utf-8")
+    for right, wrong in WRONG_ATTEMPTS[exercise_id]:
+        if right not in text:
+            raise RuntimeError(f"the demo's mistake no longer applies to {exercise_id}'s reference: {right!r}")
+        text = text.replace(right, wrong)
+    return text
 
 
 def run_demo(keep: bool = False) -> int:
@@ -38,10 +45,10 @@ def run_demo(keep: bool = False) -> int:
         for exercise_id in SOLVED:
             shutil.copyfile(reference_path(exercise_id), workspace.exercise_file(exercise_id))
         for exercise_id in WRONG_ATTEMPTS:
-            shutil.copyfile(wrong_attempt_path(exercise_id), workspace.exercise_file(exercise_id))
+            workspace.exercise_file(exercise_id).write_text(wrong_attempt(exercise_id), encoding="utf-8")
         out.print(f"Solved already: {', '.join(SOLVED)}. A typical wrong attempt: {', '.join(WRONG_ATTEMPTS)}.\n")
         verdicts = {}
-        for exercise_id in SOLVED + WRONG_ATTEMPTS:
+        for exercise_id in SOLVED + list(WRONG_ATTEMPTS):
             exercise = catalogue.exercise(exercise_id)
             out.print(f"$ grade {exercise_id}")
             render.report_header(out, exercise)

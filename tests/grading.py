@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from mldojo.graders.engine.results import GradeReport
 
 REPO = Path(__file__).resolve().parents[1]
 MUTANTS = REPO / "tests" / "mutants"
+SOLUTIONS = REPO / "tests" / "solutions"  # correct solutions written unlike the reference
 
 
 def package_file(kind: str, exercise: str) -> Path:
@@ -42,14 +45,41 @@ def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int |
     return grade(request)
 
 
-def mutant_files(exercise: str) -> list[Path]:
-    """The realistic wrong solutions kept for an exercise: tests/mutants/<stage>/<name>/*.py."""
-    folder = MUTANTS / exercise
-    return sorted(folder.glob("*.py")) if folder.is_dir() else []
+@dataclass(frozen=True)
+class Mutant:
+    """A realistic wrong solution: a correct base with a few edits, and the check that must catch it."""
+
+    exercise: str
+    name: str
+    expect: str  # the check that must fail
+    bug: str  # the mistake, in words
+    source: str  # the whole wrong module
+
+    def __str__(self) -> str:
+        return f"{self.exercise}:{self.name}"
 
 
-def expected_check(mutant: Path) -> str:
-    """The check a mutant must fail, from its first line: `# expect: check_name`."""
-    first = mutant.read_text().splitlines()[0]
-    assert first.startswith("# expect:"), f"{mutant} must start with '# expect: <check name>'"
-    return first.split(":", 1)[1].strip()
+def base_source(exercise: str, base: str) -> str:
+    """A correct solution to start a mutant from: the reference, or tests/solutions/<stage>/<base>.py."""
+    if base == "reference":
+        return package_file("reference", exercise).read_text()
+    return (SOLUTIONS / exercise.partition("/")[0] / f"{base}.py").read_text()
+
+
+def apply_edits(text: str, edits: list[tuple[str, str]]) -> str:
+    """Replace each `old` (which must occur exactly once) by its `new`."""
+    for old, new in edits:
+        assert text.count(old) == 1, f"the base no longer contains exactly one {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+def mutants(exercise: str) -> list[Mutant]:
+    """The realistic wrong solutions kept for an exercise: tests/mutants/<stage>/<name>/*.toml."""
+    found = []
+    for path in sorted((MUTANTS / exercise).glob("*.toml")):
+        spec = tomllib.loads(path.read_text())
+        edits = [(edit["old"], edit["new"]) for edit in spec["edit"]]
+        source = apply_edits(base_source(exercise, spec.get("base", "reference")), edits)
+        found.append(Mutant(exercise, path.stem, spec["expect"], spec["bug"], source))
+    return found

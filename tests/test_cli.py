@@ -240,3 +240,10 @@ def test_ctrl_c_stops_cleanly_and_is_recorded_as_interrupted(course):
     assert "interrupted" in errors
     history = run("history", "stage1/linreg", cwd=course).stdout
     assert "interrupted" in history
+
+
+def test_demo_grades_a_solved_and_a_wrong_exercise(tmp_path):
+    result = run("demo", cwd=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "10 of 10 checks passed" in result.stdout
+    assert "Diagnosis:" in result.stdout and "grade status" in result.stdout

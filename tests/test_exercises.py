@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from grading import expected_check, grade_source, mutant_files, package_file
+from grading import grade_source, mutants, package_file
 from mldojo.catalogue import load_catalogue
 
 EXERCISES = [e.id for e in load_catalogue().exercises]
-MUTANTS = [(exercise, path) for exercise in EXERCISES for path in mutant_files(exercise)]
+MUTANTS = [mutant for exercise in EXERCISES for mutant in mutants(exercise)]
 SEEDS = range(1, 21)
 
 
@@ -37,17 +37,16 @@ def test_stub_is_not_implemented(exercise, tmp_path):
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_every_exercise_has_at_least_four_mutants(exercise):
-    assert len(mutant_files(exercise)) >= 4, f"add realistic wrong solutions to tests/mutants/{exercise}/"
+    assert len(mutants(exercise)) >= 4, f"add realistic wrong solutions to tests/mutants/{exercise}/"
 
 
-@pytest.mark.parametrize("exercise, mutant", MUTANTS, ids=[f"{e}:{p.stem}" for e, p in MUTANTS])
-def test_mutant_fails_on_the_intended_check(exercise, mutant, tmp_path):
-    report = grade_source(exercise, mutant, tmp_path)
-    assert not report.passed, f"{mutant.name} passed: the grader misses this bug"
-    intended = expected_check(mutant)
+@pytest.mark.parametrize("mutant", MUTANTS, ids=str)
+def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
+    report = grade_source(mutant.exercise, mutant.source, tmp_path)
+    assert not report.passed, f"{mutant} passed: the grader misses this bug ({mutant.bug})"
     by_name = {c.name: c for c in report.checks}
-    assert intended in by_name, f"{mutant.name} expects check {intended!r}, which the grader does not have"
-    assert by_name[intended].verdict in ("failed", "error"), _explain(report)
+    assert mutant.expect in by_name, f"{mutant} expects check {mutant.expect!r}, which the grader does not have"
+    assert by_name[mutant.expect].verdict in ("failed", "error"), _explain(report)
 
 
 @pytest.mark.slow
@@ -63,8 +62,8 @@ def test_reference_passes_on_every_seed(exercise, tmp_path):
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_the_same_code_gets_the_same_verdict_and_counterexample(exercise, tmp_path):
-    mutant = mutant_files(exercise)[0]
-    first = grade_source(exercise, mutant, tmp_path / "first")
-    second = grade_source(exercise, mutant, tmp_path / "second")
+    mutant = mutants(exercise)[0]
+    first = grade_source(exercise, mutant.source, tmp_path / "first")
+    second = grade_source(exercise, mutant.source, tmp_path / "second")
     summary = lambda report: [(c.name, c.verdict, c.message, c.inputs, c.diagnosis) for c in report.checks]  # noqa: E731
     assert summary(first) == summary(second)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import MUTANTS, grade_source, package_file
+from grading import apply_edits, grade_source, mutants, package_file
 from mldojo.graders.kit.oracles import sklearn_linear_regression
 from mldojo.graders.kit.strategies import rank_deficient_regression, well_conditioned_regression
 from mldojo.graders.stage1 import linreg as grader
@@ -24,11 +24,7 @@ CENTRED_SOLVE = """    x_mean = X.mean(axis=0)  # (p,)
 
 def _variant(*replacements: tuple[str, str]) -> str:
     """The reference with some lines replaced (each must occur exactly once)."""
-    text = REFERENCE
-    for old, new in replacements:
-        assert text.count(old) == 1, f"the reference no longer contains {old!r}"
-        text = text.replace(old, new)
-    return text
+    return apply_edits(REFERENCE, list(replacements))
 
 
 # Right answers reached another way: each must pass every check.
@@ -100,13 +96,15 @@ def test_other_correct_solutions_pass(name, tmp_path):
     assert report.passed, _explain(report)
 
 
+MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", sorted(DIAGNOSES))
 def test_mutant_gets_its_diagnosis(mutant, tmp_path):
-    path = MUTANTS / EXERCISE / f"{mutant}.py"
-    intended = path.read_text().splitlines()[0].split(":", 1)[1].strip()
-    report = grade_source(EXERCISE, path, tmp_path)
-    outcome = {c.name: c for c in report.checks}[intended]
+    wrong = MUTANTS[mutant]
+    report = grade_source(EXERCISE, wrong.source, tmp_path)
+    outcome = {c.name: c for c in report.checks}[wrong.expect]
     assert outcome.verdict == "failed", _explain(report)
     assert DIAGNOSES[mutant] in (outcome.diagnosis or ""), _explain(report)
 

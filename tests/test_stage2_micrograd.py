@@ -10,7 +10,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from grading import expected_check, grade_source, mutant_files
+from grading import SOLUTIONS, grade_source, mutants
 from mldojo.graders.kit.oracles import torch_program
 from mldojo.graders.kit.strategies import expression_dags
 from mldojo.graders.stage2 import micrograd as grader
@@ -20,117 +20,7 @@ EXERCISE = "stage2/micrograd"
 # The way the lecture builds it: a set of children, a recursive topological sort, numbers
 # wrapped with `other if isinstance(other, Value) else Value(other)`, a - b as a + (-b),
 # a / b as a * b**-1, tanh from exp. Recursion 2,000 deep must work in the learner process.
-LECTURE_STYLE = '''\
-"""stage2/micrograd, typed along with the lecture: a Value that remembers its parents."""
-
-import math
-
-
-class Value:
-
-    def __init__(self, data, _children=(), _op='', label=''):
-        self.data = data
-        self.grad = 0.0
-        self._backward = lambda: None
-        self._prev = set(_children)
-        self._op = _op
-        self.label = label
-
-    def __repr__(self):
-        return f"Value(data={self.data})"
-
-    def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), '+')
-
-        def _backward():
-            self.grad += out.grad
-            other.grad += out.grad
-        out._backward = _backward
-        return out
-
-    def __radd__(self, other):  # 2 + v
-        return self + other
-
-    def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), '*')
-
-        def _backward():
-            self.grad += other.data * out.grad
-            other.grad += self.data * out.grad
-        out._backward = _backward
-        return out
-
-    def __rmul__(self, other):  # 2 * v
-        return self * other
-
-    def __pow__(self, k):
-        assert isinstance(k, (int, float)), "only number powers"
-        out = Value(self.data ** k, (self,), f'**{k}')
-
-        def _backward():
-            self.grad += k * self.data ** (k - 1) * out.grad
-        out._backward = _backward
-        return out
-
-    def __neg__(self):
-        return self * -1
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):  # 1 - v
-        return other + (-self)
-
-    def __truediv__(self, other):
-        return self * other ** -1
-
-    def __rtruediv__(self, other):  # 3 / v
-        return other * self ** -1
-
-    def exp(self):
-        out = Value(math.exp(self.data), (self,), 'exp')
-
-        def _backward():
-            self.grad += out.data * out.grad
-        out._backward = _backward
-        return out
-
-    def tanh(self):
-        e = math.exp(2 * self.data)
-        t = (e - 1) / (e + 1)
-        out = Value(t, (self,), 'tanh')
-
-        def _backward():
-            self.grad += (1 - t ** 2) * out.grad
-        out._backward = _backward
-        return out
-
-    def relu(self):
-        out = Value(0 if self.data < 0 else self.data, (self,), 'relu')
-
-        def _backward():
-            self.grad += (out.data > 0) * out.grad
-        out._backward = _backward
-        return out
-
-    def backward(self):
-        topo = []
-        visited = set()
-
-        def build_topo(v):
-            if v not in visited:
-                visited.add(v)
-                for child in v._prev:
-                    build_topo(child)
-                topo.append(v)
-        build_topo(self)
-
-        self.grad = 1.0
-        for node in reversed(topo):
-            node._backward()
-'''
+LECTURE_STYLE = (SOLUTIONS / "stage2" / "micrograd_lecture_style.py").read_text()
 
 # mutant file stem -> words its named check's diagnosis must contain
 DIAGNOSES = {
@@ -147,7 +37,7 @@ DIAGNOSES = {
     "tanh_derivative_one_minus_t": "not 1 - t",
     "topological_order_not_reversed": "reverse topological order",
 }
-MUTANTS = {path.stem: path for path in mutant_files(EXERCISE)}
+MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
 
 
 def _failures(report) -> str:
@@ -163,21 +53,21 @@ def test_a_solution_typed_the_lecture_way_passes(seed, tmp_path):
 @pytest.mark.parametrize("stem", sorted(DIAGNOSES))
 def test_each_mutant_gets_its_diagnosis(stem, tmp_path):
     mutant = MUTANTS[stem]
-    report = grade_source(EXERCISE, mutant, tmp_path)
-    outcome = {c.name: c for c in report.checks}[expected_check(mutant)]
+    report = grade_source(EXERCISE, mutant.source, tmp_path)
+    outcome = {c.name: c for c in report.checks}[mutant.expect]
     assert outcome.verdict == "failed", _failures(report)
     assert outcome.diagnosis and DIAGNOSES[stem] in outcome.diagnosis, (outcome.diagnosis, outcome.message)
 
 
 def test_a_failure_shows_the_program_and_the_wrong_grad(tmp_path):
-    report = grade_source(EXERCISE, MUTANTS["grads_assigned_not_accumulated"], tmp_path)
+    report = grade_source(EXERCISE, MUTANTS["grads_assigned_not_accumulated"].source, tmp_path)
     outcome = {c.name: c for c in report.checks}["gradients_accumulate_when_a_value_is_reused"]
     assert "a.grad: got 1, expected 2" in outcome.message
     assert "b = a + a" in outcome.inputs and "b.backward()" in outcome.inputs
 
 
 def test_a_missing_reflected_operator_is_named(tmp_path):
-    report = grade_source(EXERCISE, MUTANTS["no_reflected_operators"], tmp_path)
+    report = grade_source(EXERCISE, MUTANTS["no_reflected_operators"].source, tmp_path)
     outcome = {c.name: c for c in report.checks}["a_plain_number_on_the_left"]
     assert outcome.verdict == "failed"
     assert "unsupported operand" in outcome.message and "Define __radd__" in outcome.message
