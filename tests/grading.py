@@ -83,3 +83,11 @@ def mutants(exercise: str) -> list[Mutant]:
         source = apply_edits(base_source(exercise, spec.get("base", "reference")), edits)
         found.append(Mutant(exercise, path.stem, spec["expect"], spec["bug"], source))
     return found
+
+
+def explain(report) -> str:
+    """Every check's verdict and message, for an assertion that failed."""
+    lines = [f"verdict {report.verdict}: {report.problem}"]
+    for c in report.checks:
+        lines.append(f"  {c.verdict:>16} {c.name}: {c.message}\n{c.inputs}\n  diagnosis: {c.diagnosis}\n{c.traceback}")
+    return "\n".join(lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading import grade_source, mutants, package_file
+from grading import explain, grade_source, mutants, package_file
 from mldojo.catalogue import load_catalogue
 
 EXERCISES = [e.id for e in load_catalogue().exercises]
@@ -14,25 +14,18 @@ MUTANTS = [mutant for exercise in EXERCISES for mutant in mutants(exercise)]
 SEEDS = range(1, 21)
 
 
-def _explain(report) -> str:
-    lines = [f"verdict {report.verdict}: {report.problem}"]
-    for check in report.checks:
-        lines.append(f"  {check.verdict:>16} {check.name}: {check.message} {check.inputs} {check.traceback}")
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_reference_passes(exercise, tmp_path):
     report = grade_source(exercise, package_file("reference", exercise), tmp_path)
-    assert report.passed, _explain(report)
+    assert report.passed, explain(report)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_stub_is_not_implemented(exercise, tmp_path):
     report = grade_source(exercise, package_file("exercises", exercise), tmp_path)
-    assert report.verdict == "not_implemented", _explain(report)
+    assert report.verdict == "not_implemented", explain(report)
     assert report.unwritten, "the stub should list the functions still to write"
-    assert all(c.verdict == "not_implemented" for c in report.checks), _explain(report)
+    assert all(c.verdict == "not_implemented" for c in report.checks), explain(report)
 
 
 @pytest.mark.parametrize("exercise", EXERCISES)
@@ -46,7 +39,7 @@ def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
     assert not report.passed, f"{mutant} passed: the grader misses this bug ({mutant.bug})"
     by_name = {c.name: c for c in report.checks}
     assert mutant.expect in by_name, f"{mutant} expects check {mutant.expect!r}, which the grader does not have"
-    assert by_name[mutant.expect].verdict in ("failed", "error"), _explain(report)
+    assert by_name[mutant.expect].verdict in ("failed", "error"), explain(report)
 
 
 @pytest.mark.slow
@@ -56,7 +49,7 @@ def test_reference_passes_on_every_seed(exercise, tmp_path):
     for seed in SEEDS:
         report = grade_source(exercise, package_file("reference", exercise), tmp_path / str(seed), seed=seed)
         if not report.passed:
-            failures.append(f"seed {seed}: {_explain(report)}")
+            failures.append(f"seed {seed}: {explain(report)}")
     assert not failures, "\n".join(failures)
 
 

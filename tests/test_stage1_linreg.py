@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import apply_edits, grade_source, mutants, package_file
+from grading import apply_edits, explain, grade_source, mutants, package_file
 from mldojo.graders.kit.oracles import sklearn_linear_regression
 from mldojo.graders.kit.strategies import rank_deficient_regression, well_conditioned_regression
 from mldojo.graders.stage1 import linreg as grader
@@ -83,17 +83,10 @@ DIAGNOSES = {
 }
 
 
-def _explain(report) -> str:
-    lines = [f"verdict {report.verdict}: {report.problem}"]
-    for c in report.checks:
-        lines.append(f"  {c.verdict:>16} {c.name}: {c.message}\n{c.inputs}\n  diagnosis: {c.diagnosis}\n{c.traceback}")
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("name", OTHER_CORRECT_SOLUTIONS)
 def test_other_correct_solutions_pass(name, tmp_path):
     report = grade_source(EXERCISE, OTHER_CORRECT_SOLUTIONS[name], tmp_path)
-    assert report.passed, _explain(report)
+    assert report.passed, explain(report)
 
 
 MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
@@ -105,13 +98,13 @@ def test_mutant_gets_its_diagnosis(mutant, tmp_path):
     wrong = MUTANTS[mutant]
     report = grade_source(EXERCISE, wrong.source, tmp_path)
     outcome = {c.name: c for c in report.checks}[wrong.expect]
-    assert outcome.verdict == "failed", _explain(report)
-    assert DIAGNOSES[mutant] in (outcome.diagnosis or ""), _explain(report)
+    assert outcome.verdict == "failed", explain(report)
+    assert DIAGNOSES[mutant] in (outcome.diagnosis or ""), explain(report)
 
 
 def test_stub_lists_what_is_left_to_write(tmp_path):
     report = grade_source(EXERCISE, package_file("exercises", EXERCISE), tmp_path)
-    assert report.verdict == "not_implemented", _explain(report)
+    assert report.verdict == "not_implemented", explain(report)
     assert sorted(report.unwritten) == ["LinearRegression.fit", "LinearRegression.predict", "mse", "mse_grad"]
 
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 
-from grading import SOLUTIONS, grade_source, mutants
+from grading import SOLUTIONS, explain, grade_source, mutants
 from mldojo.graders.kit.oracles import torch_program
 from mldojo.graders.kit.strategies import expression_dags
 from mldojo.graders.stage2 import micrograd as grader
@@ -40,14 +40,10 @@ DIAGNOSES = {
 MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
 
 
-def _failures(report) -> str:
-    return "\n".join(f"{c.name}: {c.verdict} {c.message} {c.inputs} {c.traceback}" for c in report.checks if c.verdict != "passed")
-
-
 @pytest.mark.parametrize("seed", [None, 1, 2])
 def test_a_solution_typed_the_lecture_way_passes(seed, tmp_path):
     report = grade_source(EXERCISE, LECTURE_STYLE, tmp_path, seed=seed)
-    assert report.passed, _failures(report)
+    assert report.passed, explain(report)
 
 
 @pytest.mark.parametrize("stem", sorted(DIAGNOSES))
@@ -55,7 +51,7 @@ def test_each_mutant_gets_its_diagnosis(stem, tmp_path):
     mutant = MUTANTS[stem]
     report = grade_source(EXERCISE, mutant.source, tmp_path)
     outcome = {c.name: c for c in report.checks}[mutant.expect]
-    assert outcome.verdict == "failed", _failures(report)
+    assert outcome.verdict == "failed", explain(report)
     assert outcome.diagnosis and DIAGNOSES[stem] in outcome.diagnosis, (outcome.diagnosis, outcome.message)
 
 

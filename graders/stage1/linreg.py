@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from mldojo.graders.engine.outcomes import LearnerRaised
 from mldojo.graders.engine.proxy import same_object
