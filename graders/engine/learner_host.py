@@ -243,10 +243,20 @@ def _unsendable(exc: Exception, request: dict) -> dict:
     }
 
 
+def limit_resources(memory_limit_mb: int) -> None:
+    """Cap the address space (a memory bomb becomes a MemoryError) and forbid core dumps."""
+    import resource
+
+    limit = memory_limit_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def main() -> None:
     """Entry point of the learner process."""
     config = json.loads(sys.argv[1])
     request_fd, reply_fd = int(sys.argv[2]), int(sys.argv[3])
+    limit_resources(config.get("memory_limit_mb", 3072))
     faulthandler.enable(file=sys.stderr, all_threads=False)
     sys.setrecursionlimit(config.get("recursion_limit", 100_000))
     sys.dont_write_bytecode = True

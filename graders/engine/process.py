@@ -122,10 +122,13 @@ class LearnerProcess:
             "module_name": self.module.module_name,
             "exercise": self.module.exercise,
             "forbid": list(self.module.forbid),
+            "memory_limit_mb": self.module.memory_limit_mb,
         }
         env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1", PYTHONHASHSEED="0")
         env.pop("PYTHONSTARTUP", None)
-        memory_bytes = self.module.memory_limit_mb * 1024 * 1024
+        # No preexec_fn: the judge has threads by now (output readers, background imports),
+        # and code run between fork and exec can deadlock on a lock one of them held.
+        # The learner host sets its own limits before it imports the learner's module.
         self.proc = subprocess.Popen(
             [self.python, "-m", HOST_MODULE, json.dumps(config), str(request_read), str(reply_write)],
             stdin=subprocess.DEVNULL,
@@ -135,7 +138,6 @@ class LearnerProcess:
             cwd=str(self.module.root),
             env=env,
             start_new_session=True,  # its own process group, so a kill takes its children too
-            preexec_fn=lambda: _limit_resources(memory_bytes),
         )
         for fd in (request_read, reply_write, output_write):
             os.close(fd)
@@ -312,13 +314,6 @@ def format_syntax_error(info: dict, root: Path) -> str:
         indent = len(text) - len(stripped)
         lines.append("    " + " " * max(0, column - 1 - indent) + "^")
     return "\n".join(lines)
-
-
-def _limit_resources(memory_bytes: int) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _oom_detail(module: LearnerModule) -> str:
