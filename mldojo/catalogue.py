@@ -56,11 +56,6 @@ class Exercise:
         """'stage1' for 'stage1/linreg'."""
         return self.id.partition("/")[0]
 
-    @property
-    def relative_path(self) -> Path:
-        """'stage1/linreg.py': where the stub, reference and grader live in their trees."""
-        return Path(self.id + ".py")
-
 
 @dataclass(frozen=True)
 class Criterion:

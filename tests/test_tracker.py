@@ -24,8 +24,8 @@ from mldojo.tracker.store import (
     TrackerCorrupt,
     TrackerError,
     TrackerTooNew,
-    default_path,
 )
+from mldojo.workspace import Workspace
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 SHA = "0" * 64
@@ -48,7 +48,7 @@ def record(tracker: Tracker, exercise_id: str, verdict: str, started_at: datetim
 
 @pytest.fixture
 def history_path(tmp_path: Path) -> Path:
-    return default_path(tmp_path / "workspace")
+    return Workspace(tmp_path / "workspace", "learner").tracker_path
 
 
 @pytest.fixture
@@ -69,10 +69,6 @@ def memory_tracker() -> Iterator[Tracker]:
 
 
 # --- opening --------------------------------------------------------------------------
-
-
-def test_default_path_is_inside_the_workspace(tmp_path: Path) -> None:
-    assert default_path(tmp_path) == tmp_path / ".mldojo" / "tracker.sqlite"
 
 
 def test_open_creates_the_folder_and_a_wal_database_stamped_with_the_schema_version(

@@ -32,7 +32,7 @@ from .models import (
 )
 from .summary import SCHEMA_VERSION_KEY, check_history
 
-__all__ = ["Tracker", "TrackerError", "TrackerCorrupt", "TrackerTooNew", "default_path"]
+__all__ = ["Tracker", "TrackerError", "TrackerCorrupt", "TrackerTooNew"]
 
 BUSY_TIMEOUT_MS = 10_000
 # busy_timeout already waits up to 10 s for the lock; these retries only cover the rare
@@ -42,11 +42,6 @@ _WRITE_OPTION = "mldojo_write"  # execution option: this transaction will write
 
 T = TypeVar("T")
 CheckRow = tuple[str, str, str, float]  # (name, verdict, message, duration_s)
-
-
-def default_path(workspace_root: Path) -> Path:
-    """Where a workspace keeps its history."""
-    return Path(workspace_root) / ".mldojo" / "tracker.sqlite"
 
 
 class Tracker:
