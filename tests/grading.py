@@ -54,6 +54,7 @@ class Mutant:
     expect: str  # the check that must fail
     bug: str  # the mistake, in words
     source: str  # the whole wrong module
+    diagnosis: str | None = None  # words the check's diagnosis must contain, if it gives one
 
     def __str__(self) -> str:
         return f"{self.exercise}:{self.name}"
@@ -81,7 +82,7 @@ def mutants(exercise: str) -> list[Mutant]:
         spec = tomllib.loads(path.read_text())
         edits = [(edit["old"], edit["new"]) for edit in spec["edit"]]
         source = apply_edits(base_source(exercise, spec.get("base", "reference")), edits)
-        found.append(Mutant(exercise, path.stem, spec["expect"], spec["bug"], source))
+        found.append(Mutant(exercise, path.stem, spec["expect"], spec["bug"], source, spec.get("diagnosis")))
     return found
 
 

@@ -1,6 +1,6 @@
 """Every grader proved in three directions: the reference passes (on many seeds), the
 untouched stub is "not implemented", and each realistic wrong solution fails on the check
-meant to catch it."""
+meant to catch it, with the diagnosis meant for it where its mutant file names one."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
     by_name = {c.name: c for c in report.checks}
     assert mutant.expect in by_name, f"{mutant} expects check {mutant.expect!r}, which the grader does not have"
     assert by_name[mutant.expect].verdict in ("failed", "error"), explain(report)
+    if mutant.diagnosis:
+        assert mutant.diagnosis in (by_name[mutant.expect].diagnosis or ""), explain(report)
 
 
 @pytest.mark.slow

@@ -1,5 +1,5 @@
 """stage2/micrograd beyond the three directions of test_exercises.py: a solution typed the
-lecture's way passes, each mutant gets the diagnosis meant for it, the grader's own wrong
+lecture's way passes, the grader's own wrong
 evaluators agree with PyTorch when they make no mistake, and its messages read well."""
 
 from __future__ import annotations
@@ -22,21 +22,6 @@ EXERCISE = "stage2/micrograd"
 # a / b as a * b**-1, tanh from exp. Recursion 2,000 deep must work in the learner process.
 LECTURE_STYLE = (SOLUTIONS / "stage2" / "micrograd_lecture_style.py").read_text()
 
-# mutant file stem -> words its named check's diagnosis must contain
-DIAGNOSES = {
-    "backward_forgets_the_seed": "set the output's own grad to 1",
-    "exp_derivative_uses_input": "derivative of exp(x) is exp(x)",
-    "grads_assigned_not_accumulated": "(`+=`), not assign it (`=`)",
-    "mul_gradients_swapped": "uses the other input's value",
-    "pow_derivative_missing_exponent": "the factor k is missing",
-    "recursive_backward_without_topo": "order the whole graph topologically first",
-    "relu_gradient_passes_negatives": "relu passed the gradient through",
-    "rsub_operands_swapped": "computed v - k",
-    "sub_gradient_sign_lost": "the minus sign is missing",
-    "tanh_derivative_from_input": "you squared the input x",
-    "tanh_derivative_one_minus_t": "not 1 - t",
-    "topological_order_not_reversed": "reverse topological order",
-}
 MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
 
 
@@ -44,15 +29,6 @@ MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
 def test_a_solution_typed_the_lecture_way_passes(seed, tmp_path):
     report = grade_source(EXERCISE, LECTURE_STYLE, tmp_path, seed=seed)
     assert report.passed, explain(report)
-
-
-@pytest.mark.parametrize("stem", sorted(DIAGNOSES))
-def test_each_mutant_gets_its_diagnosis(stem, tmp_path):
-    mutant = MUTANTS[stem]
-    report = grade_source(EXERCISE, mutant.source, tmp_path)
-    outcome = {c.name: c for c in report.checks}[mutant.expect]
-    assert outcome.verdict == "failed", explain(report)
-    assert outcome.diagnosis and DIAGNOSES[stem] in outcome.diagnosis, (outcome.diagnosis, outcome.message)
 
 
 def test_a_failure_shows_the_program_and_the_wrong_grad(tmp_path):
