@@ -1,6 +1,6 @@
 """stage2/micrograd beyond the three directions of test_exercises.py: a solution typed the
-lecture's way passes, the grader's own wrong
-evaluators agree with PyTorch when they make no mistake, and its messages read well."""
+lecture's way passes, the grader's own wrong evaluators agree with PyTorch when they make
+no mistake, and its messages read well."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
+from mldojo.graders.engine.proxy import RemoteObject
 from mldojo.graders.kit.formatting import show
 
 
@@ -69,7 +70,7 @@ def as_array(got: Any, what: str, shape: tuple[int, ...] | None = None) -> np.nd
     """The learner's value as a float64 array, failing clearly on None, wrong shape or NaN."""
     if got is None:
         fail(f"{what}: got None — did you forget a `return`?")
-    if _is_remote(got):
+    if isinstance(got, RemoteObject):
         fail(f"{what}: got an object ({got!r}) where numbers were expected")
     try:
         raw = np.asarray(got)
@@ -147,6 +148,3 @@ def _shape_hint(got: tuple, want: tuple) -> str:
         return " (an extra or missing axis of length 1: check your reshape / keepdims)"
     return ""
 
-
-def _is_remote(value: Any) -> bool:
-    return type(value).__name__ == "RemoteObject"
