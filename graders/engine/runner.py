@@ -67,7 +67,7 @@ def grade(request: GradeRequest, on_check: Callable[[CheckOutcome], None] | None
 
     try:
         if not _static_checks(request, report):
-            prepare_grader()
+            report.grader_version = str(getattr(load_grader(request.exercise), "VERSION", "1"))
             return report
         _run_checks(request, prepare_grader, specs, report, on_check)
         return report
@@ -143,8 +143,11 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check) -
             return
         for spec in specs:
             if not session.alive():
-                if budget.exhausted() or not _start(session, report, restarting=True):
-                    outcome = CheckOutcome(spec.name, spec.claim, R.SKIPPED, message="not run: the time budget for this exercise was used up")
+                why = "the time budget for this exercise was used up" if budget.exhausted() else ""
+                if not why and not _start(session, report, restarting=True):
+                    why = "your module could not be imported again after the last check stopped the learner process"
+                if why:
+                    outcome = CheckOutcome(spec.name, spec.claim, R.SKIPPED, message=f"not run: {why}")
                     report.checks.append(outcome)
                     _notify(on_check, outcome)
                     continue
