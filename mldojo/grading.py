@@ -41,9 +41,6 @@ def grade_exercise(
         seed=seed,
         examples_scale=examples_scale,
     )
-    from mldojo.graders.engine.runner import warm_up
-
-    warm_up(["mldojo.tracker.store"])  # SQLModel loads while the learner process works
     started = dt.datetime.now(dt.timezone.utc)
     try:
         report = grade(request, on_check=on_check)

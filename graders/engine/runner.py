@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
-import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -62,7 +61,6 @@ def grade(request: GradeRequest, on_check: Callable[[CheckOutcome], None] | None
         # Runs while the learner process starts up: the two imports overlap on two cores.
         grader = load_grader(request.exercise)
         report.grader_version = str(getattr(grader, "VERSION", "1"))
-        warm_up(getattr(grader, "ORACLE_MODULES", ()))
         specs.extend(checks_of(grader))
 
     try:
@@ -73,25 +71,6 @@ def grade(request: GradeRequest, on_check: Callable[[CheckOutcome], None] | None
         return report
     finally:
         report.duration_s = time.perf_counter() - started
-
-
-def warm_up(modules) -> threading.Thread:
-    """Import slow oracle libraries (scikit-learn, PyTorch) in the background.
-
-    The judge spends much of a grading waiting on the learner process; importing in that
-    time, rather than at the first oracle call, takes ~0.5 s off `grade stage1/linreg`.
-    """
-
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - the check that needs it will report the problem
-                pass
-
-    thread = threading.Thread(target=load, name="oracle-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def file_sha256(path: Path) -> str:

@@ -42,7 +42,6 @@ from mldojo.graders.kit.strategies import (
 )
 
 VERSION = "1"
-ORACLE_MODULES = ("sklearn.linear_model",)  # imported in the background while grading starts
 
 GD_TOLERANCE = 1e-4  # how close gradient descent must get to scikit-learn's answer
 GD_MARGIN = 1e-4  # n_iter takes even a half-speed learner to GD_TOLERANCE * GD_MARGIN
