@@ -50,6 +50,8 @@ class Exercise:
     forbid: tuple[str, ...] = ()
     done_when: str = "all checks pass"
     benchmarks: tuple[Benchmark, ...] = ()
+    # Thresholds the grader reads (e.g. test_accuracy = 0.98): data, so it lives here.
+    goals: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def stage(self) -> str:
@@ -155,7 +157,7 @@ def parse_catalogue(data: dict, where: str = "catalogue") -> Catalogue:
 
 def _exercise(raw: dict, index: int, stage_ids: list, where: str) -> Exercise:
     label = f"{where}: exercise #{index + 1} ({raw.get('id', 'no id')!r})"
-    allowed = {"id", "title", "summary", "hints", "prerequisites", "time_limit_s", "memory_limit_mb", "forbid", "done_when", "benchmark"}
+    allowed = {"id", "title", "summary", "hints", "prerequisites", "time_limit_s", "memory_limit_mb", "forbid", "done_when", "benchmark", "goals"}
     _no_unknown_keys(raw, allowed, label)
     for key in ("id", "title", "summary"):
         _require_text(raw, key, label)
@@ -184,7 +186,15 @@ def _exercise(raw: dict, index: int, stage_ids: list, where: str) -> Exercise:
         forbid=tuple(_string_list(raw, "forbid", label)),
         done_when=str(raw.get("done_when", "all checks pass")),
         benchmarks=tuple(_benchmark(b, label) for b in raw.get("benchmark", [])),
+        goals=_goals(raw, label),
     )
+
+
+def _goals(raw: dict, label: str) -> dict:
+    goals = raw.get("goals", {})
+    if not isinstance(goals, dict) or not all(isinstance(v, (int, float, str, bool)) for v in goals.values()):
+        raise CatalogueError(f"{label}: `goals` must be a table of plain values, e.g. goals = {{ test_accuracy = 0.98 }}")
+    return dict(goals)
 
 
 def _benchmark(raw: dict, label: str) -> Benchmark:

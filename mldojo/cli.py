@@ -12,8 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("init", "list", "status", "history", "hint", "reveal", "watch", "done", "demo", "check")
+from mldojo.commands import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, PLUGIN_COMMANDS, UsageError, find_exercise, open_tracker
+
+COMMANDS = ("init", "list", "status", "history", "hint", "reveal", "watch", "done", "demo", "check") + PLUGIN_COMMANDS
 
 DESCRIPTION = """Grade your from-scratch ML exercises and track your progress.
 
@@ -21,10 +22,6 @@ DESCRIPTION = """Grade your from-scratch ML exercises and track your progress.
   grade stage1/linreg      grade one exercise (exit code 0 = passed)
   grade demo               a quick tour in a temporary workspace
 """
-
-
-class UsageError(Exception):
-    """A mistake in how `grade` was called or where; exit code 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
     done.add_argument("--evidence", required=True, help="a link or a few sentences that show it is done")
     demo = add("demo", help="a tour: a temporary workspace, graded, then the status")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace afterwards")
+    for name in PLUGIN_COMMANDS:
+        plugin = _plugin(name)
+        plugin.configure(add(name, help=plugin.HELP, description=plugin.HELP))
     return parser
+
+
+def _plugin(name: str):
+    import importlib
+
+    return importlib.import_module(f"mldojo.commands.{name}")
 
 
 def normalise_argv(argv: list[str]) -> list[str]:
@@ -105,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    handler = globals()[f"cmd_{args.command}"]
+    handler = _plugin(args.command).run if args.command in PLUGIN_COMMANDS else globals()[f"cmd_{args.command}"]
     try:
         return handler(args)
     except UsageError as exc:
@@ -142,20 +148,8 @@ def _workspace(args):
     return find_workspace(args.workspace)
 
 
-def _exercise(exercise_id: str):
-    catalogue = _catalogue()
-    try:
-        return catalogue.exercise(exercise_id.strip().strip("/").removesuffix(".py"))
-    except KeyError:
-        suggestions = catalogue.suggest(exercise_id)
-        hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
-        raise UsageError(f"there is no exercise {exercise_id!r}.{hint} `grade list` shows them all.") from None
-
-
-def _tracker(workspace):
-    from mldojo.tracker.store import Tracker
-
-    return Tracker.open(workspace.tracker_path)
+_exercise = find_exercise
+_tracker = open_tracker
 
 
 # -- commands ----------------------------------------------------------------------------

@@ -86,6 +86,44 @@ def mutants(exercise: str) -> list[Mutant]:
     return found
 
 
+def failures_across_seeds(exercise: str, source: Path | str, workspace: Path, seeds, time_limit_s: float = 600.0) -> list[str]:
+    """Run every check of `exercise` on `source` for each seed, in one learner process.
+
+    The same checks and seeds as `grade --seed N`, without starting a process (and
+    importing scikit-learn / torch again) per seed; a check that kills the process gets
+    a fresh one. Returns one line per failing (seed, check), empty when all pass.
+    """
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.engine.process import Budget, LearnerModule
+    from mldojo.graders.engine.proxy import Learner, LearnerSession
+    from mldojo.graders.engine.runner import load_grader, run_check
+    from mldojo.graders.kit.checks import checks_of
+
+    target = workspace / (exercise + ".py")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(source, Path):
+        shutil.copyfile(source, target)
+    else:
+        target.write_text(source)
+    entry = load_catalogue().exercise(exercise)
+    module = LearnerModule(exercise, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
+    session = LearnerSession(module, Budget(time_limit_s))
+    specs = checks_of(load_grader(exercise))
+    failures = []
+    try:
+        for seed in seeds:
+            for spec in specs:
+                if not session.alive():
+                    session.start()
+                outcome = run_check(spec, Learner(session), seed)
+                if outcome.verdict != "passed":
+                    failures.append(f"seed {seed} {spec.name}: {outcome.verdict}: {outcome.message}\n{outcome.inputs}\n{outcome.traceback}")
+                    session.close()
+    finally:
+        session.close()
+    return failures
+
+
 def explain(report) -> str:
     """Every check's verdict and message, for an assertion that failed."""
     lines = [f"verdict {report.verdict}: {report.problem}"]

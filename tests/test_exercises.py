@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading import explain, grade_source, mutants, package_file
+from grading import explain, failures_across_seeds, grade_source, mutants, package_file
 from mldojo.catalogue import load_catalogue
 
 EXERCISES = [e.id for e in load_catalogue().exercises]
@@ -47,11 +47,7 @@ def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_reference_passes_on_every_seed(exercise, tmp_path):
-    failures = []
-    for seed in SEEDS:
-        report = grade_source(exercise, package_file("reference", exercise), tmp_path / str(seed), seed=seed)
-        if not report.passed:
-            failures.append(f"seed {seed}: {explain(report)}")
+    failures = failures_across_seeds(exercise, package_file("reference", exercise), tmp_path, SEEDS)
     assert not failures, "\n".join(failures)
 
 

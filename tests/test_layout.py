@@ -18,7 +18,8 @@ def _exercise_files(tree: str) -> set[str]:
     root = REPO / tree
     found = set()
     for path in root.glob("*/*.py"):
-        if path.name in NOT_EXERCISES or path.stem.endswith("_driver") or path.parent.name in ("engine", "kit"):
+        # Helper modules beside a grader are named <exercise>_driver.py or _<name>.py.
+        if path.name in NOT_EXERCISES or path.stem.endswith("_driver") or path.stem.startswith("_") or path.parent.name in ("engine", "kit", "bench"):
             continue
         found.add(f"{path.parent.name}/{path.stem}")
     return found

@@ -1,0 +1,1 @@
+"""Stage 3 stubs: the modern toolkit in PyTorch."""

@@ -1,0 +1,1 @@
+"""Real data sets: find, download (checksummed, atomic) and load them."""

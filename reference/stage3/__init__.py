@@ -1,0 +1,1 @@
+"""Stage 3 reference solutions (hidden from the learner's process)."""

@@ -1,0 +1,1 @@
+"""Study groups over git: each member shares a progress summary file."""

@@ -1,0 +1,1 @@
+"""Small widgets of the Textual app, each with its own styles."""
