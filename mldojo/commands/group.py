@@ -1,17 +1,127 @@
-"""`grade group`: placeholder until its issue lands."""
+"""`grade group`: share progress with a study group through a git repository."""
 
 from __future__ import annotations
 
-from mldojo.commands import EXIT_USAGE
+import json
 
-HELP = "(group: not available yet)"
+from mldojo.commands import EXIT_FAIL, EXIT_PASS, UsageError, find_workspace, load_catalogue, open_tracker
+
+HELP = "share progress with a study group through git (init, join, sync, show, leave)"
 
 
 def configure(parser) -> None:
-    """Add this command's arguments."""
+    """Add the group sub-commands."""
+    import argparse
+
+    # `grade group sync --workspace DIR` works like the top-level commands.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--workspace", metavar="PATH", default=argparse.SUPPRESS, help="the workspace to use")
+    sub = parser.add_subparsers(dest="group_command", metavar="ACTION")
+    add = lambda name, **kwargs: sub.add_parser(name, parents=[common], **kwargs)  # noqa: E731
+    init = add("init", help="lay out a new group in an empty repository (and join it from a workspace)")
+    init.add_argument("remote", metavar="REMOTE", help="an empty git repository: a URL, or a local path (created if missing)")
+    join = add("join", help="join a group and share your progress")
+    join.add_argument("remote", metavar="REMOTE", help="the group's git URL or local path")
+    join.add_argument("--rejoin", action="store_true", help="the group's file with your handle is yours (another machine, or after leaving)")
+    sync = add("sync", help="share your progress and fetch everyone's")
+    sync.add_argument("--share-code", action="store_true", help="also share the solution files you passed, for review")
+    show = add("show", help="the group's table (as of the last sync)")
+    show.add_argument("--json", action="store_true", help="print the table as JSON")
+    add("leave", help="remove your file from the group and forget the group")
 
 
 def run(args) -> int:
-    """Not written yet."""
-    print("grade group is not available yet")
-    return EXIT_USAGE
+    """Dispatch to the group action."""
+    from mldojo.tracker.group.repository import GroupError
+
+    action = getattr(args, "group_command", None)
+    if action is None:
+        raise UsageError("say what to do: grade group init|join|sync|show|leave (see `grade group --help`)")
+    try:
+        return ACTIONS[action](args)
+    except GroupError as exc:
+        print(f"grade group {action}: {exc}")
+        return EXIT_FAIL
+
+
+def _init(args) -> int:
+    from mldojo.tracker.group.repository import init_group
+    from mldojo.workspace import WorkspaceError
+
+    try:
+        workspace = find_workspace(args)
+    except WorkspaceError:
+        workspace = None
+    print(init_group(args.remote, workspace.handle if workspace else "mldojo"))
+    if workspace is None:
+        print(f"Next, from each member's workspace: grade group join {args.remote}")
+        return EXIT_PASS
+    args.rejoin = False
+    return _join(args)
+
+
+def _join(args) -> int:
+    from mldojo.tracker.group.repository import join_group
+
+    workspace = find_workspace(args)
+    print(join_group(workspace, args.remote, rejoin=args.rejoin))
+    args.share_code = False
+    return _sync(args)
+
+
+def _sync(args) -> int:
+    from mldojo.tracker.group.repository import remote_url, sync_group
+    from mldojo.tracker.group.summary import build_member_file
+
+    workspace = find_workspace(args)
+    member = build_member_file(workspace, load_catalogue(), open_tracker(workspace), share_code=args.share_code)
+    result = sync_group(workspace, member)
+    what = f"{len(member.exercises)} exercises passed, {len(member.criteria)} criteria met, {len(member.benchmarks)} benchmarks"
+    if member.solutions:
+        what += f", {len(member.solutions)} solution files"
+    if result.pushed:
+        raced = f" (after {result.retries} retries: others were syncing too)" if result.retries else ""
+        print(f"Shared your progress with {remote_url(workspace)}: {what}{raced}.")
+    else:
+        print(f"Could not reach the group: {result.problem}")
+        print(f"Your progress ({what}) is committed locally; the push is pending. Run `grade group sync` again when the remote is reachable.")
+    _print_table(workspace)
+    return EXIT_PASS
+
+
+def _show(args) -> int:
+    workspace = find_workspace(args)
+    if args.json:
+        from dataclasses import asdict
+
+        from mldojo.tracker.group.overview import group_overview
+
+        print(json.dumps(asdict(group_overview(workspace, load_catalogue())), indent=2))
+        return EXIT_PASS
+    return EXIT_PASS if _print_table(workspace) else EXIT_FAIL
+
+
+def _leave(args) -> int:
+    from mldojo.tracker.group.repository import leave_group
+
+    print(leave_group(find_workspace(args)))
+    return EXIT_PASS
+
+
+def _print_table(workspace) -> bool:
+    from mldojo import render
+    from mldojo.tracker.group.overview import group_overview
+    from mldojo.tracker.group.render import group_table, group_warnings
+
+    overview = group_overview(workspace, load_catalogue())
+    out = render.console()
+    if not overview.joined:
+        out.print("This workspace is not in a study group. Join one with `grade group join REMOTE` (any git URL or local path).")
+        return False
+    out.print(group_table(overview))
+    for line in group_warnings(overview):
+        out.print(line)
+    return True
+
+
+ACTIONS = {"init": _init, "join": _join, "sync": _sync, "show": _show, "leave": _leave}
