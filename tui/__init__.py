@@ -1,1 +1,7 @@
-"""The Textual TUI. Not built yet: the TUI issue fills this package; `grade` offers no `tui` command until then."""
+"""The Textual TUI behind `grade tui`: the curriculum, an exercise, criteria, benchmarks, the group.
+
+Layout: app.py (the App, its keys, polling and grading), app.tcss (styles), screens/ (one
+screen per module), widgets/ (small widgets with their own styles), messages.py (message
+dataclasses), data.py (what the screens show, read from the catalogue and the tracker),
+grade_process.py (the `grade check` subprocess the TUI streams from).
+"""

@@ -1,0 +1,113 @@
+"""Grading from the TUI: the real `grade check` runs in a worker, streams, can be cancelled."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grading import mutants, package_file
+from mldojo.catalogue import load_catalogue
+from mldojo.tracker.store import Tracker
+from mldojo.tui.app import DojoApp
+from mldojo.tui.screens.curriculum import CurriculumScreen
+from mldojo.tui.screens.exercise import ExerciseScreen
+from mldojo.tui.widgets.check_list import CheckList
+from mldojo.tui.widgets.exercise_list import ExerciseList
+from mldojo.tui.widgets.grade_log import GradeLog
+from mldojo.workspace import find_workspace
+from test_tui import SIZE, settle, sync, text_of
+
+EXERCISE = "stage1/linreg"
+
+
+@pytest.fixture()
+def course(tmp_path):
+    """A workspace made by `grade init`, as a learner makes one."""
+    env = {k: v for k, v in os.environ.items() if k != "MLDOJO_WORKSPACE"}
+    subprocess.run([sys.executable, "-m", "mldojo.cli", "init", "course"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    return find_workspace(tmp_path / "course")
+
+
+def log_text(screen) -> str:
+    return "\n".join(strip.text for strip in screen.query_one(GradeLog).lines)
+
+
+async def grade_and_wait(pilot, timeout: float = 120.0) -> None:
+    await pilot.press("g")
+    await settle(pilot, lambda: pilot.app.grading is not None and not pilot.app.grading.running, timeout)
+    await pilot.pause(0.2)
+
+
+@sync
+async def test_find_the_failure_read_it_fix_it_and_pass_without_leaving(course):
+    """The issue's 'done when': a failing exercise, graded again from the UI, passes; progress moves."""
+    mutant = next(m for m in mutants(EXERCISE) if m.name == "mse_sum_not_mean")
+    learner_file = course.exercise_file(EXERCISE)
+    learner_file.write_text(mutant.source)
+    app = DojoApp(course, load_catalogue(), poll_interval_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert pilot.app.screen.query_one(ExerciseList).highlighted_exercise == EXERCISE
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = pilot.app.screen
+        assert isinstance(screen, ExerciseScreen)
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 1
+        log = log_text(screen)
+        assert "✗ mse_is_the_mean_of_squared_errors" in log and "checks passed" in log
+        checks = screen.query_one(CheckList).plain
+        assert "Last attempt: failed" in checks and "mse_is_the_mean_of_squared_errors" in checks
+        assert "sum of squared errors" in checks  # the diagnosis, read without leaving the TUI
+
+        learner_file.write_text(package_file("reference", EXERCISE).read_text())  # the fix
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 0
+        assert "10 of 10 checks passed" in log_text(screen) or "checks passed — passed" in log_text(screen)
+        assert "Last attempt: passed" in screen.query_one(CheckList).plain
+        assert screen.query_one("#attempts").row_count == 2
+        await pilot.press("escape")
+        listing = pilot.app.screen.query_one(ExerciseList)
+        assert "✓" in str(listing.get_option(EXERCISE).prompt)
+        assert " 1/" in str(listing.get_option("stage:stage1").prompt)
+    with Tracker.open(course.tracker_path) as tracker:
+        assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["passed", "failed"]
+
+
+@sync
+async def test_the_untouched_stub_fails_as_not_implemented(course):
+    app = DojoApp(course, load_catalogue(), poll_interval_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await grade_and_wait(pilot)  # g from the curriculum opens the exercise and grades it
+        assert isinstance(pilot.app.screen, ExerciseScreen) and app.grading.exit_code == 1
+        assert "not implemented" in pilot.app.screen.query_one(CheckList).plain
+
+
+@sync
+async def test_grading_streams_stays_responsive_and_cancels(course):
+    course.exercise_file(EXERCISE).write_text("import time\nprint('loading', flush=True)\ntime.sleep(60)\n")
+    app = DojoApp(course, load_catalogue(), poll_interval_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "g")
+        screen = pilot.app.screen
+        # the header line arrives while the child is still running: output streams
+        await settle(pilot, lambda: "Linear regression" in log_text(screen), timeout=30)
+        assert app.grading.running
+        started = time.monotonic()
+        await pilot.press("escape", "j", "k")  # the UI answers while grading goes on
+        assert isinstance(pilot.app.screen, CurriculumScreen) and app.grading.running
+        await pilot.press("enter")
+        assert pilot.app.screen.exercise_id == EXERCISE
+        await pilot.press("c")
+        await settle(pilot, lambda: not app.grading.running, timeout=20)
+        assert time.monotonic() - started < 15
+        assert app.grading.exit_code == 130 and "cancelled" in app.grading.outcome
+        await pilot.pause(0.2)
+        assert "cancelled" in str(pilot.app.screen.query_one(GradeLog).border_title)
+    with Tracker.open(course.tracker_path) as tracker:
+        assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["interrupted"]
