@@ -1,0 +1,151 @@
+"""Trusted Titanic data for the judge: Kaggle's CSV as raw cells, its labels, and its variants.
+
+The judge reads train.csv itself (never through the learner's code), keeps Survived, and
+writes the files the learner's `load_titanic` is given: the features without the labels,
+labels shuffled, PassengerId scrambled, some rows perturbed. Cells stay the strings the
+file holds, so a variant differs from the original only where it was changed on purpose.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ID, LABEL = "PassengerId", "Survived"
+FEATURES = ("Pclass", "Name", "Sex", "Age", "SibSp", "Parch", "Ticket", "Fare", "Cabin", "Embarked")
+
+
+class TitanicFileError(ValueError):
+    """A CSV that is not in Kaggle's Titanic layout; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV as its header and rows of raw cells (strings; '' where a value is missing)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[str]:
+        """The raw cells of one column, in file order."""
+        index = self.header.index(name)
+        return [row[index] for row in self.rows]
+
+    def with_column(self, name: str, values) -> "Table":
+        """The same table with one column's cells replaced."""
+        index = self.header.index(name)
+        rows = tuple(row[:index] + (str(value),) + row[index + 1:] for row, value in zip(self.rows, values, strict=True))
+        return Table(self.header, rows)
+
+    def without(self, name: str) -> "Table":
+        """The same table without one column (Kaggle's test.csv has no Survived)."""
+        index = self.header.index(name)
+        return Table(self.header[:index] + self.header[index + 1:], tuple(row[:index] + row[index + 1:] for row in self.rows))
+
+    def with_rows(self, changed: dict[int, tuple[str, ...]]) -> "Table":
+        """The same table with the rows at the given positions replaced."""
+        return Table(self.header, tuple(changed.get(i, row) for i, row in enumerate(self.rows)))
+
+    def write(self, path: Path) -> Path:
+        """Write the table as CSV (quoted where needed, like Kaggle's files)."""
+        with open(path, "w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(self.header)
+            writer.writerows(self.rows)
+        return path
+
+
+def read_table(path: Path, *, need: tuple[str, ...] = (ID,)) -> Table:
+    """Read a CSV as raw cells, refusing one without the columns in `need` or with ragged rows."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as stream:
+            reader = csv.reader(stream)
+            header = tuple(next(reader, ()))
+            rows = tuple(tuple(row) for row in reader if row)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise TitanicFileError(f"{path} could not be read as CSV: {exc}") from None
+    missing = [name for name in need if name not in header]
+    if missing:
+        first_line = ",".join(header) or "(empty)"
+        first_line = first_line if len(first_line) <= 100 else first_line[:97] + "..."
+        raise TitanicFileError(f"{path} has no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}: is it "
+                               f"Kaggle's Titanic CSV? Its first line is {first_line}")
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise TitanicFileError(f"{path}, line {number}: {len(row)} cells where the header has {len(header)}")
+    ids = [row[header.index(ID)] for row in rows]
+    if len(set(ids)) != len(ids):
+        raise TitanicFileError(f"{path}: some PassengerId values occur twice")
+    return Table(header, rows)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_train(path: str, mtime_ns: int) -> Table:
+    table = read_table(Path(path), need=(ID, LABEL) + FEATURES)
+    if set(table.column(LABEL)) - {"0", "1"}:
+        raise TitanicFileError(f"{path}: the Survived column should hold only 0 and 1")
+    return table
+
+
+def train_table() -> tuple[Table, Path]:
+    """Kaggle's train.csv as found by `find_dataset('titanic')` (raises DatasetMissing with the fix)."""
+    from mldojo.datasets import find_dataset
+
+    path = find_dataset("titanic")
+    return _read_train(str(path), path.stat().st_mtime_ns), path
+
+
+def labels_of(table: Table) -> np.ndarray:
+    """Survived as an int64 array (n,)."""
+    return np.array([int(cell) for cell in table.column(LABEL)], dtype=np.int64)
+
+
+def stratified_folds(labels: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train positions, held-out positions) of a shuffled stratified k-fold split."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return [(train, test) for train, test in splitter.split(np.zeros((len(labels), 1)), labels)]
+
+
+def scramble_ids(table: Table, rng: np.random.Generator) -> Table:
+    """PassengerId replaced by fresh unique numbers in random order (nothing else changes)."""
+    fresh = rng.permutation(np.arange(10_001, 10_001 + len(table)))
+    return table.with_column(ID, fresh)
+
+
+def perturb_rows(table: Table, positions: np.ndarray, rng: np.random.Generator) -> Table:
+    """Change every feature of the rows at `positions` to other realistic values.
+
+    Numbers move far (every Age becomes 70-79, fares grow five-fold, families grow) so that
+    any statistic taken over the whole file (a mean, a median, a scale, quantile bins)
+    moves too; Sex flips; Pclass and Embarked rotate among the values the file already
+    has, and Name, Ticket and Cabin are exchanged among the perturbed rows, so no new
+    category appears anywhere.
+    """
+    col = {name: table.header.index(name) for name in table.header}
+    positions = np.asarray(positions)
+    donors = rng.permutation(positions)  # whose Name, Ticket and Cabin each row takes
+    changed = {}
+    for position, donor in zip(positions, donors):
+        row = list(table.rows[position])
+        other = table.rows[donor]
+        row[col["Age"]] = str(70 + int(rng.integers(0, 10)))
+        if row[col["Fare"]]:
+            row[col["Fare"]] = f"{5 * float(row[col['Fare']]) + 20:.4f}"
+        row[col["SibSp"]] = str(int(row[col["SibSp"]] or 0) + 2)
+        row[col["Parch"]] = str(int(row[col["Parch"]] or 0) + 1)
+        row[col["Sex"]] = {"male": "female", "female": "male"}.get(row[col["Sex"]], row[col["Sex"]])
+        row[col["Pclass"]] = {"1": "2", "2": "3", "3": "1"}.get(row[col["Pclass"]], row[col["Pclass"]])
+        row[col["Embarked"]] = {"S": "C", "C": "Q", "Q": "S"}.get(row[col["Embarked"]], row[col["Embarked"]])
+        for name in ("Name", "Ticket", "Cabin"):
+            row[col[name]] = other[col[name]]
+        changed[int(position)] = tuple(row)
+    return table.with_rows(changed)
