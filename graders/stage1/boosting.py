@@ -1,0 +1,222 @@
+"""Grader for stage1/boosting: squared-error and log-loss gradient boosting of small trees.
+
+The regressor's staged predictions are compared with scikit-learn's
+GradientBoostingRegressor on data where every stage's tree has a unique best split at
+every node (tree_problems.boosting_problems), so the two build the same trees. The
+classifier is held to scikit-learn's held-out accuracy on fixed problems: the test labels
+stay here, the learner's code only sees the training data and the test rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sklearn.ensemble  # noqa: F401 - imported while the learner process starts, not inside a check
+from hypothesis import strategies as st
+
+from mldojo.graders.engine.proxy import same_object
+from mldojo.graders.kit import Diagnosis, after_calling, as_array, assert_close, assert_equal, check, fail, given
+from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit.tree_problems import LABEL_VALUES, boosting_problems, distinct_columns, labels
+
+VERSION = "1"
+DRIVER = "mldojo.graders.stage1.boosting_driver"
+ACCURACY_MARGIN = 0.01  # the classifier's held-out accuracy may trail scikit-learn's by at most this
+BENCHMARK = dict(n_estimators=30, learning_rate=0.2, max_depth=2)
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@st.composite
+def tied_regression_data(draw, max_rows=16):
+    """Small integer-grid data with repeated values and targets (ties allowed) and hyperparameters."""
+    p = draw(st.integers(1, 3))
+    n = draw(st.integers(2, max_rows))
+    X = np.array(draw(st.lists(st.lists(st.integers(-3, 3), min_size=p, max_size=p), min_size=n, max_size=n)), dtype=np.float64)
+    y = np.array(draw(st.lists(st.integers(-8, 8), min_size=n, max_size=n)), dtype=np.float64) / 2
+    params = {"n_estimators": draw(st.integers(1, 8)), "learning_rate": draw(st.sampled_from([0.1, 0.5, 1.0])),
+              "max_depth": draw(st.integers(1, 3))}
+    return X, y, params
+
+
+@st.composite
+def binary_problems(draw, max_rows=20):
+    """Two-class data on distinct grid values, labelled with two arbitrary integers."""
+    p = draw(st.integers(1, 3))
+    n = draw(st.integers(4, max_rows))
+    X = draw(distinct_columns(n, p))
+    y = draw(labels(n, 2, draw(LABEL_VALUES)))
+    X_new = draw(distinct_columns(draw(st.integers(1, 6)), p, -48, 48, 0.125))
+    params = {"n_estimators": draw(st.integers(1, 6)), "learning_rate": draw(st.sampled_from([0.1, 0.5])),
+              "max_depth": draw(st.integers(1, 3))}
+    return X, y, X_new, params
+
+
+def benchmark_problems():
+    """Fixed held-out problems: (name, X_train, y_train, X_test, y_test)."""
+    from sklearn.datasets import make_classification, make_moons
+
+    X, y = make_classification(n_samples=300, n_features=6, n_informative=4, random_state=1)
+    yield "make_classification(n_samples=300, n_features=6, random_state=1)", X[:200], y[:200] * 5 - 2, X[200:], y[200:] * 5 - 2
+    X, y = make_moons(n_samples=300, noise=0.3, random_state=3)
+    yield "make_moons(n_samples=300, noise=0.3, random_state=3)", X[:200], y[:200], X[200:], y[200:]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _call(name, params, then="") -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return f"{name}({args}).fit(X, y){then}"
+
+
+def _staged(learner, model, X) -> np.ndarray:
+    result = learner._drive(f"{DRIVER}:staged", model, X)
+    if isinstance(result, dict):
+        fail(result["problem"])
+    return as_array(result, "staged_predict(X_new)")
+
+
+def _simulate(X, y, X_new, params, *, residuals=True, start="mean", learning_rate=None):
+    """Boosting by the book with scikit-learn's trees, a step changed: for diagnoses. (stages, m)."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    lr = params["learning_rate"] if learning_rate is None else learning_rate
+    F = np.full(len(y), y.mean() if start == "mean" else 0.0)
+    F_new = np.full(len(X_new), F[0])
+    out = []
+    for _ in range(params["n_estimators"]):
+        tree = DecisionTreeRegressor(max_depth=params["max_depth"], random_state=0).fit(X, y - F if residuals else y)
+        F, F_new = F + lr * tree.predict(X), F_new + lr * tree.predict(X_new)
+        out.append(F_new)
+    return np.array(out)
+
+
+def _staged_mistakes(problem, want):
+    X, y, X_new, params = problem.X, problem.y, problem.X_new, problem.params
+    init = np.full((1, len(X_new)), y.mean())
+    return [
+        Diagnosis("every tree is fitted to the targets y instead of the residuals y - F: each stage must fit "
+                  "what the model so far still gets wrong", lambda: _simulate(X, y, X_new, params, residuals=False)),
+        Diagnosis("the model starts from 0 instead of mean(y): init_ is the mean target, and the first "
+                  "residuals are y - mean(y)", lambda: _simulate(X, y, X_new, params, start="zero")),
+        Diagnosis("each tree is added in full: multiply its predictions by learning_rate before adding them",
+                  lambda: _simulate(X, y, X_new, params, learning_rate=1.0)),
+        Diagnosis("the stages are shifted by one: the first array staged_predict gives must already include "
+                  "the first tree (init_ alone is not a stage)", lambda: np.vstack([init, want[:-1]])),
+    ]
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+@check(examples=6)
+@given(problem=boosting_problems(max_rows=10, max_estimators=3, tie_free=False), data=binary_problems(max_rows=10))
+def fit_returns_self_and_answers_have_the_right_shapes(learner, problem, data):
+    """fit returns self; staged_predict gives n_estimators arrays (m,); predict (m,); predict_proba (m, 2)."""
+    m = len(problem.X_new)
+    with after_calling(_call("GradientBoostingRegressor", problem.params)):
+        model = learner.GradientBoostingRegressor(**problem.params)
+        returned = model.fit(problem.X, problem.y)
+        if not same_object(returned, model):
+            fail(f"fit returned {show(returned)} instead of the model: end fit with `return self`", returned)
+        as_array(_staged(learner, model, problem.X_new), "staged_predict(X_new)", (problem.params["n_estimators"], m))
+        as_array(model.predict(problem.X_new), "predict(X_new)", (m,))
+    X, y, X_new, params = data
+    with after_calling(_call("GradientBoostingClassifier", params)):
+        model = learner.GradientBoostingClassifier(**params)
+        returned = model.fit(X, y)
+        if not same_object(returned, model):
+            fail(f"fit returned {show(returned)} instead of the model: end fit with `return self`", returned)
+        as_array(model.predict_proba(X_new), "predict_proba(X_new)", (len(X_new), 2))
+        as_array(model.predict(X_new), "predict(X_new)", (len(X_new),))
+
+
+@check(examples=12)
+@given(problem=boosting_problems())
+def regressor_stages_match_sklearn(learner, problem):
+    """staged_predict(X_new) equals scikit-learn's GradientBoostingRegressor stage by stage, to 1e-6, when no splits tie."""
+    want = np.array(list(problem.oracle.staged_predict(problem.X_new)))  # (stages, m)
+    with after_calling(_call("GradientBoostingRegressor", problem.params, ", then staged_predict(X_new)")):
+        model = learner.GradientBoostingRegressor(**problem.params)
+        model.fit(problem.X, problem.y)
+        got = _staged(learner, model, problem.X_new)
+        assert_close(got, want, what="staged_predict(X_new) (one row per stage)", rtol=1e-6, atol=1e-6,
+                     diagnoses=_staged_mistakes(problem, want))
+
+
+@check(examples=10)
+@given(problem=boosting_problems(max_estimators=4))
+def predict_is_the_last_stage(learner, problem):
+    """predict(X_new) equals the last array of staged_predict(X_new), to 1e-12."""
+    with after_calling(_call("GradientBoostingRegressor", problem.params, ", then predict(X_new)")):
+        model = learner.GradientBoostingRegressor(**problem.params)
+        model.fit(problem.X, problem.y)
+        last = _staged(learner, model, problem.X_new)[-1]
+        got = model.predict(problem.X_new)
+        assert_close(got, last, what="predict(X_new)", rtol=1e-12, atol=1e-12,
+                     diagnoses=[Diagnosis("predict leaves out init_", lambda: last - problem.y.mean())])
+
+
+@check(examples=15)
+@given(data=tied_regression_data())
+def training_loss_never_rises(learner, data):
+    """On the training data, the mean squared error after each stage is never above the one before (nor above mean(y)'s)."""
+    X, y, params = data
+    with after_calling(_call("GradientBoostingRegressor", params, ", then staged_predict(X)")):
+        model = learner.GradientBoostingRegressor(**params)
+        model.fit(X, y)
+        stages = _staged(learner, model, X)
+        as_array(stages, "staged_predict(X)", (params["n_estimators"], len(y)))
+        losses = np.concatenate([[np.mean((y - y.mean()) ** 2)], np.mean((stages - y) ** 2, axis=1)])
+        rises = np.flatnonzero(losses[1:] > losses[:-1] * (1 + 1e-9) + 1e-12)
+        if rises.size:
+            s = int(rises[0])
+            fail(f"the training MSE rose from {show(losses[s])} {'at the start (mean(y))' if s == 0 else f'after stage {s}'} "
+                 f"to {show(losses[s + 1])} after stage {s + 1} (MSE by stage, starting from mean(y): {show(losses)}).\n"
+                 "  Each tree fitted to the residuals y - F, shrunk by learning_rate <= 1, can only lower it: is a "
+                 "tree fitted to y instead, or subtracted instead of added?", stages)
+
+
+@check(examples=10)
+@given(data=binary_problems())
+def classifier_probabilities_are_consistent(learner, data):
+    """classes_ are the sorted labels; predict_proba rows sum to 1 with column 1 = sigmoid(decision_function); predict takes the likelier class."""
+    X, y, X_new, params = data
+    with after_calling(_call("GradientBoostingClassifier", params, ", then predict_proba(X_new)")):
+        model = learner.GradientBoostingClassifier(**params)
+        model.fit(X, y)
+        classes = as_array(model.classes_, "classes_")
+        assert_equal(classes, np.unique(y), what="classes_")
+        F = as_array(model.decision_function(X_new), "decision_function(X_new)", (len(X_new),))
+        proba = as_array(model.predict_proba(X_new), "predict_proba(X_new)", (len(X_new), 2))
+        p1 = np.exp(-np.logaddexp(0.0, -F))  # sigmoid without overflow
+        assert_close(proba, np.column_stack([1 - p1, p1]), what="predict_proba(X_new)", rtol=1e-9, atol=1e-9,
+                     diagnoses=[Diagnosis("the two columns are swapped: column 1 is the probability of classes_[1] "
+                                          "= sigmoid(decision_function)", lambda: np.column_stack([p1, 1 - p1]))])
+        clear = np.abs(F) > 1e-9  # a log-odds of exactly 0 may go either way
+        want = np.where(F > 0, classes[-1], classes[0])
+        got = as_array(model.predict(X_new), "predict(X_new)", (len(X_new),))
+        assert_equal(np.where(clear, got, want), want, what="predict(X_new)", diagnoses=[
+            Diagnosis("predict returns 0/1 instead of the labels in classes_", lambda: (F > 0).astype(float))])
+
+
+@check()
+def classifier_accuracy_is_within_one_point_of_sklearn(learner):
+    """On fixed held-out problems, the classifier's accuracy is at most 1 point below scikit-learn's GradientBoostingClassifier."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    for name, X, y, X_test, y_test in benchmark_problems():
+        want = GradientBoostingClassifier(random_state=0, **BENCHMARK).fit(X, y).score(X_test, y_test)
+        with after_calling(_call("GradientBoostingClassifier", BENCHMARK, f" on {name}, then predict(X_test)")):
+            model = learner.GradientBoostingClassifier(**BENCHMARK)
+            model.fit(X, y)
+            got = as_array(model.predict(X_test), "predict(X_test)", y_test.shape)
+        accuracy = float(np.mean(got == y_test))
+        if accuracy < want - ACCURACY_MARGIN:
+            majority = max(np.mean(y_test == c) for c in np.unique(y))
+            hint = ("it is no better than always predicting one class: does predict return the labels in classes_, "
+                    "and do the trees see t - sigmoid(F) rather than t?" if accuracy <= majority + 0.02 else
+                    "check the starting log-odds, the residuals t - sigmoid(F), and the Newton step in each leaf")
+            fail(f"held-out accuracy on {name}: {accuracy:.3f}, scikit-learn's {want:.3f} "
+                 f"(allowed: at most {ACCURACY_MARGIN:.2f} below) — {hint}", accuracy)

@@ -1,0 +1,269 @@
+"""Grader for stage1/forest: a random forest grown from the learner's own stage1/tree.
+
+The learner's forest imports DecisionTreeClassifier from stage1/tree.py in the same
+workspace. Checks read the fitted trees through a driver (forest_driver.describe), run
+the forest on fixed benchmark problems whose test labels stay here, and compare its
+accuracy and its variance across random_state with scikit-learn's and with one tree's.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import sklearn.ensemble  # noqa: F401 - imported while the learner process starts, not inside a check
+from hypothesis import strategies as st
+
+from mldojo.graders.engine.outcomes import NotImplementedYet
+from mldojo.graders.engine.proxy import same_object
+from mldojo.graders.kit import after_calling, as_array, assert_close, assert_equal, check, fail, given
+from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit.tree_problems import LABEL_VALUES, distinct_columns, labels
+
+VERSION = "1"
+DRIVER = "mldojo.graders.stage1.forest_driver"
+ACCURACY_MARGIN = 0.02  # held-out accuracy may trail scikit-learn's forest by at most this
+ACCURACY_SEEDS = (0, 1)  # the learner's forest is scored as the mean over these random_states
+SKLEARN_SEEDS = (0, 1, 2)
+VARIANCE_SEEDS = range(6)
+VARIANCE_RATIO = 0.6  # a 10-tree forest's spread across seeds must be below this share of one tree's
+
+
+# -- inputs --------------------------------------------------------------------------------
+
+
+@st.composite
+def forest_problems(draw, max_rows=30):
+    """Labelled rows (distinct values per feature, 2 or 3 arbitrary labels) and new rows."""
+    p = draw(st.integers(1, 5))
+    n = draw(st.integers(6, max_rows))
+    X = draw(distinct_columns(n, p))
+    y = draw(labels(n, draw(st.integers(2, 3)), draw(LABEL_VALUES)))
+    X_new = draw(distinct_columns(draw(st.integers(1, 6)), p, -48, 48, 0.125))
+    return X, y, X_new
+
+
+def benchmark_problems():
+    """Fixed held-out problems: (name, X_train, y_train, X_test, y_test)."""
+    from sklearn.datasets import make_classification, make_moons
+
+    # 560 test rows each: the accuracy of a 20-tree forest then varies by well under a point with its seed.
+    X, y = make_moons(n_samples=800, noise=0.3, random_state=0)
+    yield "make_moons(n_samples=800, noise=0.3, random_state=0)", X[:240], y[:240], X[240:], y[240:]
+    X, y = make_classification(n_samples=800, n_features=10, n_informative=5, random_state=0)
+    yield "make_classification(n_samples=800, n_features=10, n_informative=5, random_state=0)", X[:240], y[:240], X[240:], y[240:]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def tree_first():
+    """Say "stage1/tree first" when what is unwritten is the learner's tree, not the forest."""
+    try:
+        yield
+    except NotImplementedYet as exc:
+        trace = str(exc.info.get("traceback") or "")
+        last_file = trace.strip().splitlines()[-2] if trace.strip().count("\n") >= 1 else trace
+        if "stage1/tree.py" in last_file or "stage1\\tree.py" in last_file:
+            info = dict(exc.info)
+            info["qualname"] = f"stage1/tree first (the forest grows your own trees): {exc.function} in your stage1/tree.py"
+            raise NotImplementedYet(info) from None
+        raise
+
+
+def _call(params, then="") -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return f"RandomForestClassifier({args}).fit(X, y){then}"
+
+
+def _fitted(learner, X, y, **params):
+    model = learner.RandomForestClassifier(**params)
+    returned = model.fit(X, y)
+    if not same_object(returned, model):
+        fail(f"fit returned {show(returned)} instead of the model: end fit with `return self`", returned)
+    return model
+
+
+def _describe(learner, model, n_estimators):
+    facts = learner._drive(f"{DRIVER}:describe", model)
+    if facts["n_trees"] != n_estimators:
+        fail(f"estimators_ holds {facts['n_trees']} trees with n_estimators={n_estimators}")
+    return facts
+
+
+def _expected_k(max_features, p) -> int:
+    if max_features is None:
+        return p
+    if max_features == "sqrt":
+        return max(1, int(np.sqrt(p)))
+    if max_features == "log2":
+        return max(1, int(np.log2(p)))
+    if isinstance(max_features, float):
+        return max(1, int(max_features * p))
+    return int(max_features)
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+@check(examples=6)
+@given(problem=forest_problems())
+def fit_returns_self_and_answers_have_the_right_shapes(learner, problem):
+    """fit returns self; classes_ are the sorted labels; predict_proba is (m, n_classes) with rows summing to 1; predict (m,)."""
+    X, y, X_new = problem
+    params = dict(n_estimators=3, random_state=0)
+    with tree_first(), after_calling(_call(params, ", then predict_proba(X_new)")):
+        model = _fitted(learner, X, y, **params)
+        assert_equal(as_array(model.classes_, "classes_"), np.unique(y), what="classes_")
+        proba = as_array(model.predict_proba(X_new), "predict_proba(X_new)", (len(X_new), len(np.unique(y))))
+        assert_close(proba.sum(axis=1), np.ones(len(X_new)), what="predict_proba(X_new).sum(axis=1)", rtol=1e-9, atol=1e-9)
+        got = as_array(model.predict(X_new), "predict(X_new)", (len(X_new),))
+        best = proba == proba.max(axis=1, keepdims=True)  # (m, C): every class tied for the lead
+        for row, label in enumerate(got):
+            if label not in np.unique(y)[best[row]]:
+                fail(f"predict(X_new)[{row}] = {show(label)}, but predict_proba gives {show(proba[row])} for "
+                     f"classes_ {show(np.unique(y))}: predict must pick the class of largest average probability", got)
+
+
+@check(examples=5)
+@given(problem=forest_problems(), seed=st.integers(0, 1000))
+def the_same_random_state_grows_the_same_forest(learner, problem, seed):
+    """Two fits with the same random_state give the same bootstrap rows and predictions; another random_state other rows."""
+    X, y, X_new = problem
+    params = dict(n_estimators=4, random_state=seed)
+    with tree_first(), after_calling(_call(params, " twice")):
+        first, second = _fitted(learner, X, y, **params), _fitted(learner, X, y, **params)
+        rows_1 = _describe(learner, first, 4)["samples"]
+        rows_2 = _describe(learner, second, 4)["samples"]
+        if len(rows_1) != 4 or any(not np.array_equal(a, b) for a, b in zip(rows_1, rows_2)):
+            fail(f"estimators_samples_ differ between two fits with random_state={seed}",
+                 diagnosis="random_state is not used to seed the draws (np.random.default_rng() or the global "
+                 "np.random without a seed?): draw every random number from one "
+                 "np.random.default_rng(self.random_state) made in fit")
+        assert_close(second.predict_proba(X_new), as_array(first.predict_proba(X_new), "predict_proba(X_new)"),
+                     what="predict_proba(X_new) of the second fit", rtol=0, atol=1e-12)
+        other = _describe(learner, _fitted(learner, X, y, n_estimators=4, random_state=seed + 1), 4)["samples"]
+        if all(np.array_equal(a, b) for a, b in zip(rows_1, other)):
+            fail(f"random_state={seed} and random_state={seed + 1} drew the same bootstrap rows for every tree: "
+                 "does fit use self.random_state?")
+
+
+@check()
+def bootstrap_samples_are_n_rows_drawn_with_replacement(learner):
+    """Each tree gets n row indices drawn with replacement (about 63% distinct); with bootstrap=False, every row once."""
+    rng = np.random.default_rng(7)
+    n, p = 150, 4
+    X = rng.normal(size=(n, p))
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(np.int64)
+    params = dict(n_estimators=20, random_state=0, max_depth=2)
+    with tree_first(), after_calling(_call(params)):
+        facts = _describe(learner, _fitted(learner, X, y, **params), 20)
+        samples = facts["samples"]
+        if len(samples) != 20:
+            fail(f"estimators_samples_ holds {len(samples)} arrays; expected one per tree (20)")
+        for i, rows in enumerate(samples):
+            rows = as_array(rows, f"estimators_samples_[{i}]", (n,))
+            if np.any(rows < 0) or np.any(rows >= n) or np.any(rows != np.round(rows)):
+                fail(f"estimators_samples_[{i}] holds {show(rows)}: row indices must be integers in 0..{n - 1}")
+        distinct = np.mean([len(np.unique(rows)) / n for rows in samples])
+        # Expected 1 - (1 - 1/n)^n = 0.634; the mean over 20 trees has a standard deviation near 0.004.
+        if not 0.60 <= distinct <= 0.67:
+            known = ("the bootstrap rows are drawn without replacement (a permutation, or rng.choice with "
+                     "replace=False): every tree sees every row once; draw rng.integers(0, n, size=n)"
+                     if distinct > 0.99 else None)
+            fail(f"on average {distinct:.1%} of the rows in a tree's bootstrap sample are distinct; drawing n rows "
+                 "with replacement gives about 63.4%: draw n indices with rng.integers(0, n, size=n)",
+                 distinct, diagnosis=known)
+    params = dict(n_estimators=3, random_state=0, bootstrap=False, max_depth=2)
+    with tree_first(), after_calling(_call(params)):
+        for i, rows in enumerate(_describe(learner, _fitted(learner, X, y, **params), 3)["samples"]):
+            if not np.array_equal(np.sort(as_array(rows, f"estimators_samples_[{i}]", (n,))), np.arange(n)):
+                fail(f"with bootstrap=False, estimators_samples_[{i}] should hold every row exactly once")
+
+
+@check(examples=8)
+@given(max_features=st.sampled_from(["sqrt", "log2", None, 2, 0.5]), p=st.integers(2, 9))
+def every_tree_is_your_own_and_gets_the_right_max_features(learner, max_features, p):
+    """Every tree is a stage1.tree.DecisionTreeClassifier with max_features = the right count, and its own random_state."""
+    rng = np.random.default_rng(p)
+    X = rng.normal(size=(40, p))
+    y = (X[:, 0] > 0).astype(np.int64)
+    params = dict(n_estimators=5, max_features=max_features, random_state=3, max_depth=2)
+    k = _expected_k(max_features, p)
+    with tree_first(), after_calling(_call(params)):
+        facts = _describe(learner, _fitted(learner, X, y, **params), 5)
+        for kind in facts["tree_types"]:
+            if kind != "stage1.tree.DecisionTreeClassifier":
+                fail(f"estimators_ holds a {kind}: the forest must grow the DecisionTreeClassifier imported from "
+                     "your stage1/tree.py (from stage1.tree import DecisionTreeClassifier)")
+        for i, got in enumerate(facts["max_features"]):
+            if got != k:
+                from_rows = min(_expected_k(max_features, len(X)), p)
+                known = (f"max_features={max_features!r} was worked out from the number of rows (40), not the "
+                         f"number of features (p={p})" if got == from_rows and from_rows != k else
+                         "the forest passes max_features on unresolved: turn it into a count first"
+                         if got == max_features else None)
+                fail(f"estimators_[{i}].max_features is {got!r}; with max_features={max_features!r} and p={p} "
+                     f"features each tree should get max_features={k} (an int)", got, diagnosis=known)
+        states = facts["random_states"]
+        if len(set(states)) < 5 or "None" in states:
+            known = ("every tree gets the same random_state, so every tree draws the same features at every node: "
+                     "give tree i its own seed, e.g. int(rng.integers(2**32)) from the forest's generator"
+                     if len(set(states)) == 1 and states[0] != "None" else
+                     "the trees get random_state=None, so the forest cannot be reproduced: pass each a seed drawn "
+                     "from the forest's generator" if "None" in states else None)
+            fail(f"the trees' random_state values are {states}: give each tree its own seed, "
+                 "drawn from the forest's generator, so the trees differ and the forest is reproducible",
+                 diagnosis=known)
+
+
+@check()
+def held_out_accuracy_is_within_two_points_of_sklearn(learner):
+    """On fixed held-out problems, mean accuracy over two random_states is at most 2 points below scikit-learn's forest."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    for name, X, y, X_test, y_test in benchmark_problems():
+        scores = []
+        for seed in ACCURACY_SEEDS:
+            params = dict(n_estimators=20, random_state=seed)
+            with tree_first(), after_calling(_call(params, f" on {name}, then predict(X_test)")):
+                got = as_array(_fitted(learner, X, y, **params).predict(X_test), "predict(X_test)", y_test.shape)
+            scores.append(float(np.mean(got == y_test)))
+        want = np.mean([RandomForestClassifier(n_estimators=20, random_state=s).fit(X, y).score(X_test, y_test)
+                        for s in SKLEARN_SEEDS])
+        if np.mean(scores) < want - ACCURACY_MARGIN:
+            fail(f"held-out accuracy on {name}: {np.mean(scores):.3f} (mean over random_state {ACCURACY_SEEDS}), "
+                 f"scikit-learn's forest {want:.3f} (allowed: at most {ACCURACY_MARGIN:.2f} below). Is every tree "
+                 "grown to full depth on its bootstrap sample, with max_features features tried at each node, "
+                 "and are the trees' probabilities averaged?", np.mean(scores))
+
+
+@check()
+def a_forest_varies_less_than_one_tree(learner):
+    """Across random_states, a 10-tree forest's predicted probabilities spread much less than a single bootstrapped tree's."""
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=300, noise=0.3, random_state=5)
+    X, y, X_test = X[:200], y[:200], X[200:]
+
+    def spread(n_estimators):
+        probas = []
+        for seed in VARIANCE_SEEDS:
+            params = dict(n_estimators=n_estimators, random_state=seed)
+            with tree_first(), after_calling(_call(params, ", then predict_proba(X_test)")):
+                proba = as_array(_fitted(learner, X, y, **params).predict_proba(X_test), "predict_proba(X_test)", (100, 2))
+            probas.append(proba[:, 1])
+        return float(np.mean(np.var(np.array(probas), axis=0)))  # mean over rows of the variance over seeds
+
+    one, many = spread(1), spread(10)
+    if one == 0:
+        fail("a one-tree forest gives the same probabilities for every random_state: are the bootstrap rows "
+             "and the trees' feature draws random?")
+    if many >= VARIANCE_RATIO * one:
+        known = ("the 10-tree forest varies as much as a single tree: predict_proba uses only one tree (the last, "
+                 "when the sum is overwritten instead of added to); average all of them"
+                 if many >= 0.8 * one else None)
+        fail(f"predict_proba varies across random_states by {many:.4f} (mean variance per row) for 10 trees and "
+             f"{one:.4f} for one tree; averaging 10 trees should cut it below {VARIANCE_RATIO:.0%} of one tree's. "
+             "Does predict_proba average all trees?", many, diagnosis=known)
