@@ -34,6 +34,16 @@ class Benchmark:
     target: str  # what counts as meeting it, in words
     target_ratio: float | None = None
     gold_ratio: float | None = None
+    # The workload, read by the exercise's bench workload (mldojo/graders/bench/).
+    shape: tuple[int, ...] = ()  # e.g. (B, H, S, D) for attention
+    dtype: str = "float32"
+    causal: bool = False
+    backward: bool = True
+    warmup: int = 3  # untimed runs first
+    repeats: int = 15  # timed runs
+    time_limit_s: float = 300.0  # for the whole benchmark, learner's code and baseline
+    target_s: float | None = None  # a wall-time target (training benchmarks), when there is no ratio
+    threads: int | None = None  # torch CPU threads in both processes (None: torch's default)
 
 
 @dataclass(frozen=True)
@@ -197,13 +207,47 @@ def _goals(raw: dict, label: str) -> dict:
     return dict(goals)
 
 
+BENCHMARK_KEYS = {"id", "title", "device", "target", "target_ratio", "gold_ratio", "shape", "dtype", "causal",
+                  "backward", "warmup", "repeats", "time_limit_s", "target_s", "threads"}
+BENCHMARK_DTYPES = ("float32", "float64", "float16", "bfloat16")
+
+
 def _benchmark(raw: dict, label: str) -> Benchmark:
-    _no_unknown_keys(raw, {"id", "title", "device", "target", "target_ratio", "gold_ratio"}, f"{label} benchmark")
+    where = f"{label} benchmark {raw.get('id')!r}"
+    _no_unknown_keys(raw, BENCHMARK_KEYS, f"{label} benchmark")
     for key in ("id", "title", "target"):
         _require_text(raw, key, f"{label} benchmark")
     if raw.get("device") not in ("cpu", "cuda"):
-        raise CatalogueError(f"{label} benchmark {raw.get('id')!r}: device must be 'cpu' or 'cuda'")
-    return Benchmark(raw["id"], raw["title"], raw["device"], raw["target"], raw.get("target_ratio"), raw.get("gold_ratio"))
+        raise CatalogueError(f"{where}: device must be 'cpu' or 'cuda'")
+    for key in ("target_ratio", "gold_ratio", "target_s"):
+        if raw.get(key) is not None and (isinstance(raw[key], bool) or not isinstance(raw[key], (int, float)) or raw[key] <= 0):
+            raise CatalogueError(f"{where}: {key} must be a positive number")
+    if raw.get("target_ratio") and raw.get("gold_ratio") and raw["gold_ratio"] > raw["target_ratio"]:
+        raise CatalogueError(f"{where}: gold_ratio ({raw['gold_ratio']}) must not exceed target_ratio ({raw['target_ratio']}); lower is faster")
+    shape = raw.get("shape", [])
+    if not isinstance(shape, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+        raise CatalogueError(f"{where}: shape must be a list of positive integers, e.g. shape = [8, 16, 1024, 64]")
+    if raw.get("dtype", "float32") not in BENCHMARK_DTYPES:
+        raise CatalogueError(f"{where}: dtype must be one of {', '.join(BENCHMARK_DTYPES)}")
+    for key in ("causal", "backward"):
+        if not isinstance(raw.get(key, False), bool):
+            raise CatalogueError(f"{where}: {key} must be true or false")
+    for key, low, high in (("warmup", 0, 100), ("repeats", 1, 1000)):
+        value = raw.get(key, 3 if key == "warmup" else 15)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise CatalogueError(f"{where}: {key} must be an integer between {low} and {high}")
+    threads = raw.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= 256):
+        raise CatalogueError(f"{where}: threads must be an integer between 1 and 256 (leave it out for torch's default)")
+    limit = raw.get("time_limit_s", 300.0)
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 1 <= limit <= 3600:
+        raise CatalogueError(f"{where}: time_limit_s must be a number of seconds between 1 and 3600")
+    return Benchmark(
+        raw["id"], raw["title"], raw["device"], raw["target"], raw.get("target_ratio"), raw.get("gold_ratio"),
+        shape=tuple(shape), dtype=raw.get("dtype", "float32"), causal=raw.get("causal", False),
+        backward=raw.get("backward", True), warmup=raw.get("warmup", 3), repeats=raw.get("repeats", 15),
+        time_limit_s=float(limit), target_s=raw.get("target_s"), threads=threads,
+    )
 
 
 def _stage(raw: dict, exercises: dict[str, Exercise], where: str) -> Stage:

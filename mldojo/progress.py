@@ -36,6 +36,24 @@ class CriterionStatus:
 
 
 @dataclass
+class BenchmarkStatus:
+    """One benchmark's record: the latest and the best result (lowest ratio, else lowest time)."""
+
+    exercise_id: str
+    benchmark_id: str
+    device: str
+    runs: int
+    latest_ratio: float | None
+    latest_median_s: float
+    latest_met: bool | None
+    best_ratio: float | None
+    best_median_s: float
+    target_ratio: float | None = None
+    gold_ratio: float | None = None
+    target_s: float | None = None  # a wall-time target (training benchmarks)
+
+
+@dataclass
 class StageStatus:
     """A stage's exercises and criteria."""
 
@@ -43,6 +61,7 @@ class StageStatus:
     title: str
     exercises: list[ExerciseStatus] = field(default_factory=list)
     criteria: list[CriterionStatus] = field(default_factory=list)
+    benchmarks: list[BenchmarkStatus] = field(default_factory=list)
 
     @property
     def passed(self) -> int:
@@ -82,8 +101,27 @@ def compute_status(catalogue: Catalogue, tracker) -> list[StageStatus]:
             )
         for criterion in stage.criteria:
             status.criteria.append(_criterion_status(stage, criterion, catalogue, passed, reported))
+        status.benchmarks = benchmark_statuses(tracker, catalogue.exercises_of(stage.id))
         stages.append(status)
     return stages
+
+
+def benchmark_statuses(tracker, exercises) -> list[BenchmarkStatus]:
+    """Latest and best result of every benchmark recorded for these exercises."""
+    exercise_ids = [e.id for e in exercises]
+    target_s = {(e.id, b.id): b.target_s for e in exercises for b in e.benchmarks}
+    rows: dict[tuple[str, str], list] = {}
+    for row in tracker.benchmarks():  # newest first
+        if row.exercise_id in exercise_ids:
+            rows.setdefault((row.exercise_id, row.benchmark_id), []).append(row)
+    found = []
+    for (exercise_id, benchmark_id), results in sorted(rows.items(), key=lambda item: (exercise_ids.index(item[0][0]), item[0][1])):
+        latest = results[0]
+        best = min(results, key=lambda r: (r.ratio is None, r.ratio if r.ratio is not None else r.median_s))
+        found.append(BenchmarkStatus(exercise_id, benchmark_id, latest.device, len(results), latest.ratio, latest.median_s,
+                                     latest.met_target, best.ratio, best.median_s, latest.target_ratio, latest.gold_ratio,
+                                     target_s.get((exercise_id, benchmark_id))))
+    return found
 
 
 def _criterion_status(stage: Stage, criterion: Criterion, catalogue: Catalogue, passed: set, reported: dict) -> CriterionStatus:

@@ -1,0 +1,152 @@
+"""The stage3/attention benchmarks: the learner's attention against F.scaled_dot_product_attention.
+
+Both run the same driver (attention_driver.bench_setup / bench_run) on the same inputs,
+made from the same seed inside each process, with the same number of runs per timed call:
+the only difference is the function called. The baseline runs in its own trusted process
+(a two-line module that re-exports torch's SDPA), never in the learner's. The two are timed
+in turns, and whichever is not being timed is frozen with SIGSTOP (its whole process group,
+threads and children included): the learner's code cannot run while the baseline is timed,
+so it cannot slow it down, and a load that comes and goes on a shared machine falls on both
+sides alike. The learner's output and gradients on the benchmark input must match the
+baseline's before any time counts.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mldojo.graders.bench import environment
+from mldojo.graders.bench.harness import (
+    UNCAPPED_MB,
+    BenchError,
+    BenchOutcome,
+    Side,
+    TimedProcess,
+    alone,
+    calibrate_inner,
+    cuda_available,
+    per_run,
+)
+from mldojo.graders.bench.stats import attention_flops, judge_ratio
+
+DRIVER = "mldojo.graders.stage3.attention_driver:"
+BASELINE_LABEL = "F.scaled_dot_product_attention"
+BASELINE_SOURCE = (
+    '"""The benchmark baseline: torch\'s own scaled dot-product attention."""\n'
+    "from torch.nn.functional import scaled_dot_product_attention  # noqa: F401\n"
+)
+SEED = 1234
+# Relative error ||got - want|| / ||want|| allowed between the learner's sample and SDPA's.
+SAMPLE_TOLERANCE = {"float64": 1e-9, "float32": 1e-4, "float16": 3e-2, "bfloat16": 3e-2}  # bf16: the reference is ~6e-3 off SDPA
+
+
+def measure(exercise, bench, learner_file: Path, root: Path, warmup: int | None = None, repeats: int | None = None,
+            on_progress=None) -> BenchOutcome:
+    """Time the learner's attention and SDPA on the benchmark's workload; never raises BenchError."""
+    if bench.device == "cuda" and not cuda_available():
+        return BenchOutcome(bench, "skipped", "needs a CUDA GPU: torch sees none on this machine. Run "
+                            f"`grade bench {exercise.id}` on a machine with one; nothing was recorded.")
+    from mldojo.graders.stage3.attention import torch_attention_in_source
+
+    hits = torch_attention_in_source(learner_file)
+    if hits:
+        return BenchOutcome(bench, "failed", "your file uses torch's own attention, which is refused:\n  " + "\n  ".join(hits))
+    warmup = bench.warmup if warmup is None else warmup
+    repeats = bench.repeats if repeats is None else repeats
+    memory_mb = UNCAPPED_MB if bench.device == "cuda" else exercise.memory_limit_mb
+    workload = dict(name=bench.id, shape=list(bench.shape), dtype=bench.dtype, device=bench.device,
+                    causal=bench.causal, backward=bench.backward, seed=SEED, threads=bench.threads)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mldojo-baseline-") as folder:
+            baseline_file = Path(folder) / (exercise.id + ".py")
+            baseline_file.parent.mkdir(parents=True)
+            baseline_file.write_text(BASELINE_SOURCE)
+            with TimedProcess(exercise.id, Path(folder), baseline_file, bench.time_limit_s, memory_mb) as base:
+                reference = _setup(base, workload, guard_on=False, who="the baseline")
+                inner = calibrate_inner(lambda: _run(base, bench.id, 1))
+                base.pause()  # frozen while the learner's module is imported and checked
+                with TimedProcess(exercise.id, root, learner_file, bench.time_limit_s, memory_mb, exercise.forbid) as mine:
+                    sample = _setup(mine, workload, guard_on=True, who="your attention")
+                    mismatch = _compare(sample, reference, bench.dtype)
+                    if mismatch:
+                        return BenchOutcome(bench, "failed", mismatch + f"\n  Make `grade {exercise.id}` pass first; "
+                                            "nothing was recorded.")
+                    learner, baseline, seen = _time_both(mine, base, bench, inner, warmup, repeats)
+    except BenchError as exc:
+        return BenchOutcome(bench, "failed", str(exc))
+    flops = attention_flops(tuple(bench.shape), bench.causal, bench.backward)
+    for side in (learner, baseline):
+        side.tflops = flops / side.timing.median / 1e12
+    verdict = judge_ratio(learner.timing.median, baseline.timing.median, bench.target_ratio, bench.gold_ratio)
+    details = {"learner": learner.to_dict(), "baseline": baseline.to_dict(), "flops": flops,
+               "workload": workload, "spread": "interquartile range (q3 - q1) of the per-run times",
+               "gold": verdict.gold}
+    return BenchOutcome(bench, "measured", learner=learner, baseline=baseline, verdict=verdict,
+                        environment=environment.stamp(bench.device, bench.dtype, seen), details=details)
+
+
+def _setup(process: TimedProcess, workload: dict, guard_on: bool, who: str) -> dict:
+    reply = process.call(DRIVER + "bench_setup", guard_on=guard_on, **workload)
+    if not isinstance(reply, dict):
+        raise BenchError(f"the benchmark could not read {who}'s reply")
+    if reply.get("refused"):
+        raise BenchError(f"your code called {reply['refused']}: torch's own attention is refused; write it yourself")
+    if reply.get("problem"):
+        raise BenchError(reply["problem"])
+    return reply.get("sample") or {}
+
+
+def _run(process: TimedProcess, name: str, inner: int, reset_peak: bool = False) -> dict:
+    reply = process.call(DRIVER + "bench_run", name, inner, reset_peak)
+    if not isinstance(reply, dict):
+        raise BenchError("the benchmark could not read the reply of a timed run")
+    if reply.get("refused"):
+        raise BenchError(f"your code called {reply['refused']}: torch's own attention is refused; write it yourself")
+    if reply.get("problem"):
+        raise BenchError(reply["problem"])
+    return reply
+
+
+def _time_both(mine: TimedProcess, base: TimedProcess, bench, inner: int, warmup: int, repeats: int) -> tuple[Side, Side, dict]:
+    """Warm both up, then time them in turns (baseline, learner, baseline, ...), the other one
+    paused each time: a load that comes and goes on a shared machine falls on both alike,
+    and nothing of the learner's process runs while the baseline is timed."""
+    sides = ((base, mine, BASELINE_LABEL), (mine, base, "your attention"))
+    for process, other, _ in sides:
+        with alone(process, other):
+            for _ in range(warmup):
+                _run(process, bench.id, inner)
+    samples: dict[str, list[float]] = {label: [] for _, _, label in sides}
+    peaks: dict[str, list[int]] = {label: [] for _, _, label in sides}
+    for turn in range(repeats):
+        for process, other, label in sides:
+            with alone(process, other):  # the signals are sent outside the clock
+                started = time.perf_counter()
+                reply = _run(process, bench.id, inner, reset_peak=turn == 0)
+                samples[label].append(time.perf_counter() - started)
+            if isinstance(reply.get("peak_bytes"), int):
+                peaks[label].append(reply["peak_bytes"])
+    with alone(base, mine):
+        seen = base.call(DRIVER + "bench_environment", bench.device)
+    made = [Side(label, per_run(samples[label], inner), inner, max(peaks[label]) if peaks[label] else None) for _, _, label in sides]
+    return made[1], made[0], seen if isinstance(seen, dict) else {}
+
+
+def _compare(sample: dict, reference: dict, dtype: str) -> str:
+    """'' when the learner's output (and gradients) match the baseline's on the benchmark input."""
+    tolerance = SAMPLE_TOLERANCE.get(dtype, 2e-2)
+    names = {"out": "the output", "dq": "q.grad", "dk": "k.grad", "dv": "v.grad"}
+    for key, want in reference.items():
+        got = sample.get(key)
+        if got is None or np.shape(got) != np.shape(want):
+            return f"on the benchmark input, {names[key]} is missing or has shape {np.shape(got)}, expected {np.shape(want)}"
+        got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+        error = float(np.linalg.norm(got - want) / max(np.linalg.norm(want), 1e-30))
+        if not error <= tolerance:
+            return (f"on the benchmark input, {names[key]} differs from {BASELINE_LABEL}'s "
+                    f"(relative error {error:.2e}, allowed {tolerance:g} in {dtype})")
+    return ""

@@ -1,0 +1,393 @@
+"""Grader for stage3/attention: scaled dot-product attention and multi-head attention.
+
+The learner's functions run in the learner process through attention_driver, under a torch
+function mode that refuses torch's own attention kernels; the judge compares what comes
+back with torch (F.scaled_dot_product_attention, nn.MultiheadAttention) computed here, and
+names the classic mistake the learner's output matches (_attention_variants).
+
+Tolerances: |got - expected| <= tol + tol * |expected|, tol = 1e-12 in float64 and 1e-6 in
+float32; gradients 1e-10 (float64). Inputs lie on a grid of quarters in [-1, 1]; masks
+never hide every key of a query (torch's own kernels disagree on such rows).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+from hypothesis import strategies as st
+
+from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, fail, given
+from mldojo.graders.kit.formatting import show
+from mldojo.graders.stage3 import _attention_variants as variants
+from mldojo.graders.stage3._attention_inputs import AttentionProblem, MHAProblem, attention_problems, mha_problems, values
+
+VERSION = "1"
+DRIVER = "mldojo.graders.stage3.attention_driver:"
+TOLERANCE = {"float64": 1e-12, "float32": 1e-6}
+GRAD_TOLERANCE = 1e-10
+REFUSED_NAMES = ("scaled_dot_product_attention", "MultiheadAttention", "multi_head_attention_forward",
+                 "_native_multi_head_attention", "scaled_dot_product", "flash_attention", "efficient_attention")
+
+
+# -- running the learner's code ----------------------------------------------------------------
+def refused(name: str) -> None:
+    """Fail: the learner's code called one of torch's attention functions."""
+    fail(f"your code called {name}.\n"
+         "  This exercise is about writing attention yourself, so torch's own attention functions are refused "
+         "while your code runs (the grader watches every torch function your code calls).\n"
+         "  Build it from q @ k.transpose(-2, -1), masked_fill and torch.softmax instead.")
+
+
+def _checked(reply: dict, want_dtype: str | None = None) -> dict:
+    if not isinstance(reply, dict) or "problem" not in reply:
+        fail(f"the grader could not read what your code returned (it got {show(reply)})")
+    if reply.get("refused"):
+        refused(reply["refused"])
+    if reply.get("problem"):
+        fail(reply["problem"])
+    if want_dtype and reply.get("dtype") != want_dtype:
+        fail(f"the output's dtype is torch.{reply.get('dtype')}, expected torch.{want_dtype} (the inputs' dtype): "
+             "keep the computation in the dtype you were given")
+    return reply
+
+
+def run_sdpa(learner, p, q=None, k=None, v=None, grad_out=None) -> dict:
+    """The learner's scaled_dot_product_attention on problem p (q, k, v overridable)."""
+    q, k, v = (p.q if q is None else q), (p.k if k is None else k), (p.v if v is None else v)
+    reply = learner._drive(DRIVER + "attend", q, k, v, p.attn_mask, p.is_causal, p.dtype, grad_out)
+    return _checked(reply, p.dtype)
+
+
+def run_mha(learner, p) -> dict:
+    """The learner's MultiHeadAttention, loaded with p.state, called on p's inputs."""
+    reply = learner._drive(DRIVER + "mha_forward", p.config, p.state, p.query, p.key, p.value, p.options, p.dtype)
+    return _checked(reply, p.dtype)
+
+
+# -- torch, here in the judge ----------------------------------------------------------------------
+def torch_sdpa(p, grad_out=None):
+    """F.scaled_dot_product_attention on p (float64); with grad_out also (dq, dk, dv)."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(1)  # tiny tensors: threads only spin
+    q, k, v = (variants.t(x).requires_grad_(grad_out is not None) for x in (p.q, p.k, p.v))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=variants.t(p.attn_mask), is_causal=p.is_causal)
+    if grad_out is None:
+        return out.detach().numpy()
+    out.backward(torch.tensor(grad_out, dtype=torch.float64))
+    return out.detach().numpy(), [x.grad.numpy() for x in (q, k, v)]
+
+
+def torch_mha(p):
+    """nn.MultiheadAttention's (output, weights) for p, computed in p.dtype."""
+    import torch
+
+    torch.set_num_threads(1)
+    dtype = getattr(torch, p.dtype)
+    module = torch.nn.MultiheadAttention(p.embed_dim, p.num_heads, bias=p.bias, batch_first=p.batch_first, dtype=dtype)
+    module.load_state_dict({name: variants.t(array, dtype) for name, array in p.state.items()})
+    module.eval()
+    masks = {name: variants.t(value, dtype) for name, value in p.options.items() if name.endswith("mask")}
+    with torch.no_grad():
+        out, weights = module(*(variants.t(x, dtype) for x in (p.query, p.key, p.value)), **masks,
+                              need_weights=p.need_weights, average_attn_weights=p.average_attn_weights)
+    return out.double().numpy(), None if weights is None else weights.double().numpy()
+
+
+def sdpa_diagnoses(p, mistakes) -> list[Diagnosis]:
+    """The known mistakes that change the answer on p, as Diagnoses."""
+    return [Diagnosis(variants.SDPA_MISTAKES[m], lambda m=m: variants.sdpa(p.q, p.k, p.v, p.attn_mask, p.is_causal, m))
+            for m in mistakes]
+
+
+def mha_diagnoses(p, mistakes, part: int) -> list[Diagnosis]:
+    """Known MHA mistakes; part 0 compares outputs, part 1 weights."""
+    return [Diagnosis(variants.MHA_MISTAKES[m], lambda m=m: variants.mha(p, m)[part]) for m in mistakes]
+
+
+def nan_diagnosed(got, what: str, diagnoses) -> None:
+    """Fail with the diagnosis whose wrong answer has NaN exactly where the learner's has
+    (a mistaken mask that hides every key of a query gives softmax(all -inf) = NaN)."""
+    array = np.asarray(got)
+    if array.dtype.kind != "f" or np.isfinite(array).all():
+        return
+    for diagnosis in diagnoses:
+        try:
+            wrong = np.asarray(diagnosis.wrong_answer(), dtype=np.float64)
+        except Exception:  # noqa: BLE001 - a diagnosis that cannot be computed is skipped
+            continue
+        if wrong.shape == array.shape and np.array_equal(np.isnan(wrong), np.isnan(array)) \
+                and np.allclose(np.nan_to_num(wrong), np.nan_to_num(array), rtol=1e-6, atol=1e-9):
+            index = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
+            fail(f"{what}: contains NaN at index {index}: every key of that query was masked out, and the "
+                 "softmax of a row of -inf is NaN (torch's answer has no such row here)", got, diagnosis=diagnosis.message)
+
+
+def expect_sdpa(learner, p, mistakes=()) -> None:
+    """The learner's output equals torch's on p, within the dtype's tolerance."""
+    got = run_sdpa(learner, p)["out"]
+    tol = TOLERANCE[p.dtype]
+    diagnoses = sdpa_diagnoses(p, mistakes)
+    nan_diagnosed(got, p.call, diagnoses)
+    assert_close(got, torch_sdpa(p), what=p.call, rtol=tol, atol=tol, diagnoses=diagnoses)
+
+
+SCALE_MISTAKES = ("scale_by_d", "no_scale", "softmax_over_queries")
+
+
+# -- scaled_dot_product_attention ----------------------------------------------------------------------
+@check(examples=30)
+@given(p=attention_problems(mask="none"))
+def sdpa_matches_torch_without_a_mask(learner, p):
+    """scaled_dot_product_attention(q, k, v) equals F.scaled_dot_product_attention (float64, 1e-12)."""
+    expect_sdpa(learner, p, SCALE_MISTAKES)
+
+
+@check(examples=30)
+@given(p=attention_problems(mask="bool"))
+def sdpa_matches_torch_with_a_boolean_mask(learner, p):
+    """With a boolean attn_mask (True = may attend, broadcast over the batch axes) it equals torch's."""
+    expect_sdpa(learner, p, ("bool_mask_inverted", "mask_after_softmax", *SCALE_MISTAKES))
+
+
+@check(examples=30)
+@given(p=attention_problems(mask="float"))
+def sdpa_matches_torch_with_a_float_mask(learner, p):
+    """With a float attn_mask (added to the scaled scores) it equals torch's."""
+    expect_sdpa(learner, p, ("float_mask_multiplied", "float_mask_before_scaling", *SCALE_MISTAKES))
+
+
+@check(examples=30)
+@given(p=attention_problems(mask="causal"))
+def sdpa_matches_torch_when_causal(learner, p):
+    """With is_causal=True (query i sees keys 0..i, also when L != S) it equals torch's."""
+    expect_sdpa(learner, p, ("causal_one_ahead", "causal_inverted", "causal_bottom_right", "mask_after_softmax", *SCALE_MISTAKES))
+
+
+@check(examples=20)
+@given(p=attention_problems(dtype="float32"))
+def sdpa_matches_torch_in_float32(learner, p):
+    """In float32 (any mask) it returns float32 equal to torch's to 1e-6."""
+    expect_sdpa(learner, p, tuple(variants.SDPA_MISTAKES))
+
+
+@st.composite
+def identity_values(draw):
+    """A problem whose v is the identity (S, S): the output is then the attention weights."""
+    p = draw(attention_problems())
+    batch = p.k.shape[:-2]
+    S = p.k.shape[-2]
+    p.v = np.broadcast_to(np.eye(S), batch + (S, S)).copy()
+    return p
+
+
+@check(examples=20)
+@given(p=identity_values())
+def sdpa_weights_are_a_distribution_over_the_keys(learner, p):
+    """With v = identity the output is the weights: each query's row is >= 0 and sums to 1."""
+    weights = as_array(run_sdpa(learner, p)["out"], p.call, p.q.shape[:-1] + (p.k.shape[-2],))
+    tol = TOLERANCE[p.dtype] * 10
+    sums = weights.sum(axis=-1)
+    mistakes = ("softmax_over_queries", "mask_after_softmax", "bool_mask_inverted")
+    if (weights < -tol).any():
+        fail(f"with v = identity your output holds the weights, and some are negative: {show(weights)}", weights)
+    if not np.allclose(sums, 1.0, rtol=0, atol=tol):
+        fail(f"with v = identity your output holds the attention weights; each row must sum to 1 over the keys.\n"
+             f"  row sums: {show(sums)}", weights, sdpa_diagnoses(p, mistakes))
+
+
+@st.composite
+def causal_perturbations(draw):
+    """A causal problem, a cut t, and new values for every position after t in q, k and v."""
+    p = draw(attention_problems(mask="causal"))
+    L, S = p.q.shape[-2], p.k.shape[-2]
+    if max(L, S) < 2:
+        p.q, p.k, p.v = (np.concatenate([x, x], axis=-2) for x in (p.q, p.k, p.v))
+        L, S = L * 2, S * 2
+    cut = draw(st.integers(0, max(L, S) - 2))
+    later = []
+    for x in (p.q, p.k, p.v):
+        changed = x.copy()
+        tail = changed[..., cut + 1:, :]
+        changed[..., cut + 1:, :] = draw(values(tail.shape)) + 2.0  # always different from before
+        later.append(changed)
+    return p, cut, later
+
+
+@check(examples=20)
+@given(case=causal_perturbations())
+def causal_outputs_never_depend_on_later_positions(learner, case):
+    """With is_causal, changing q, k, v after position t leaves outputs 0..t unchanged."""
+    p, cut, (q2, k2, v2) = case
+    before = as_array(run_sdpa(learner, p)["out"], p.call)
+    after = as_array(run_sdpa(learner, p, q2, k2, v2)["out"], p.call)
+    rows = slice(0, cut + 1)
+    diff = np.abs(before[..., rows, :] - after[..., rows, :])
+    if diff.max(initial=0.0) > 1e-12:
+        fail(f"with is_causal=True, output rows 0..{cut} changed (by up to {show(float(diff.max()))}) when only "
+             f"positions after {cut} of q, k and v changed: a query must not see later keys.\n"
+             f"  outputs 0..{cut} before: {show(before[..., rows, :])}\n"
+             f"  outputs 0..{cut} after:  {show(after[..., rows, :])}",
+             before, sdpa_diagnoses(p, ("causal_one_ahead", "causal_inverted", "causal_bottom_right")))
+
+
+@st.composite
+def permuted(draw):
+    """An unmasked problem and permutations of the query and of the key/value positions."""
+    p = draw(attention_problems(mask="none"))
+    L, S = p.q.shape[-2], p.k.shape[-2]
+    return p, draw(st.permutations(range(L))), draw(st.permutations(range(S)))
+
+
+@check(examples=20)
+@given(case=permuted())
+def permuting_positions_permutes_the_output(learner, case):
+    """Without a mask, permuting the queries permutes the output rows; permuting keys and values together changes nothing."""
+    p, query_order, key_order = case
+    qo, ko = np.array(query_order, dtype=int), np.array(key_order, dtype=int)
+    plain = as_array(run_sdpa(learner, p)["out"], p.call)
+    shuffled = run_sdpa(learner, p, p.q[..., qo, :], p.k[..., ko, :], p.v[..., ko, :])["out"]
+    assert_close(shuffled, plain[..., qo, :], what=f"{p.call} with queries in order {list(qo)} and keys/values in order {list(ko)}",
+                 rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def with_upstream_gradient(draw):
+    """A float64 problem (any mask) and a gradient for the output."""
+    p = draw(attention_problems())
+    return p, draw(values(p.q.shape[:-1] + p.v.shape[-1:]))
+
+
+@check(examples=25)
+@given(case=with_upstream_gradient())
+def gradients_match_torch(learner, case):
+    """out.backward(g) through your attention gives torch's dq, dk, dv (float64, 1e-10)."""
+    p, grad_out = case
+    reply = run_sdpa(learner, p, grad_out=grad_out)
+    _, want = torch_sdpa(p, grad_out)
+    for name, got, expected in zip(("q.grad", "k.grad", "v.grad"), reply["grads"], want):
+        assert_close(got, expected, what=f"{name} after out.backward(g), out = {p.call}", rtol=GRAD_TOLERANCE, atol=GRAD_TOLERANCE)
+
+
+# -- MultiHeadAttention ------------------------------------------------------------------------------
+@check(examples=10)
+@given(p=mha_problems(masks=False))
+def mha_parameters_are_named_like_torch(learner, p):
+    """MultiHeadAttention(E, H, bias, batch_first) has nn.MultiheadAttention's state-dict names and shapes."""
+    import torch
+
+    want = {name: list(t.shape) for name, t in torch.nn.MultiheadAttention(p.embed_dim, p.num_heads, bias=p.bias).state_dict().items()}
+    reply = _checked(learner._drive(DRIVER + "parameter_shapes", p.embed_dim, p.num_heads, p.bias, p.batch_first))
+    got = reply["shapes"]
+    if got != want:
+        missing = [f"{n} {tuple(s)}" for n, s in want.items() if n not in got]
+        extra = [f"{n} {tuple(s)}" for n, s in got.items() if n not in want]
+        wrong = [f"{n}: {tuple(got[n])}, expected {tuple(s)}" for n, s in want.items() if n in got and got[n] != s]
+        lines = ([f"  missing: {', '.join(missing)}"] if missing else []) + ([f"  not in torch's: {', '.join(extra)}"] if extra else []) \
+            + [f"  shape of {w}" for w in wrong]
+        fail(f"MultiHeadAttention({p.embed_dim}, {p.num_heads}, bias={p.bias})'s state dict differs from nn.MultiheadAttention's:\n"
+             + "\n".join(lines))
+
+
+def expect_mha(learner, p) -> None:
+    """Output and weights of the learner's MultiHeadAttention equal torch's on p."""
+    reply = run_mha(learner, p)
+    want_out, want_weights = torch_mha(p)
+    tol = TOLERANCE[p.dtype]
+    out_mistakes = ("heads_reshape_without_transpose", "scale_by_embed_dim", "masks_keep_true", "no_out_proj")
+    diagnoses = mha_diagnoses(p, out_mistakes, 0)
+    nan_diagnosed(reply["out"], f"the output of {p.call}", diagnoses)
+    assert_close(reply["out"], want_out, what=f"the output of {p.call}", rtol=tol, atol=tol, diagnoses=diagnoses)
+    got = reply["weights"]
+    if want_weights is None:
+        if got is not None:
+            fail(f"{p.call} returned weights; with need_weights=False torch returns (output, None)")
+        return
+    if got is None:
+        fail(f"{p.call} returned None for the weights; with need_weights=True return the attention weights")
+    N, H = want_out.shape[0 if p.batch_first else 1], p.num_heads
+    if p.average_attn_weights and np.shape(got) == (N, H) + want_weights.shape[1:]:
+        fail(f"the weights of {p.call} have shape {np.shape(got)}, expected {want_weights.shape}",
+             diagnosis=variants.MHA_MISTAKES["weights_not_averaged"])
+    diagnoses = mha_diagnoses(p, ("weights_summed_over_heads", *out_mistakes), 1)
+    nan_diagnosed(got, f"the weights of {p.call}", diagnoses)
+    assert_close(got, want_weights, what=f"the weights of {p.call}", rtol=tol, atol=tol, diagnoses=diagnoses)
+
+
+@check(examples=30)
+@given(p=mha_problems())
+def mha_matches_torch(learner, p):
+    """Loaded with nn.MultiheadAttention's state dict, forward gives torch's output and weights (float64, 1e-12)."""
+    expect_mha(learner, p)
+
+
+@check(examples=15)
+@given(p=mha_problems(dtype="float32"))
+def mha_matches_torch_in_float32(learner, p):
+    """The same in float32: torch's output and weights to 1e-6."""
+    expect_mha(learner, p)
+
+
+@st.composite
+def mha_with_weights(draw):
+    """An MHA problem that asks for the head-averaged weights."""
+    p = draw(mha_problems())
+    p.need_weights, p.average_attn_weights = True, True
+    return p
+
+
+@check(examples=15)
+@given(p=mha_with_weights())
+def mha_weights_rows_sum_to_one(learner, p):
+    """The averaged weights (N, L, S) are >= 0 and each query's row sums to 1."""
+    reply = run_mha(learner, p)
+    weights = as_array(reply["weights"], f"the weights of {p.call}")
+    sums = weights.sum(axis=-1)
+    if (weights < -1e-12).any() or not np.allclose(sums, 1.0, rtol=0, atol=1e-10):
+        fail(f"the weights of {p.call} are not a distribution over the keys: each row must be >= 0 and sum to 1.\n"
+             f"  row sums: {show(sums)}", weights, mha_diagnoses(p, ("weights_summed_over_heads", "masks_keep_true"), 1))
+
+
+# -- no torch attention ---------------------------------------------------------------------------------
+def torch_attention_in_source(path) -> list[str]:
+    """Lines of the learner's file that name one of torch's attention functions (read with ast, never run)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    torch_names = set()  # local names bound to torch or to something imported from it
+    hits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            torch_names.update((a.asname or a.name.partition(".")[0]) for a in node.names if a.name.partition(".")[0] == "torch")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.partition(".")[0] == "torch" and node.level == 0:
+            for alias in node.names:
+                torch_names.add(alias.asname or alias.name)
+                if any(name in alias.name for name in REFUSED_NAMES):
+                    hits.append(f"line {node.lineno}: from {node.module} import {alias.name}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and any(name in node.attr for name in REFUSED_NAMES):
+            root = node
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in torch_names:
+                hits.append(f"line {node.lineno}: {ast.unparse(node)}")
+    return sorted(set(hits), key=lambda h: int(h.split(":")[0].split()[1]))
+
+
+@check(examples=1)
+def torch_attention_functions_are_not_used(learner):
+    """Your file never names torch's attention functions, and your code calls none of them while it runs."""
+    path = learner._session.module.file  # read here, in the judge: ast only, nothing runs
+    hits = torch_attention_in_source(path)
+    if hits:
+        fail("your file uses torch's own attention, which this exercise asks you to write yourself:\n  "
+             + "\n  ".join(hits) + "\n  Build it from q @ k.transpose(-2, -1), masked_fill and torch.softmax instead.")
+    # Then run both parts once under the runtime guard (every other check does too).
+    x = np.arange(12, dtype=float).reshape(1, 3, 4) / 12  # (N=1, L=3, E=4)
+    run_sdpa(learner, AttentionProblem(x, x, x))
+    eye = np.eye(4)
+    state = {"in_proj_weight": np.vstack([eye, eye, eye]), "in_proj_bias": np.zeros(12), "out_proj.weight": eye, "out_proj.bias": np.zeros(4)}
+    run_mha(learner, MHAProblem(4, 2, True, True, x, x, x, state=state))
