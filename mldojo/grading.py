@@ -26,8 +26,13 @@ def grade_exercise(
     seed: int | None = None,
     on_check: Callable | None = None,
     examples_scale: float = 1.0,
+    on_progress: Callable | str | None = "terminal",
 ) -> Graded:
-    """Run the grader on the learner's file and store the attempt (Ctrl-C is recorded too)."""
+    """Run the grader on the learner's file and store the attempt (Ctrl-C is recorded too).
+
+    on_progress is told about training runs as they go (training.py's events); the default
+    "terminal" shows a live line on the terminal whenever on_check is given, None shows nothing.
+    """
     from mldojo.graders.engine import results
     from mldojo.graders.engine.runner import GradeRequest, file_sha256, grade
 
@@ -41,11 +46,17 @@ def grade_exercise(
         seed=seed,
         examples_scale=examples_scale,
     )
+    if on_progress == "terminal":
+        from mldojo import render
+
+        on_progress = render.TrainingProgress(render.console()) if on_check is not None else None
     started = dt.datetime.now(dt.timezone.utc)
     try:
-        report = grade(request, on_check=on_check)
-    except KeyboardInterrupt:
-        report = results.GradeReport(exercise.id, results.INTERRUPTED, seed=seed, file_sha256=file_sha256(request.file))
+        report = grade(request, on_check=on_check, on_progress=on_progress)
+    except KeyboardInterrupt as exc:
+        # The runner hands over what it had (checks so far, a training run cut short).
+        report = getattr(exc, "report", None) or results.GradeReport(exercise.id, results.INTERRUPTED, seed=seed, file_sha256=file_sha256(request.file))
+        report.verdict = results.INTERRUPTED
         report.problem = "stopped with Ctrl-C"
         report.duration_s = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
         record_attempt(workspace, report, started)
@@ -62,7 +73,7 @@ def record_attempt(workspace: Workspace, report, started: dt.datetime) -> tuple[
     checks = [(c.name, c.verdict, check_text(c), c.duration_s) for c in report.checks]
     try:
         tracker = Tracker.open(workspace.tracker_path)
-        tracker.record_attempt(
+        attempt = tracker.record_attempt(
             exercise_id=report.exercise,
             started_at=started,
             duration_s=report.duration_s,
@@ -74,14 +85,40 @@ def record_attempt(workspace: Workspace, report, started: dt.datetime) -> tuple[
             summary=summary_line(report),
             checks=checks,
         )
+        for check in report.checks:
+            if getattr(check, "training", None):
+                record_training_run(tracker, attempt.id, report.exercise, check.name, check.training)
     except TrackerError as exc:
         return False, str(exc)
     return True, ""
 
 
+def record_training_run(tracker, attempt_id: int, exercise_id: str, check_name: str, run: dict) -> None:
+    """Store one TrainingResult dict (graders.engine.training) under its attempt."""
+    finished = run.get("status") == "finished"
+    tracker.record_training_run(
+        attempt_id=attempt_id,
+        exercise_id=exercise_id,
+        check_name=check_name,
+        dataset=str(run.get("dataset", "")),
+        status=str(run.get("status", "failed")),
+        accuracy=float(run["accuracy"]) if finished else None,
+        goal=float(run.get("goal", 0.0)),
+        met=bool(run.get("met")),
+        wall_s=float(run.get("wall_s", 0.0)),
+        epochs=run.get("epochs"),
+        device=str(run.get("device", "")),
+        details={k: run.get(k) for k in ("data_source", "transfer_s", "last_loss", "n_test")},
+    )
+
+
 def check_text(outcome) -> str:
     """Everything the learner was told about one check, as stored text."""
     parts = [outcome.message]
+    if getattr(outcome, "training", None):
+        from mldojo.render import training_summary
+
+        parts.insert(0, training_summary(outcome.training))
     if outcome.inputs:
         parts.append("Input:\n" + outcome.inputs)
     if outcome.diagnosis:
@@ -96,4 +133,11 @@ def summary_line(report) -> str:
     if not report.checks:
         return report.problem.splitlines()[0] if report.problem else report.verdict
     passed = sum(1 for c in report.checks if c.verdict == "passed")
-    return f"{passed}/{len(report.checks)} checks passed"
+    line = f"{passed}/{len(report.checks)} checks passed"
+    for run in getattr(report, "training", []):
+        epochs = f", {run['epochs']} epoch{'s' if run['epochs'] != 1 else ''}" if run.get("epochs") else ""
+        if run.get("status") == "finished":
+            line += f"; test accuracy {100 * run['accuracy']:.2f} % in {run['wall_s']:.1f} s{epochs}"
+        else:
+            line += f"; training {run.get('status')} after {run.get('wall_s', 0):.1f} s{epochs}"
+    return line

@@ -31,6 +31,8 @@ def check_line(out: Console, outcome) -> None:
     mark, style = MARKS.get(outcome.verdict, ("✗", "red"))
     verdict = "" if outcome.verdict in (R.PASSED, R.FAILED) else f"  [{style}]{R.VERDICT_WORDS.get(outcome.verdict, outcome.verdict)}[/]"
     out.print(f"  [{style}]{mark}[/] {escape(outcome.name):<48} {outcome.duration_s:6.2f} s{verdict}")
+    if getattr(outcome, "training", None):
+        out.print(f"    [bold]{escape(training_summary(outcome.training))}[/]")
     if outcome.verdict == R.PASSED:
         return
     if outcome.verdict not in (R.SKIPPED, R.NOT_IMPLEMENTED):
@@ -46,6 +48,61 @@ def check_line(out: Console, outcome) -> None:
     if outcome.printed:
         out.print("    [dim]your code printed:[/]")
         _indented(out, _cut(outcome.printed), 6, style="dim")
+
+
+def training_summary(run: dict) -> str:
+    """'test accuracy 98.42 % (goal 98.00 %), 41.3 s wall, 8 epochs, cpu' from a TrainingResult dict."""
+    epochs = f", {run['epochs']} epoch{'s' if run['epochs'] != 1 else ''}" if run.get("epochs") else ""
+    if run.get("status") != "finished":
+        return f"training {run.get('status')} after {run.get('wall_s', 0):.1f} s{epochs}"
+    met = "goal met" if run.get("met") else "below the goal"
+    return (f"test accuracy {100 * run['accuracy']:.2f} % ({met}: {100 * run['goal']:.2f} %), "
+            f"{run['wall_s']:.1f} s wall{epochs}, {run.get('device', '')}")
+
+
+class TrainingProgress:
+    """A live line while the learner's code trains: epoch, loss, elapsed (training.py events)."""
+
+    def __init__(self, out: Console):
+        self.out = out
+        self.progress = None
+        self.task = None
+
+    def __call__(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self._start(event)
+        elif kind in ("progress", "phase"):
+            self._update(event)
+        elif kind == "end" and self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def _start(self, event: dict) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        limit = event.get("time_limit_s")
+        what = f"training on {event.get('dataset', 'the data')} (limit {limit:g} s)" if limit else "training"
+        if not self.out.is_terminal:
+            self.out.print(f"    {escape(what)} …")
+            return
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("    {task.description}"), BarColumn(bar_width=20),
+            TextColumn("{task.fields[status]}"), TimeElapsedColumn(), console=self.out, transient=True,
+        )
+        self.task = self.progress.add_task(escape(what), total=None, status="")
+        self.progress.start()
+
+    def _update(self, event: dict) -> None:
+        epoch, loss, total = event.get("epoch"), event.get("loss"), event.get("epochs")
+        status = f"epoch {epoch}" + (f"/{total}" if total else "") + (f" · loss {loss:.4f}" if isinstance(loss, float) else "")
+        if epoch is None:
+            status = str(event.get("phase", ""))
+        if self.progress is None:
+            if not self.out.is_terminal and epoch is not None:
+                self.out.print(f"    {escape(status)} ({event.get('elapsed_s', 0):.1f} s)")
+            return
+        self.progress.update(self.task, status=escape(status), completed=epoch or 0, total=total or None)
 
 
 def report_header(out: Console, exercise) -> None:
@@ -114,12 +171,17 @@ def status_tables(out: Console, stages) -> None:
                 out.print(f"       [dim]evidence:[/] {escape(criterion.evidence)}")
             elif criterion.how:
                 out.print(f"       [dim]{escape(criterion.how)}[/]")
+        benchmark_status_table(out, getattr(stage, "benchmarks", []))
 
 
-def history_table(out: Console, exercise_id: str, attempts, checks_of) -> None:
-    """One row per attempt, newest first."""
+def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmarks=None) -> None:
+    """One row per attempt, newest first; then the benchmark results, if any."""
+    if benchmarks is None:  # the tracker behind checks_of has them (cli passes only checks_of)
+        tracker = getattr(checks_of, "__self__", None)
+        benchmarks = tracker.benchmarks(exercise_id) if hasattr(tracker, "benchmarks") else []
     if not attempts:
         out.print(f"No attempts at {exercise_id} yet. Run `grade {exercise_id}`.")
+        benchmark_history_table(out, exercise_id, benchmarks)
         return
     count = f"{len(attempts)} attempt" + ("" if len(attempts) == 1 else "s")
     table = Table(title=f"{exercise_id}: {count}", box=None, padding=(0, 1), header_style="bold", title_justify="left")
@@ -143,6 +205,113 @@ def history_table(out: Console, exercise_id: str, attempts, checks_of) -> None:
         out.print("\n[bold]last attempt, checks that did not pass:[/]")
         for check in failing:
             out.print(f"  [red]✗[/] {escape(check.name)}: {escape(check.message.splitlines()[0] if check.message else check.verdict)}")
+    if benchmarks:
+        out.print()
+        benchmark_history_table(out, exercise_id, benchmarks)
+
+
+def _ratio(ratio, met=None) -> str:
+    if ratio is None:
+        return "-"
+    style = "" if met is None else "green" if met else "red"
+    return f"[{style}]{ratio:.2f}x[/]" if style else f"{ratio:.2f}x"
+
+
+def _seconds(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1e3:.3g} ms" if value < 1 else f"{value:.3g} s"
+
+
+def _timed(seconds, met=None) -> str:
+    style = "" if met is None else "green" if met else "red"
+    return f"[{style}]{_seconds(seconds)}[/]" if style else _seconds(seconds)
+
+
+def benchmark_status_table(out: Console, benchmarks) -> None:
+    """`grade status`: latest and best result per benchmark (ratio = your time / the baseline's)."""
+    if not benchmarks:
+        return
+    out.print("  [bold]benchmarks[/] [dim](ratio = your time / the baseline's; lower is faster)[/]:")
+    table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+    for column in ("exercise", "benchmark", "device", "latest", "best", "target (gold)", "n"):
+        table.add_column(column, no_wrap=True, justify="left" if column in ("exercise", "benchmark", "device") else "right")
+    for b in benchmarks:
+        latest = _ratio(b.latest_ratio, b.latest_met) if b.latest_ratio is not None else _timed(b.latest_median_s, b.latest_met)
+        best = _ratio(b.best_ratio) if b.best_ratio is not None else _seconds(b.best_median_s)
+        target = f"≤ {b.target_ratio:g}x" if b.target_ratio is not None else f"≤ {b.target_s:g} s" if b.target_s else "-"
+        if b.gold_ratio is not None:
+            target += f" (≤ {b.gold_ratio:g}x)"
+        table.add_row(b.exercise_id, b.benchmark_id, b.device, latest, best, target, str(b.runs))
+    out.print(table)
+
+
+def _json_field(text: str, key: str):
+    import json
+
+    try:
+        return json.loads(text or "{}").get(key)
+    except (ValueError, AttributeError):
+        return None
+
+
+def benchmark_history_table(out: Console, exercise_id: str, rows) -> None:
+    """`grade history ID`: every recorded benchmark result, newest first."""
+    if not rows:
+        return
+    table = Table(title=f"{exercise_id}: {len(rows)} benchmark result" + ("" if len(rows) == 1 else "s"), box=None,
+                  padding=(0, 1), header_style="bold", title_justify="left")
+    for column in ("when (UTC)", "benchmark", "yours", "IQR", "baseline", "ratio", "target"):
+        table.add_column(column, no_wrap=True)
+    for row in rows:
+        target = f"≤ {row.target_ratio:g}x" if row.target_ratio is not None else "-"
+        if row.target_ratio is None:
+            target_s = _json_field(row.details, "target_s")
+            target = f"≤ {target_s:g} s" if isinstance(target_s, (int, float)) else target
+        yours = _seconds(row.median_s) if row.ratio is not None else _timed(row.median_s, row.met_target)
+        table.add_row(row.recorded_at.strftime("%Y-%m-%d %H:%M"), row.benchmark_id, yours,
+                      _seconds(row.spread_s), _seconds(row.baseline_s), _ratio(row.ratio, row.met_target), target)
+    out.print(table)
+
+
+def bench_outcome(out: Console, outcome) -> None:
+    """One benchmark's result: both timings, the ratio against target and gold, throughput, memory, machine."""
+    from mldojo.graders.bench.environment import describe
+
+    if outcome.status == "skipped":
+        out.print(f"  [yellow]-[/] {escape(outcome.message)}")
+        return
+    if outcome.status == "failed":
+        out.print("  [red]✗ not measured[/]")
+        _indented(out, outcome.message, 4)
+        return
+    bench = outcome.benchmark
+    for side in (outcome.learner, outcome.baseline):
+        if side is None:
+            continue
+        t = side.timing
+        extra = f"  {side.tflops:.3g} TFLOP/s" if side.tflops else ""
+        if side.peak_bytes is not None:
+            extra += f"  peak {side.peak_bytes / 2**20:.0f} MiB"
+        out.print(f"  {escape(side.label):<32} {_seconds(t.median):>9}  (median of {t.n}; IQR {_seconds(t.q1)} – "
+                  f"{_seconds(t.q3)}, min {_seconds(t.minimum)}, max {_seconds(t.maximum)}){extra}")
+    verdict = outcome.verdict
+    mark = "[green]✓[/]" if verdict and verdict.met_target else "[red]✗[/]" if verdict and verdict.met_target is False else " "
+    runs = outcome.details.get("runs") or []  # training benchmarks: the judge's accuracy
+    if runs:
+        last = runs[-1]
+        out.print(f"    the judge's score: test accuracy {100 * last['accuracy']:.2f} % (goal {100 * last['goal']:.2f} %), "
+                  f"trained on {escape(str(last['device']))}")
+    if verdict is not None and verdict.ratio is not None:
+        out.print(f"  {mark} {escape(verdict.words(bench.target_ratio, bench.gold_ratio))}")
+    elif getattr(bench, "target_s", None):
+        met = "met" if verdict and verdict.met_target else "not met"
+        out.print(f"  {mark} {_seconds(outcome.learner.timing.median)} against a target of {bench.target_s:g} s: {met}")
+    elif outcome.learner is not None:
+        out.print(f"    recorded: {_seconds(outcome.learner.timing.median)} (this benchmark has no target)")
+    out.print(f"  [dim]{escape(describe(outcome.environment))}[/]")
+    if not outcome.recorded:
+        out.print(f"  [red]{escape(outcome.message or 'not recorded')}[/]")
 
 
 def _indented(out: Console, text: str, spaces: int, style: str = "") -> None:

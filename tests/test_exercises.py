@@ -14,7 +14,11 @@ MUTANTS = [mutant for exercise in EXERCISES for mutant in mutants(exercise)]
 SEEDS = range(1, 21)
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
+# Exercises with a training task (a training budget in their goals) train on real data here: slow.
+TRAINING = {e.id for e in load_catalogue().exercises if "train_time_limit_s" in e.goals}
+
+
+@pytest.mark.parametrize("exercise", [pytest.param(e, marks=pytest.mark.slow) if e in TRAINING else e for e in EXERCISES])
 def test_reference_passes(exercise, tmp_path):
     report = grade_source(exercise, package_file("reference", exercise), tmp_path)
     assert report.passed, explain(report)

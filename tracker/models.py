@@ -31,6 +31,8 @@ VERDICTS = frozenset(
 
 CRITERION_KINDS = frozenset({"automatic", "self-reported"})
 
+TRAINING_STATUSES = frozenset({"finished", "timeout", "interrupted", "failed"})
+
 
 def utc_now() -> datetime:
     """The current time as a timezone-aware UTC datetime."""
@@ -146,6 +148,30 @@ class BenchmarkResult(SQLModel, table=True):
     details: str = Field(default="{}", sa_type=Text)  # JSON
 
 
+class TrainingRun(SQLModel, table=True):
+    """A training task within an attempt: the judge's accuracy, wall time and epochs."""
+
+    # Added after schema 1 shipped without changing its number: a history file made before
+    # it gets the table on its first training run (Tracker.record_training_run), and
+    # reading a file without it gives no runs. Older mldojo versions ignore the table.
+    __tablename__ = "training_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="attempt.id", index=True)
+    exercise_id: str = Field(index=True)
+    check_name: str
+    dataset: str
+    recorded_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    status: str  # "finished" | "timeout" | "interrupted" | "failed"
+    accuracy: float | None = None  # scored by the judge; None when the run did not finish
+    goal: float
+    met: bool
+    wall_s: float  # the judge's clock around training + prediction
+    epochs: int | None = None  # as the learner's progress callback reported them
+    device: str = ""
+    details: str = Field(default="{}", sa_type=Text)  # JSON: data source, transfer time, last loss
+
+
 class Meta(SQLModel, table=True):
     """Key/value facts about the history file itself, such as "schema_version"."""
 
@@ -158,5 +184,5 @@ class Meta(SQLModel, table=True):
 # The tables a history file holds; other SQLModel tables elsewhere in mldojo stay out of it.
 TABLES = [
     model.__table__  # type: ignore[attr-defined]
-    for model in (Attempt, CheckResult, HintShown, Reveal, CriterionRecord, BenchmarkResult, Meta)
+    for model in (Attempt, CheckResult, HintShown, Reveal, CriterionRecord, BenchmarkResult, TrainingRun, Meta)
 ]

@@ -21,6 +21,7 @@ from .models import (
     CRITERION_KINDS,
     SCHEMA_VERSION,
     TABLES,
+    TRAINING_STATUSES,
     VERDICTS,
     Attempt,
     BenchmarkResult,
@@ -29,6 +30,7 @@ from .models import (
     HintShown,
     Meta,
     Reveal,
+    TrainingRun,
 )
 from .summary import SCHEMA_VERSION_KEY, check_history
 
@@ -268,6 +270,64 @@ class Tracker:
         if benchmark_id is not None:
             query = query.where(BenchmarkResult.benchmark_id == benchmark_id)
         return self._read(lambda session: list(session.exec(query).all()))
+
+    # --- training runs --------------------------------------------------------------
+
+    def record_training_run(
+        self,
+        *,
+        attempt_id: int,
+        exercise_id: str,
+        check_name: str,
+        dataset: str,
+        status: str,
+        accuracy: float | None,
+        goal: float,
+        met: bool,
+        wall_s: float,
+        epochs: int | None = None,
+        device: str = "",
+        details: Mapping[str, Any] | str = "{}",
+    ) -> TrainingRun:
+        """Store one training run of an attempt (the table is created in older history files)."""
+        _require_known(status, TRAINING_STATUSES, "training status")
+        fields = dict(
+            attempt_id=attempt_id,
+            exercise_id=exercise_id,
+            check_name=check_name,
+            dataset=dataset,
+            status=status,
+            accuracy=accuracy,
+            goal=goal,
+            met=met,
+            wall_s=wall_s,
+            epochs=epochs,
+            device=device,
+            details=_as_json(details),
+        )
+
+        def work(session: Session) -> TrainingRun:
+            # A history made before this table existed: add it inside the same write lock.
+            TrainingRun.__table__.create(session.connection(), checkfirst=True)  # type: ignore[attr-defined]
+            row = TrainingRun(**fields)
+            session.add(row)
+            return row
+
+        return self._write(work)
+
+    def training_runs(self, exercise_id: str | None = None, attempt_id: int | None = None) -> list[TrainingRun]:
+        """Training runs, newest first, optionally for one exercise or one attempt."""
+        query = select(TrainingRun).order_by(col(TrainingRun.recorded_at).desc(), col(TrainingRun.id).desc())
+        if exercise_id is not None:
+            query = query.where(TrainingRun.exercise_id == exercise_id)
+        if attempt_id is not None:
+            query = query.where(TrainingRun.attempt_id == attempt_id)
+        try:
+            return self._read(lambda session: list(session.exec(query).all()))
+        except OperationalError as error:
+            if "no such table" in str(error.orig):
+                return []  # a history from before training runs were recorded
+            raise
 
     # --- transactions ---------------------------------------------------------------
 

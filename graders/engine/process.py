@@ -111,6 +111,7 @@ class LearnerProcess:
         self.proc: subprocess.Popen | None = None
         self.output: OutputCapture | None = None
         self.names: list[str] = []
+        self.on_progress = None  # called with each progress frame's dict while a call runs
 
     def start(self, prepare=None) -> None:
         """Start the process, run `prepare()` meanwhile, and wait until the learner's module is imported."""
@@ -165,6 +166,10 @@ class LearnerProcess:
         except (BrokenPipeError, OSError):
             raise self._vanished(message.get("label", "a call")) from None
         reply = self._await_reply(during=message.get("label", "a call"))
+        while "progress" in reply and reply.get("nonce") == nonce:
+            # Informational frames sent while the call runs (channel.py); never an answer.
+            self._show_progress(reply["progress"])
+            reply = self._await_reply(during=message.get("label", "a call"))
         if reply.get("nonce") != nonce:
             self.kill()
             raise LearnerGone(
@@ -225,6 +230,14 @@ class LearnerProcess:
                 except OSError:
                     pass
                 setattr(self, fd, None)
+
+    def _show_progress(self, fields: Any) -> None:
+        if self.on_progress is None or not isinstance(fields, dict):
+            return
+        try:
+            self.on_progress(fields)
+        except Exception:  # noqa: BLE001 - a display problem must not change the grading
+            pass
 
     # -- reading replies -------------------------------------------------------------
     def _await_reply(self, during: str) -> dict:

@@ -7,7 +7,8 @@ comes back as a NumPy array. Nothing here executes the learner's code.
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from mldojo.graders.engine import wire
 from mldojo.graders.engine.process import Budget, LearnerModule, LearnerProcess
@@ -22,6 +23,7 @@ class LearnerSession:
         self.process: LearnerProcess | None = None
         self.generation = 0  # handles from an earlier process are no longer valid
         self.last_printed = ""
+        self.on_progress: Callable[[dict], None] | None = None  # progress frames (channel.py)
 
     def start(self, prepare=None) -> LearnerProcess:
         """Start a fresh learner process (raises ImportFailed or LearnerGone); `prepare()`
@@ -29,6 +31,7 @@ class LearnerSession:
         self.close()
         self.generation += 1
         process = LearnerProcess(self.module, self.budget)
+        process.on_progress = self._forward_progress
         self.process = process
         process.start(prepare)
         return process
@@ -42,6 +45,37 @@ class LearnerSession:
         if self.process is None:
             raise RuntimeError("the learner process was not started")
         return self.process.request(message)
+
+    @contextmanager
+    def listening(self, on_progress: Callable[[dict], None] | None) -> Iterator[None]:
+        """Send progress frames to `on_progress` inside the block."""
+        saved, self.on_progress = self.on_progress, on_progress
+        try:
+            yield
+        finally:
+            self.on_progress = saved
+
+    @contextmanager
+    def separate_budget(self, seconds: float) -> Iterator[Budget]:
+        """Give the calls inside the block their own time limit; the shared budget's clock
+        stops meanwhile (a training run has its own budget, not the property checks')."""
+        shared = self.budget
+        own = Budget(seconds)
+        self._use_budget(own)
+        try:
+            yield own
+        finally:
+            shared.deadline += own.seconds - own.remaining()  # the time spent here is not charged
+            self._use_budget(shared)
+
+    def _use_budget(self, budget: Budget) -> None:
+        self.budget = budget
+        if self.process is not None:
+            self.process.budget = budget
+
+    def _forward_progress(self, fields: dict) -> None:
+        if self.on_progress is not None:
+            self.on_progress(fields)
 
     def printed(self) -> str:
         """What the learner's code printed in the current (or last) process."""

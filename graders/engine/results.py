@@ -18,7 +18,7 @@ SKIPPED = "skipped"
 INTERRUPTED = "interrupted"
 
 # When checks end differently, the overall verdict is the most serious one present.
-SEVERITY = [TIMEOUT, CRASHED, EXITED, OUT_OF_MEMORY, ERROR, FAILED, NOT_IMPLEMENTED, SKIPPED, PASSED]
+SEVERITY = [INTERRUPTED, TIMEOUT, CRASHED, EXITED, OUT_OF_MEMORY, ERROR, FAILED, NOT_IMPLEMENTED, SKIPPED, PASSED]
 
 VERDICT_WORDS = {
     PASSED: "passed",
@@ -49,6 +49,7 @@ class CheckOutcome:
     diagnosis: str | None = None  # the known mistake the learner's output matches
     traceback: str = ""  # the learner's frames only
     printed: str = ""  # what the learner's code printed, when it matters
+    training: dict | None = None  # a training check's TrainingResult.to_dict() (training.py)
 
 
 @dataclass
@@ -71,6 +72,11 @@ class GradeReport:
         """True only when every check ran and passed."""
         return self.verdict == PASSED
 
+    @property
+    def training(self) -> list[dict]:
+        """The training runs of this grading (TrainingResult dicts), in check order."""
+        return [c.training for c in self.checks if c.training]
+
     def counts(self) -> dict[str, int]:
         """How many checks ended with each verdict."""
         counts: dict[str, int] = {}
@@ -82,6 +88,7 @@ class GradeReport:
         """A JSON-ready dictionary."""
         data = asdict(self)
         data["passed"] = self.passed
+        data["training"] = self.training
         return data
 
 

@@ -49,8 +49,14 @@ def load_grader(exercise: str):
     return importlib.import_module(grader_module_name(exercise))
 
 
-def grade(request: GradeRequest, on_check: Callable[[CheckOutcome], None] | None = None) -> GradeReport:
-    """Grade the learner's file; `on_check` is told about each check as it finishes."""
+def grade(
+    request: GradeRequest,
+    on_check: Callable[[CheckOutcome], None] | None = None,
+    on_progress: Callable[[dict], None] | None = None,
+) -> GradeReport:
+    """Grade the learner's file; `on_check` is told about each check as it finishes and
+    `on_progress` about a training run while it goes (see training.py). On Ctrl-C the
+    KeyboardInterrupt carries the partial report as `.report`."""
     from mldojo.graders.kit.checks import checks_of
 
     started = time.perf_counter()
@@ -67,8 +73,13 @@ def grade(request: GradeRequest, on_check: Callable[[CheckOutcome], None] | None
         if not _static_checks(request, report):
             report.grader_version = str(getattr(load_grader(request.exercise), "VERSION", "1"))
             return report
-        _run_checks(request, prepare_grader, specs, report, on_check)
+        _run_checks(request, prepare_grader, specs, report, on_check, on_progress)
         return report
+    except KeyboardInterrupt as exc:
+        report.verdict = R.INTERRUPTED
+        report.problem = "stopped with Ctrl-C"
+        exc.report = report  # type: ignore[attr-defined] - grading.py records it
+        raise
     finally:
         report.duration_s = time.perf_counter() - started
 
@@ -113,13 +124,18 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
     return True
 
 
-def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check) -> None:
+def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, on_progress=None) -> None:
+    from mldojo.graders.engine.training import is_training_check
+
     budget = Budget(request.time_limit_s)
     module = LearnerModule(request.exercise, request.root.resolve(), request.file.resolve(), request.forbid, request.memory_limit_mb)
     session = LearnerSession(module, budget)
+    session.on_progress = on_progress
     try:
         if not _start(session, report, prepare=prepare_grader):
             return
+        # Training checks go last: they run only once every other check has passed.
+        specs[:] = [s for s in specs if not is_training_check(s)] + [s for s in specs if is_training_check(s)]
         for spec in specs:
             if not session.alive():
                 why = "the time budget for this exercise was used up" if budget.exhausted() else ""
@@ -130,7 +146,16 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check) -
                     report.checks.append(outcome)
                     _notify(on_check, outcome)
                     continue
-            outcome = run_check(spec, Learner(session), request.seed, request.examples_scale)
+            if is_training_check(spec) and any(o.verdict != R.PASSED for o in report.checks):
+                outcome = gated_outcome(spec, Learner(session), report.checks)
+            else:
+                try:
+                    outcome = run_check(spec, Learner(session), request.seed, request.examples_scale)
+                except KeyboardInterrupt as exc:
+                    stopped = CheckOutcome(spec.name, spec.claim, R.INTERRUPTED, message="stopped with Ctrl-C")
+                    stopped.training = _training_of(exc)
+                    report.checks.append(stopped)
+                    raise
             if outcome.verdict in (R.TIMEOUT, R.CRASHED, R.EXITED, R.OUT_OF_MEMORY):
                 session.close()
             report.checks.append(outcome)
@@ -163,8 +188,39 @@ def _notify(on_check, outcome: CheckOutcome) -> None:
         on_check(outcome)
 
 
+def gated_outcome(spec, learner: Learner, earlier: list[CheckOutcome]) -> CheckOutcome:
+    """A training check that waits for the others: 'not written yet' if its probe says so, else not run."""
+    from mldojo.graders.engine.training import task_of
+
+    task = task_of(spec)
+    started = time.perf_counter()
+    outcome = CheckOutcome(spec.name, spec.claim, R.SKIPPED)
+    waiting = sum(1 for o in earlier if o.verdict != R.PASSED)
+    outcome.message = (
+        f"not run: fix the {waiting} check{'s' if waiting > 1 else ''} above first; training on real "
+        f"{task.dataset} (up to {task.time_limit_s:g} s) starts once every other check passes"
+    )
+    try:
+        if task.probe_driver:
+            learner._drive(task.probe_driver)
+    except NotImplementedYet as exc:
+        outcome.verdict = R.NOT_IMPLEMENTED
+        outcome.message = f"{exc.function} is not written yet (it still raises NotImplementedError)"
+    except (LearnerGone, Exception):  # noqa: BLE001 - the failing checks above already say what is wrong
+        pass
+    outcome.duration_s = time.perf_counter() - started
+    return outcome
+
+
+def _training_of(exc: BaseException) -> dict | None:
+    result = getattr(exc, "training", None)
+    return result.to_dict() if result is not None else None
+
+
 def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 1.0) -> CheckOutcome:
     """Run one check (a Hypothesis property when it draws inputs) and describe the result."""
+    from mldojo.graders.engine.training import TrainingDataMissing, TrainingResult
+
     drawn: dict = {}
     started = time.perf_counter()
     outcome = CheckOutcome(spec.name, spec.claim, R.PASSED)
@@ -172,7 +228,12 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         if spec.strategies:
             _property_test(spec, learner, seed, drawn, examples_scale)()
         else:
-            spec.function(learner)
+            result = spec.function(learner)
+            if isinstance(result, TrainingResult):  # a training check's measurements
+                outcome.training = result.to_dict()
+    except TrainingDataMissing as exc:
+        outcome.verdict = R.SKIPPED
+        outcome.message = f"not run: the data set is not on this machine.\n{exc}"
     except NotImplementedYet as exc:
         outcome.verdict = R.NOT_IMPLEMENTED
         outcome.message = f"{exc.function} is not written yet (it still raises NotImplementedError)"
@@ -180,6 +241,7 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         outcome.verdict = exc.kind
         outcome.message = f"{exc.detail} (in {exc.during})"
         outcome.printed = exc.output
+        outcome.training = _training_of(exc)
     except LearnerRaised as exc:
         outcome.verdict = R.ERROR
         qualname = exc.info.get("qualname")  # the learner's function, not a driver's name
@@ -190,6 +252,7 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         outcome.message = str(exc) or "the property does not hold"
         diagnose = getattr(exc, "diagnose", None)
         outcome.diagnosis = diagnose() if diagnose else None
+        outcome.training = _training_of(exc)
     except Exception as exc:  # noqa: BLE001 - the verdict must never be a pass by accident
         outcome.verdict = R.FAILED
         outcome.message = _unexpected(exc)

@@ -1,0 +1,305 @@
+"""Training tasks: the learner's code trains on real data in the learner process; the judge scores it.
+
+The public entry point, also used by `grade bench` to time a training call:
+
+    run_training(learner, task, on_progress=None) -> TrainingResult
+
+    learner      the `Learner` proxy of a started learner process (graders.engine.proxy)
+    task         a TrainingTask: which drivers to call, the accuracy goal, the time limit
+    on_progress  optional; called in the judge with dicts {"event": "start" | "phase" | "progress" | "end", ...}
+                 ("progress": what the learner's callback reported, always with "epoch", maybe
+                 "loss", plus the judge's "elapsed_s"; "phase": {"phase": "data sent in 1.2 s; training"})
+    returns      TrainingResult(accuracy, wall_s, epochs, goal, n_test, ...); raises
+                 TrainingDataMissing when the data set is not on this machine, and the
+                 engine's LearnerGone / LearnerRaised / NotImplementedYet for the learner's code
+
+How it goes, and who is trusted with what:
+
+1. The judge loads the data set (mldojo.datasets) and sends the training images and labels
+   and the test images, never the test labels, to the learner process in one call to the
+   task's `load_driver`, which keeps them there (on the GPU when the task uses one) and
+   answers with a handle. Images travel as uint8 when that is lossless (47 MB for MNIST's
+   training set instead of 188 MB of float32) and are turned back into the same float32
+   values there.
+2. The judge times the call to `train_driver` (training plus prediction of the test
+   images) with its own clock. Meanwhile the driver's callback sends progress frames
+   (graders.engine.channel), shown live and never trusted.
+3. The judge checks the predictions' shape and values and scores them against the test
+   labels it kept. The accuracy, the judge's wall time and the epochs the learner reported
+   make the TrainingResult.
+
+A grader declares its training check with `training_check(task, probe=...)`. The runner
+runs such a check last and only when every other check passed (it costs about a minute);
+otherwise it runs the cheap `probe` driver instead, to tell "not written yet" from "fix the
+failing checks first". A training check draws no Hypothesis inputs and takes no seed, so
+seed sweeps skip it (`is_training_check`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+TRAINING_MARK = "__mldojo_training__"
+
+
+class TrainingDataMissing(Exception):
+    """The data set a training task needs is not on this machine (the message says how to get it)."""
+
+
+@dataclass(frozen=True)
+class TrainingTask:
+    """One training task: the data set, the drivers that run in the learner process, the goal."""
+
+    exercise: str  # "stage2/mlp"
+    load_driver: str  # "module:function(learner_module, train_images, train_labels, test_images, divisor) -> data"
+    train_driver: str  # "module:function(learner_module, data) -> {'predictions', 'epochs', 'device', ...}"
+    goal_accuracy: float  # from the catalogue's goals
+    time_limit_s: float  # the training run's own budget (loading, training, predicting)
+    dataset: str = "MNIST"
+    probe_driver: str = ""  # cheap call that touches every function the training uses
+    shown_as: str = "train_mnist()"  # how the learner knows the call that trains
+
+
+@dataclass
+class TrainingResult:
+    """What the judge measured: accuracy on the test set, wall time of the training call, epochs."""
+
+    accuracy: float
+    wall_s: float
+    epochs: int | None
+    goal: float
+    n_test: int
+    dataset: str = "MNIST"
+    data_source: str = ""
+    device: str = "cpu"
+    transfer_s: float = 0.0
+    last_loss: float | None = None
+    status: str = "finished"  # "finished" | "timeout" | "interrupted" | "failed"
+
+    @property
+    def met(self) -> bool:
+        """True when the judge's accuracy reaches the goal."""
+        return self.status == "finished" and self.accuracy >= self.goal
+
+    def to_dict(self) -> dict:
+        """Plain data for the report, the tracker and JSON output."""
+        data = asdict(self)
+        data["met"] = self.met
+        return data
+
+    def describe(self) -> str:
+        """'test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu'."""
+        epochs = f", {self.epochs} epoch{'s' if self.epochs != 1 else ''}" if self.epochs else ""
+        if self.status != "finished":
+            return f"training {self.status} after {self.wall_s:.1f} s{epochs}"
+        return f"test accuracy {100 * self.accuracy:.2f} % (goal {100 * self.goal:.2f} %) in {self.wall_s:.1f} s{epochs}, {self.device}"
+
+
+@dataclass
+class _Watch:
+    """Progress seen so far (for a partial result when the run is stopped)."""
+
+    epochs: int | None = None
+    last_loss: float | None = None
+    started: float = field(default_factory=time.perf_counter)
+
+
+def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None] | None = None) -> TrainingResult:
+    """Send the data, time the learner's training and prediction, score the predictions here."""
+    data = load_dataset(task.dataset)
+    session = learner._session
+    watch = _Watch()
+    emit = on_progress or session.on_progress or (lambda fields: None)
+
+    def forward(fields: dict) -> None:
+        epoch, loss = fields.get("epoch"), fields.get("loss")
+        if not isinstance(epoch, int) or isinstance(epoch, bool):
+            return  # the driver always sends an epoch; anything else is not a progress frame
+        watch.epochs = epoch
+        if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+            watch.last_loss = float(loss)
+        emit({**_plain(fields), "event": "progress", "elapsed_s": time.perf_counter() - watch.started})  # the judge's clock wins
+
+    emit({"event": "start", "dataset": task.dataset, "goal": task.goal_accuracy, "time_limit_s": task.time_limit_s})
+    status = "interrupted"
+    try:
+        with session.separate_budget(task.time_limit_s), session.listening(forward):
+            sent_at = time.perf_counter()
+            images, divisor = compact_images(data.train_images)
+            test_images, _ = compact_images(data.test_images, divisor)
+            handle = learner._drive(task.load_driver, images, data.train_labels, test_images, divisor)
+            transfer_s = time.perf_counter() - sent_at
+            emit({"event": "phase", "phase": f"data sent in {transfer_s:.1f} s; training"})
+            watch.started = time.perf_counter()
+            reply = learner._drive(task.train_driver, handle)  # the judge's clock, around the whole call
+            wall_s = time.perf_counter() - watch.started
+        status = "finished"
+    except BaseException as exc:
+        if type(exc).__name__ == "LearnerGone" and getattr(exc, "kind", "") == "timeout":
+            status = "timeout"
+            seen = f" (last progress: epoch {watch.epochs}" + (f", loss {watch.last_loss:.4g})" if watch.last_loss is not None else ")") if watch.epochs else ""
+            exc.detail = f"training did not finish within the {task.time_limit_s:g} s this task allows{seen}"
+            exc.during = task.shown_as
+        elif not isinstance(exc, KeyboardInterrupt):
+            status = "failed"
+        exc.training = TrainingResult(  # type: ignore[attr-defined] - read by the runner
+            accuracy=0.0, wall_s=time.perf_counter() - watch.started, epochs=watch.epochs,
+            goal=task.goal_accuracy, n_test=len(data.test_labels), dataset=task.dataset,
+            data_source=str(getattr(data, "source", "")), last_loss=watch.last_loss, status=status,
+        )
+        raise
+    finally:
+        emit({"event": "end", "status": status})
+    predictions = predicted_labels(reply, len(data.test_labels))
+    epochs = reply.get("epochs") if isinstance(reply.get("epochs"), int) else watch.epochs
+    return TrainingResult(
+        accuracy=float(np.mean(predictions == data.test_labels)),
+        wall_s=wall_s,
+        epochs=epochs,
+        goal=task.goal_accuracy,
+        n_test=len(data.test_labels),
+        dataset=task.dataset,
+        data_source=str(getattr(data, "source", "")),
+        device=str(reply.get("device", "cpu"))[:100],
+        transfer_s=transfer_s,
+        last_loss=watch.last_loss,
+    )
+
+
+def load_dataset(name: str):
+    """The data set by name, or TrainingDataMissing with the data module's own advice."""
+    from mldojo.datasets import DatasetError, load_mnist
+
+    if name != "MNIST":
+        raise ValueError(f"no training data set called {name!r}")
+    try:
+        return load_mnist()
+    except DatasetError as exc:
+        raise TrainingDataMissing(str(exc)) from None
+
+
+def compact_images(images: np.ndarray, divisor: float | None = None) -> tuple[np.ndarray, float]:
+    """Images as uint8 plus the divisor that gives back the same float32 values, when lossless."""
+    for candidate in (divisor,) if divisor else (255.0, 256.0):
+        if not candidate:
+            continue
+        scaled = np.rint(images * np.float32(candidate))
+        if scaled.min() >= 0 and scaled.max() <= 255:
+            small = scaled.astype(np.uint8)
+            if np.array_equal(small.astype(np.float32) / np.float32(candidate), images):
+                return small, float(candidate)
+    return np.ascontiguousarray(images, dtype=np.float32), 0.0
+
+
+def fewer_threads_when_busy() -> str:
+    """In the learner process: one BLAS / OpenMP thread on a small or oversubscribed machine.
+
+    OpenBLAS and OpenMP threads spin while they wait for each other; with more runnable
+    threads than cores they mostly wait. On the 2-core development machine a NumPy MLP epoch
+    took 8x longer with 2 threads than with 1 while other work ran, and a run that started
+    idle with 2 threads slowed to 107 s when the machine filled up (1 thread: 30 s). On two
+    cores the second thread gains at most ~1.5x when idle, so one thread is the predictable
+    choice there; bigger machines keep their threads unless the load exceeds their cores.
+    """
+    import os
+
+    cores = len(os.sched_getaffinity(0))
+    load = os.getloadavg()[0]
+    if cores > 2 and load <= cores:
+        return f"{cores} cores"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    except ImportError:
+        pass
+    torch = __import__("sys").modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    why = f"machine busy: load {load:.1f}" if load > cores else "small machine"
+    return f"1 thread ({why}, {cores} cores)"
+
+
+def restore_images(images: np.ndarray, divisor: float) -> np.ndarray:
+    """The inverse of compact_images (runs in the learner process): float32 (N, 784) in [0, 1]."""
+    if divisor:
+        return images.astype(np.float32) / np.float32(divisor)
+    return images.astype(np.float32, copy=False)
+
+
+def predicted_labels(reply: Any, n: int) -> np.ndarray:
+    """The learner's test predictions as int64 (n,), or a check failure that says what is wrong."""
+    from mldojo.graders.kit.asserts import fail
+
+    if not isinstance(reply, dict) or "predictions" not in reply:
+        fail("the training driver sent no predictions (a grader bug, please report it)")
+    got = reply["predictions"]
+    what = f"predict(test images) (the {n} MNIST test images)"
+    array = np.asarray(got) if isinstance(got, np.ndarray) else None
+    if array is None or array.shape != (n,):
+        shape = getattr(array, "shape", type(got).__name__)
+        fail(f"{what}: expected one label per image, an integer array of shape ({n},); got {shape}")
+    if array.dtype.kind == "f":
+        if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
+            fail(f"{what}: expected class labels 0..9, got non-integer values — predict returns the argmax, not scores")
+        array = array.astype(np.int64)
+    if array.dtype.kind not in "iu":
+        fail(f"{what}: expected integer labels, got dtype {array.dtype}")
+    if array.size and (array.min() < 0 or array.max() > 9):
+        fail(f"{what}: labels must be 0..9, got values from {array.min()} to {array.max()}")
+    return array.astype(np.int64)
+
+
+def training_check(task: TrainingTask) -> Callable:
+    """Declare a grader's training check: decorate `f(learner, result)` that judges the result."""
+    from mldojo.graders.kit.checks import check
+
+    def declare(judge: Callable) -> Callable:
+        def run(learner) -> TrainingResult:
+            result = run_training(learner, task)
+            try:
+                judge(learner, result)
+            except AssertionError as exc:
+                exc.training = result  # type: ignore[attr-defined] - read by the runner
+                raise
+            return result
+
+        run.__name__ = judge.__name__
+        run.__doc__ = judge.__doc__
+        run.__wrapped__ = judge
+        setattr(run, TRAINING_MARK, task)
+        marked = check(examples=1)(run)
+        marked.__mldojo_check__ = _with_line(marked.__mldojo_check__, judge.__code__.co_firstlineno)
+        return marked
+
+    return declare
+
+
+def is_training_check(spec) -> bool:
+    """True for a check declared with training_check (gated, unseeded)."""
+    return hasattr(spec.function, TRAINING_MARK)
+
+
+def task_of(spec) -> TrainingTask:
+    """The TrainingTask behind a training check."""
+    return getattr(spec.function, TRAINING_MARK)
+
+
+def _with_line(spec, line: int):
+    from dataclasses import replace
+
+    return replace(spec, line=line)
+
+
+def _plain(fields: dict) -> dict:
+    """Only short plain values from a progress frame (it comes from the learner process)."""
+    kept = {}
+    for key, value in list(fields.items())[:8]:
+        if isinstance(key, str) and isinstance(value, (int, float, str, bool)) and len(key) <= 20:
+            kept[key] = value[:60] if isinstance(value, str) else value
+    kept.pop("event", None)
+    return kept
