@@ -164,7 +164,9 @@ def cmd_check(args) -> int:
     if not args.json:
         render.report_header(out, exercise)
     on_check = None if args.json else (lambda outcome: render.check_line(out, outcome))
-    graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, examples_scale=args.examples)
+    # Training tasks draw a live progress line on the terminal; --json prints only the result.
+    on_progress = None if args.json else "terminal"
+    graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, on_progress=on_progress, examples_scale=args.examples)
     report = graded.report
     if args.json:
         data = report.to_dict()
@@ -255,7 +257,10 @@ def cmd_history(args) -> int:
 
     exercise = _exercise(args.exercise)
     tracker = _tracker(_workspace(args))
-    render.history_table(render.console(), exercise.id, tracker.attempts(exercise.id), tracker.checks_for)
+    render.history_table(
+        render.console(), exercise.id, tracker.attempts(exercise.id), tracker.checks_for,
+        benchmarks=tracker.benchmarks(exercise.id), training_runs=tracker.training_runs(exercise.id),
+    )
     return EXIT_PASS
 
 

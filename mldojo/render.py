@@ -174,11 +174,8 @@ def status_tables(out: Console, stages) -> None:
         benchmark_status_table(out, getattr(stage, "benchmarks", []))
 
 
-def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmarks=None) -> None:
-    """One row per attempt, newest first; then the benchmark results, if any."""
-    if benchmarks is None:  # the tracker behind checks_of has them (cli passes only checks_of)
-        tracker = getattr(checks_of, "__self__", None)
-        benchmarks = tracker.benchmarks(exercise_id) if hasattr(tracker, "benchmarks") else []
+def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmarks=(), training_runs=()) -> None:
+    """One row per attempt, newest first; then the training runs and benchmark results, if any."""
     if not attempts:
         out.print(f"No attempts at {exercise_id} yet. Run `grade {exercise_id}`.")
         benchmark_history_table(out, exercise_id, benchmarks)
@@ -205,9 +202,31 @@ def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmark
         out.print("\n[bold]last attempt, checks that did not pass:[/]")
         for check in failing:
             out.print(f"  [red]✗[/] {escape(check.name)}: {escape(check.message.splitlines()[0] if check.message else check.verdict)}")
+    if training_runs:
+        out.print()
+        training_history_table(out, exercise_id, training_runs)
     if benchmarks:
         out.print()
         benchmark_history_table(out, exercise_id, benchmarks)
+
+
+def training_history_table(out: Console, exercise_id: str, runs) -> None:
+    """The judge's accuracy, wall time and epochs of each training run, newest first."""
+    table = Table(title=f"{exercise_id}: training runs", box=None, padding=(0, 1), header_style="bold", title_justify="left")
+    for column in ("when (UTC)", "status", "test accuracy", "goal", "wall time", "epochs", "device"):
+        table.add_column(column, no_wrap=True)
+    for run in runs:
+        accuracy = "-" if run.accuracy is None else f"[{'green' if run.met else 'red'}]{run.accuracy:.2%}[/]"
+        table.add_row(
+            run.recorded_at.strftime("%Y-%m-%d %H:%M"),
+            escape(run.status),
+            accuracy,
+            f"{run.goal:.2%}",
+            f"{run.wall_s:.1f} s",
+            "-" if run.epochs is None else str(run.epochs),
+            escape(run.device or "-"),
+        )
+    out.print(table)
 
 
 def _ratio(ratio, met=None) -> str:
