@@ -34,7 +34,7 @@ def place_companions(exercise: str, workspace: Path) -> None:
 
 
 def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int | None = None,
-                 time_limit_s: float = 60.0, forbid: tuple[str, ...] | None = None) -> GradeReport:
+                 time_limit_s: float = 60.0, forbid: tuple[str, ...] | None = None, only: tuple[str, ...] = ()) -> GradeReport:
     """Copy `source` (a path, or Python text) to WORKSPACE/<exercise>.py and grade it."""
     from mldojo.catalogue import load_catalogue
 
@@ -54,6 +54,7 @@ def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int |
         memory_limit_mb=entry.memory_limit_mb,
         forbid=entry.forbid if forbid is None else forbid,
         seed=seed,
+        only=only,
     )
     return grade(request)
 

@@ -40,7 +40,7 @@ from mldojo.graders.kit.linear_models import (
 )
 from mldojo.graders.kit.strategies import grid_arrays, grid_floats
 
-VERSION = "1"
+VERSION = "2"
 
 DRIVER = "mldojo.graders.stage1.logreg_driver:"
 FIT = dict(max_iter=100, tol=1e-8)  # what every fit check passes besides C
@@ -330,17 +330,19 @@ def predict_returns_the_most_probable_label(learner, problem):
         ])
 
 
-@check(examples=4)
-@given(problem=logistic_problems(n_classes=(2, 3)))
-def predict_proba_is_stable_far_from_the_data(learner, problem):
-    """predict_proba on rows 1000 times farther out (logits in the thousands) raises no warning and equals scikit-learn's (1e-5)."""
-    X_far = 1000.0 * _new_rows(problem, 6)
-    call = _call(1.0) + ", then predict_proba(1000 * X_new)"
-    reply = learner._drive(DRIVER + "fit_then_predict_proba_strictly", dict(C=1.0, **FIT), problem.X, problem.y, X_far)
-    if reply["problem"]:
-        fail(f"after {call}: predict_proba raised {reply['problem']}", diagnosis=(
-            "exp of a logit in the thousands overflows. For the softmax, subtract each row's largest logit before "
-            "exp (the probabilities do not change); for two classes use a stable sigmoid"))
-    want = sklearn_logistic(problem.X, problem.y, 1.0).predict_proba(X_far)
-    with after_calling(call):
-        assert_close(reply["value"], want, what="predict_proba(1000 * X_new)", rtol=0.0, atol=PROBA_TOL)
+@check(examples=3)
+@given(binary=logistic_problems(n_classes=(2,)), multiclass=logistic_problems(n_classes=(3,)))
+def predict_proba_is_stable_far_from_the_data(learner, binary, multiclass):
+    """predict_proba on rows 1000 times farther out (logits in the thousands) raises no warning and equals scikit-learn's (1e-5), with two classes and with three."""
+    # Both kinds in every example: the sigmoid and the softmax paths can each overflow.
+    for problem in (binary, multiclass):
+        X_far = 1000.0 * _new_rows(problem, 6)
+        call = _call(1.0) + f", then predict_proba(1000 * X_new) with {problem.n_classes} classes"
+        reply = learner._drive(DRIVER + "fit_then_predict_proba_strictly", dict(C=1.0, **FIT), problem.X, problem.y, X_far)
+        if reply["problem"]:
+            fail(f"after {call}: predict_proba raised {reply['problem']}", diagnosis=(
+                "exp of a logit in the thousands overflows. For the softmax, subtract each row's largest logit before "
+                "exp (the probabilities do not change); for two classes use a stable sigmoid"))
+        want = sklearn_logistic(problem.X, problem.y, 1.0).predict_proba(X_far)
+        with after_calling(call):
+            assert_close(reply["value"], want, what="predict_proba(1000 * X_new)", rtol=0.0, atol=PROBA_TOL)
