@@ -33,11 +33,8 @@ def place_companions(exercise: str, workspace: Path) -> None:
             shutil.copyfile(package_file("reference", other), target)
 
 
-def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int | None = None,
-                 time_limit_s: float = 60.0, forbid: tuple[str, ...] | None = None, only: tuple[str, ...] = ()) -> GradeReport:
-    """Copy `source` (a path, or Python text) to WORKSPACE/<exercise>.py and grade it."""
-    from mldojo.catalogue import load_catalogue
-
+def place_source(exercise: str, source: Path | str, workspace: Path) -> Path:
+    """Write `source` (a path, or Python text) as WORKSPACE/<exercise>.py, with the files it builds on."""
     target = workspace / (exercise + ".py")
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(source, Path):
@@ -45,6 +42,15 @@ def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int |
     else:
         target.write_text(source)
     place_companions(exercise, workspace)
+    return target
+
+
+def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int | None = None,
+                 time_limit_s: float = 60.0, forbid: tuple[str, ...] | None = None, only: tuple[str, ...] = ()) -> GradeReport:
+    """Copy `source` (a path, or Python text) to WORKSPACE/<exercise>.py and grade it."""
+    from mldojo.catalogue import load_catalogue
+
+    target = place_source(exercise, source, workspace)
     entry = load_catalogue().exercise(exercise)
     request = GradeRequest(
         exercise=exercise,
@@ -114,13 +120,7 @@ def failures_across_seeds(exercise: str, source: Path | str, workspace: Path, se
     from mldojo.graders.engine.training import is_training_check
     from mldojo.graders.kit.checks import checks_of
 
-    target = workspace / (exercise + ".py")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(source, Path):
-        shutil.copyfile(source, target)
-    else:
-        target.write_text(source)
-    place_companions(exercise, workspace)
+    target = place_source(exercise, source, workspace)
     entry = load_catalogue().exercise(exercise)
     module = LearnerModule(exercise, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
     session = LearnerSession(module, Budget(time_limit_s))

@@ -36,3 +36,26 @@ def report_progress(fields: dict[str, Any], force: bool = False) -> bool:
     _last_sent = now
     _send(fields)
     return True
+
+
+def epoch_reporter(seen: dict):
+    """An `on_epoch(epoch, loss=None, total=None)` callback for a learner's training loop.
+
+    It forwards what the learner reports as a progress frame (display only) and keeps the
+    last epoch in `seen["epochs"]`; values it cannot read as numbers are ignored.
+    """
+
+    def on_epoch(epoch, loss=None, *more, **extra):
+        try:
+            fields = {"epoch": int(epoch)}
+            if loss is not None:
+                fields["loss"] = float(loss)
+            total = extra.get("epochs") or (more[0] if more else None)
+            if total is not None:
+                fields["epochs"] = int(total)
+        except (TypeError, ValueError, RuntimeError):
+            return
+        seen["epochs"] = fields["epoch"]
+        report_progress(fields, force=True)
+
+    return on_epoch

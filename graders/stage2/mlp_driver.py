@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mldojo.graders.engine.channel import report_progress
+from mldojo.graders.engine.channel import epoch_reporter
 from mldojo.graders.engine.training import fewer_threads_when_busy, restore_images
 
 
@@ -67,20 +67,7 @@ def load(module, images, labels, test_images, divisor):
 def train_and_predict(module, data):
     """train_mnist on the training images, then predictions for the test images."""
     seen = {"epochs": None}
-
-    def on_epoch(epoch, loss=None, *more, **extra):
-        try:
-            fields = {"epoch": int(epoch)}
-            if loss is not None:
-                fields["loss"] = float(loss)
-            total = extra.get("epochs") or (more[0] if more else None)
-            if total is not None:
-                fields["epochs"] = int(total)
-        except (TypeError, ValueError):
-            return
-        seen["epochs"] = fields["epoch"]
-        report_progress(fields, force=True)
-
+    on_epoch = epoch_reporter(seen)
     threads = fewer_threads_when_busy()
     model = module.train_mnist(data.images, data.labels, on_epoch=on_epoch)
     predictions = model.predict(data.test_images)
