@@ -68,10 +68,6 @@ def _git():
     return git
 
 
-def _actor(handle: str):
-    return _git().Actor(handle, f"{handle}@mldojo.invalid")
-
-
 def is_local_path(remote: str) -> bool:
     """True for a path on this machine rather than a URL or scp-style host:path."""
     if "://" in remote:
@@ -114,8 +110,8 @@ def init_group(remote: str, handle: str) -> str:
             (root / MEMBERS_DIR / ".gitkeep").write_text("", encoding="utf-8")
             (root / "README.md").write_text(GROUP_README, encoding="utf-8")
             clone.git.checkout("-b", BRANCH)
-            clone.index.add([MARKER, f"{MEMBERS_DIR}/.gitkeep", "README.md"])
-            clone.index.commit(f"{handle} creates the study group", author=_actor(handle), committer=_actor(handle))
+            clone.git.add("--", MARKER, f"{MEMBERS_DIR}/.gitkeep", "README.md")
+            _commit(clone, handle, f"{handle} creates the study group")
             _network(clone, "push", "origin", f"{BRANCH}:{BRANCH}")
         finally:
             clone.close()
@@ -185,8 +181,8 @@ def leave_group(workspace) -> str:
             raise GroupError(f"cannot reach the group to remove your file ({exc}); nothing changed. Try again when the remote is reachable") from None
         own = Path(repo.working_dir) / MEMBERS_DIR / f"{handle}.json"
         if own.exists() or own.is_symlink():
-            repo.index.remove([f"{MEMBERS_DIR}/{handle}.json"], working_tree=True)
-            repo.index.commit(f"{handle} leaves the study group", author=_actor(handle), committer=_actor(handle))
+            repo.git.rm("-q", "--", f"{MEMBERS_DIR}/{handle}.json")
+            _commit(repo, handle, f"{handle} leaves the study group")
             try:
                 _network(repo, "push", "origin", f"{BRANCH}:{BRANCH}")
             except GroupError as exc:
@@ -245,11 +241,25 @@ def _commit_own_file(repo, member: MemberFile) -> bool:
     root = Path(repo.working_dir)
     write_own_file(root, member)
     relative = f"{MEMBERS_DIR}/{member.handle}.json"
-    repo.index.add([relative])
-    if repo.head.is_valid() and not repo.index.diff("HEAD", paths=[relative]):
+    repo.git.add("--", relative)
+    if repo.head.is_valid() and not repo.git.diff("--cached", "--name-only", "--", relative).strip():
         return False
-    repo.index.commit(f"{member.handle}: progress as of {member.updated_at}", author=_actor(member.handle), committer=_actor(member.handle))
+    _commit(repo, member.handle, f"{member.handle}: progress as of {member.updated_at}")
     return True
+
+
+def _commit(repo, handle: str, message: str) -> None:
+    """Commit the index as the member (author and committer), whatever git's own config says.
+
+    Through the git command, not GitPython's index: IndexFile.add changes the process's
+    working directory while it runs, which two syncs in threads of one process would share.
+    """
+    identity = {
+        "GIT_AUTHOR_NAME": handle, "GIT_AUTHOR_EMAIL": f"{handle}@mldojo.invalid",
+        "GIT_COMMITTER_NAME": handle, "GIT_COMMITTER_EMAIL": f"{handle}@mldojo.invalid",
+    }
+    with repo.git.custom_environment(**identity):
+        repo.git.commit("-q", "--no-verify", "--no-gpg-sign", "-m", message)
 
 
 def _refresh(repo) -> None:
