@@ -213,15 +213,15 @@ def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmark
 def training_history_table(out: Console, exercise_id: str, runs) -> None:
     """The judge's accuracy, wall time and epochs of each training run, newest first."""
     table = Table(title=f"{exercise_id}: training runs", box=None, padding=(0, 1), header_style="bold", title_justify="left")
-    for column in ("when (UTC)", "status", "test accuracy", "goal", "wall time", "epochs", "device"):
+    for column in ("when (UTC)", "status", "accuracy (goal)", "wall", "epochs"):
         table.add_column(column, no_wrap=True)
+    table.add_column("device", overflow="fold")
     for run in runs:
         accuracy = "-" if run.accuracy is None else f"[{'green' if run.met else 'red'}]{run.accuracy:.2%}[/]"
         table.add_row(
             run.recorded_at.strftime("%Y-%m-%d %H:%M"),
             escape(run.status),
-            accuracy,
-            f"{run.goal:.2%}",
+            f"{accuracy} ({run.goal:.0%})",
             f"{run.wall_s:.1f} s",
             "-" if run.epochs is None else str(run.epochs),
             escape(run.device or "-"),
