@@ -164,7 +164,8 @@ def grade_learner(
     """Grade `source` as WORKSPACE/stagetest/hostile.py; assert it took at most limit + SLACK_S."""
     file = workspace / "stagetest" / "hostile.py"
     file.write_text(textwrap.dedent(source))
-    request = GradeRequest(EXERCISE, workspace, file, time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb)
+    request = GradeRequest(EXERCISE, workspace, file, time_limit_s=time_limit_s, memory_limit_mb=memory_limit_mb,
+                           import_limit_s=time_limit_s)
     started = time.monotonic()
     report = grade(request)
     wall = time.monotonic() - started
@@ -487,13 +488,12 @@ def test_syntax_error_in_a_module_the_learner_imports(use_checks, workspace):
 
 # -- children ------------------------------------------------------------------------------------
 FORK_AT_IMPORT = """\
-import os, time
+import os, sys, time
 child = os.fork()
 if child == 0:
-    with open("pids.txt", "a") as out:
-        out.write(f"{os.getpid()}\\n")
-    time.sleep(1000)
-    os._exit(0)
+    # Re-exec so that the child carries a marker the test can find in /proc (inside the sandbox
+    # it cannot write anywhere the test could read).
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", "MARKER"])
 def f(x):
     return x * x
 def g(x):
@@ -501,20 +501,53 @@ def g(x):
 """
 
 
+def _processes_with(marker: str) -> list[int]:
+    """Live processes whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes() and _is_live(int(entry.name)):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def forking_source(marker: str, source: str = FORK_AT_IMPORT) -> str:
+    """The learner module with its child's marker."""
+    return source.replace("MARKER", marker)
+
+
 def test_a_forked_child_that_sleeps_forever_does_not_hold_up_the_judge(use_checks, workspace):
-    report = grade_learner(workspace, FORK_AT_IMPORT, check_strays=False)
+    report = grade_learner(workspace, forking_source(f"mldojo-test-{os.getpid()}-{time.monotonic_ns()}"), check_strays=False)
     assert verdicts(report) == {"f_squares": R.PASSED, "g_doubles": R.FAILED}
 
 
+@pytest.mark.skipif(not HAVE_PROC, reason="needs /proc to see the child")
 def test_a_forked_child_is_killed_with_the_learner_process(use_checks, workspace):
-    grade_learner(workspace, FORK_AT_IMPORT, check_strays=False)
-    children = _pids_in(workspace / "pids.txt")
-    assert children, "the forked child did not start"
-    assert not _wait_gone(children), "the learner's forked child outlived the grading"
+    marker = f"mldojo-test-{os.getpid()}-{time.monotonic_ns()}"
+    seen: list[int] = []
+
+    @check()
+    def f_squares_while_the_child_lives(learner):
+        """f(2.0) is 4.0 (and the judge looks for the learner's child meanwhile)."""
+        assert_close(learner.f(2.0), 4.0, what="f(2.0)", rtol=1e-9)
+        deadline = time.monotonic() + 2.0
+        while not seen and time.monotonic() < deadline:
+            seen.extend(_processes_with(marker))
+            time.sleep(0.02)
+
+    use_checks(f_squares_while_the_child_lives, g_doubles)
+    grade_learner(workspace, forking_source(marker), check_strays=False)
+    assert seen, "the forked child did not start"
+    assert not _wait_gone(seen), "the learner's forked child outlived the grading"
+    assert not _processes_with(marker)
 
 
 def test_exiting_while_a_forked_child_holds_the_pipes_is_an_exit_not_a_timeout(use_checks, workspace):
-    source = FORK_AT_IMPORT.replace("def f(x):\n    return x * x", "def f(x):\n    os._exit(0)")
+    source = forking_source(f"mldojo-test-{os.getpid()}-{time.monotonic_ns()}").replace(
+        "def f(x):\n    return x * x", "def f(x):\n    os._exit(0)")
     report = grade_learner(workspace, source, check_strays=False)
     assert outcome(report, "f_squares").verdict == R.EXITED
     assert outcome(report, "g_doubles").verdict == R.FAILED  # ran in a fresh process

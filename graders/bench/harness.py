@@ -27,6 +27,7 @@ MAX_INNER = 1000
 # than any physical limit, and a capped process cannot initialise it. The GPU's own memory
 # is the limit there. (2**30 MB is 1 PiB, beyond any 64-bit user address space in use.)
 UNCAPPED_MB = 2**30
+BENCH_REPLY_LIMIT = 256 << 20  # samples of a (8, 16, 1024, 64) output and its gradients, digests
 
 
 class BenchError(Exception):
@@ -79,13 +80,16 @@ def cuda_available() -> bool:
 
 
 class TimedProcess:
-    """A learner process (the learner's module, or a trusted baseline module) to time calls in."""
+    """A sandboxed learner process (the learner's module, or a trusted baseline module named by
+    `import_name`) to time calls in."""
 
-    def __init__(self, exercise: str, root: Path, file: Path, seconds: float, memory_mb: int, forbid: tuple[str, ...] = ()):
+    def __init__(self, exercise: str, root: Path | None, file: Path | None, seconds: float, memory_mb: int,
+                 forbid: tuple[str, ...] = (), import_name: str = ""):
         from mldojo.graders.engine.process import Budget, LearnerModule
         from mldojo.graders.engine.proxy import Learner, LearnerSession
 
-        module = LearnerModule(exercise, root.resolve(), file.resolve(), forbid, memory_mb)
+        module = LearnerModule(exercise, root.resolve() if root else None, file.resolve() if file else None, forbid,
+                               memory_mb, import_name=import_name)
         self.session = LearnerSession(module, Budget(seconds))
         self.seconds = seconds
         self._learner_class = Learner
@@ -108,20 +112,56 @@ class TimedProcess:
         self.session.close()  # kills the whole process group: nothing keeps running
 
     def pause(self) -> None:
-        """Freeze the whole process group (SIGSTOP: every thread and child, and it cannot be
-        caught), so that nothing of it runs while the other side is being timed."""
-        self._signal(signal.SIGSTOP)
+        """Freeze every process of this side (SIGSTOP: every thread and child, and it cannot be
+        caught), so that nothing of it runs while the other side is being timed. In the sandbox
+        that is every process in its PID namespace, a `setsid` grandchild included; the scan is
+        repeated until it finds nothing new, so a process forked meanwhile is stopped too."""
+        stopped: set[int] = set()
+        for _ in range(10):
+            fresh = [pid for pid in self._pids() if pid not in stopped]
+            if not fresh:
+                break
+            for pid in fresh:
+                self._signal(pid, signal.SIGSTOP)
+            stopped.update(fresh)
+        self._signal_group(signal.SIGSTOP)
 
     def resume(self) -> None:
-        """Let a paused process group run again."""
-        self._signal(signal.SIGCONT)
+        """Let a paused side run again."""
+        self._signal_group(signal.SIGCONT)
+        for pid in self._pids():
+            self._signal(pid, signal.SIGCONT)
 
-    def _signal(self, number: int) -> None:
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by every live process of this side (from /proc),
+        so the judge can see how many cores a timed call really kept busy."""
+        total = 0
+        for pid in self._pids():
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as handle:
+                    fields = handle.read().rpartition(b")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / os.sysconf("SC_CLK_TCK")
+
+    def _pids(self) -> list[int]:
+        process = self.session.process
+        return process.pids() if process is not None else []
+
+    @staticmethod
+    def _signal(pid: int, number: int) -> None:
+        try:
+            os.kill(pid, number)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _signal_group(self, number: int) -> None:
         process = self.session.process
         if process is not None and process.proc is not None and process.proc.poll() is None:
             try:
                 os.killpg(process.proc.pid, number)  # its own session: the group id is its pid
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
 
     def call(self, function: str, *args, **kwargs) -> Any:
@@ -129,7 +169,7 @@ class TimedProcess:
         from mldojo.graders.engine.outcomes import LearnerGone, LearnerRaised, NotImplementedYet
 
         try:
-            return self.learner._drive(function, *args, **kwargs)
+            return self.learner._drive(function, *args, max_reply_bytes=BENCH_REPLY_LIMIT, **kwargs)
         except NotImplementedYet as exc:
             raise BenchError(f"{exc.function} is not written yet (it still raises NotImplementedError)") from None
         except LearnerRaised as exc:

@@ -7,6 +7,7 @@ judge asks for and sends back plain data (see wire.py). It imports nothing heavy
 
 from __future__ import annotations
 
+import errno
 import faulthandler
 import importlib
 import importlib.abc
@@ -71,6 +72,7 @@ class Host:
         self.module: ModuleType | None = None
         self.objects: dict[int, Any] = {}
         self.ids_by_object: dict[int, int] = {}
+        self.drivers: dict[str, Any] = {}  # "module:function" -> the function, taken before the learner's import
 
     # -- handles ---------------------------------------------------------------------
     def handle_of(self, obj: Any) -> wire.Handle:
@@ -113,10 +115,23 @@ class Host:
         payload = _read_exact(self.request_fd, size)
         return None if payload is None else wire.decode(payload)
 
+    def import_drivers(self) -> None:
+        """Import the trusted drivers this exercise uses before the learner's module, and keep
+        their functions here: a learner's module that replaces a driver's attribute changes nothing."""
+        for name in self.config.get("drivers", []):
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            for attribute, value in vars(module).items():
+                if callable(value) and not attribute.startswith("__"):
+                    self.drivers[f"{name}:{attribute}"] = value
+
     def import_learner_module(self) -> dict:
         """Import the learner's file; returns the 'ready' message or a failure message."""
         config = self.config
-        sys.path.insert(0, config["root"])
+        if config["root"]:
+            sys.path.insert(0, config["root"])
         sys.meta_path.insert(0, ForbiddenImportFinder(config.get("forbid", []), config["exercise"]))
         try:
             self.module = importlib.import_module(config["module_name"])
@@ -160,8 +175,10 @@ class Host:
             kwargs = self.resolve(request.get("kwargs", {}))
             return target(*args, **kwargs)
         if op == "driver":
-            module_name, _, function_name = request["function"].partition(":")
-            driver = getattr(importlib.import_module(module_name), function_name)
+            driver = self.drivers.get(request["function"])
+            if driver is None:
+                module_name, _, function_name = request["function"].partition(":")
+                driver = getattr(importlib.import_module(module_name), function_name)
             args = self.resolve(request.get("args", []))
             kwargs = self.resolve(request.get("kwargs", {}))
             return driver(self.module, *args, **kwargs)
@@ -196,6 +213,8 @@ class Host:
         }
         if isinstance(exc, NotImplementedError):
             return {"not_implemented": info}
+        if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and self.config.get("sandboxed"):
+            info["message"] += f" (your code runs in mldojo's sandbox: it can write under {os.environ.get('TMPDIR', '/tmp')} only)"
         return {"raised": info}
 
     def is_learner_file(self, filename: str | None) -> bool:
@@ -276,15 +295,31 @@ def limit_resources(memory_limit_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent (the judge, or bubblewrap's init) ends (Linux only)."""
+    try:
+        import ctypes
+        import signal
+
+        parent = os.getppid()
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent ended before the request was made
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
     """Entry point of the learner process."""
     config = json.loads(sys.argv[1])
     request_fd, reply_fd = int(sys.argv[2]), int(sys.argv[3])
+    die_with_parent()
     limit_resources(config.get("memory_limit_mb", 3072))
     faulthandler.enable(file=sys.stderr, all_threads=False)
     sys.setrecursionlimit(config.get("recursion_limit", 100_000))
     sys.dont_write_bytecode = True
     host = Host(config, request_fd, reply_fd)
+    host.import_drivers()
     host.send(host.import_learner_module())
     if host.module is not None:
         host.serve()

@@ -23,6 +23,7 @@ class LearnerSession:
         self.process: LearnerProcess | None = None
         self.generation = 0  # handles from an earlier process are no longer valid
         self.last_printed = ""
+        self.was_sandboxed = False
         self.on_progress: Callable[[dict], None] | None = None  # progress frames (channel.py)
 
     def start(self, prepare=None) -> LearnerProcess:
@@ -34,17 +35,23 @@ class LearnerSession:
         process.on_progress = self._forward_progress
         self.process = process
         process.start(prepare)
+        self.was_sandboxed = process.sandboxed
         return process
 
     def alive(self) -> bool:
         """True when the current process is running."""
         return self.process is not None and self.process.proc is not None and self.process.proc.poll() is None
 
-    def request(self, message: dict) -> Any:
+    def request(self, message: dict, max_reply_bytes: int | None = None) -> Any:
         """Send a request to the current process and wrap handles in the reply."""
         if self.process is None:
             raise RuntimeError("the learner process was not started")
-        return self.process.request(message)
+        return self.process.request(message, max_reply_bytes)
+
+    @property
+    def sandboxed(self) -> bool:
+        """True when the current (or last) learner process ran in the sandbox."""
+        return self.process.sandboxed if self.process is not None else self.was_sandboxed
 
     @contextmanager
     def listening(self, on_progress: Callable[[dict], None] | None) -> Iterator[None]:
@@ -57,15 +64,14 @@ class LearnerSession:
 
     @contextmanager
     def separate_budget(self, seconds: float) -> Iterator[Budget]:
-        """Give the calls inside the block their own time limit; the shared budget's clock
-        stops meanwhile (a training run has its own budget, not the property checks')."""
+        """Give the calls inside the block their own time limit; the shared budget is not
+        charged meanwhile (a training run has its own budget, not the property checks')."""
         shared = self.budget
         own = Budget(seconds)
         self._use_budget(own)
         try:
             yield own
         finally:
-            shared.deadline += own.seconds - own.remaining()  # the time spent here is not charged
             self._use_budget(shared)
 
     def _use_budget(self, budget: Budget) -> None:
@@ -120,10 +126,10 @@ class RemoteObject:
     def __repr__(self) -> str:
         return f"<learner object {self._label}>"
 
-    def _ask(self, message: dict, label: str) -> Any:
+    def _ask(self, message: dict, label: str, max_reply_bytes: int | None = None) -> Any:
         if self._generation != self._session.generation:
             raise RuntimeError(f"{self._label} belongs to a learner process that has ended")
-        return _from_wire(self._session.request(message), self._session, label)
+        return _from_wire(self._session.request(message, max_reply_bytes), self._session, label)
 
 
 def same_object(a: Any, b: Any) -> bool:
@@ -142,7 +148,7 @@ class Learner(RemoteObject):
     def __init__(self, session: LearnerSession):
         super().__init__(session, 0, "", session.generation)
 
-    def _drive(self, function: str, *args: Any, **kwargs: Any) -> Any:
+    def _drive(self, function: str, *args: Any, max_reply_bytes: int | None = None, **kwargs: Any) -> Any:
         """Run a trusted driver `module:function(learner_module, *args)` in the learner process."""
         message = {
             "op": "driver",
@@ -151,7 +157,7 @@ class Learner(RemoteObject):
             "kwargs": {k: _to_wire(v) for k, v in kwargs.items()},
             "label": function.rpartition(":")[2] + "()",
         }
-        return self._ask(message, function)
+        return self._ask(message, function, max_reply_bytes)
 
 
 def _to_wire(value: Any) -> Any:

@@ -66,6 +66,7 @@ class GradeReport:
     seed: int | None = None
     file_sha256: str = ""
     grader_version: str = ""
+    sandboxed: bool | None = None  # None: no learner process ran (static verdicts)
 
     @property
     def passed(self) -> bool:

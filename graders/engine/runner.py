@@ -18,7 +18,7 @@ from typing import Callable
 from mldojo.graders.engine import results as R
 from mldojo.graders.engine import source
 from mldojo.graders.engine.outcomes import ImportFailed, LearnerGone, LearnerRaised, NotImplementedYet
-from mldojo.graders.engine.process import Budget, LearnerModule
+from mldojo.graders.engine.process import IMPORT_LIMIT_S, Budget, LearnerModule
 from mldojo.graders.engine.proxy import Learner, LearnerSession
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
 
@@ -37,6 +37,7 @@ class GradeRequest:
     forbid: tuple[str, ...] = ()
     seed: int | None = None  # None: the default, reproducible seed
     examples_scale: float = 1.0  # >1 tries more inputs per check
+    import_limit_s: float = IMPORT_LIMIT_S  # importing the module has its own limit, outside the budget
     # Run only these checks (the project's tests use it to prove one check catches one bug).
     # A partial grade says nothing about the exercise: never record one as an attempt.
     only: tuple[str, ...] = ()
@@ -63,7 +64,7 @@ def grade(
     from mldojo.graders.kit.checks import checks_of
 
     started = time.perf_counter()
-    report = GradeReport(exercise=request.exercise, verdict=R.ERROR, seed=request.seed, file_sha256=file_sha256(request.file))
+    report = GradeReport(exercise=request.exercise, verdict=R.ERROR, seed=request.seed, file_sha256=file_sha256(request.file, request.root))
     specs = []
 
     def prepare_grader() -> None:
@@ -87,18 +88,22 @@ def grade(
         report.duration_s = time.perf_counter() - started
 
 
-def file_sha256(path: Path) -> str:
-    """The sha256 of the learner's file ('' when it is missing)."""
+def file_sha256(path: Path, root: Path | None = None) -> str:
+    """The sha256 of the learner's file ('' when it is missing or refused)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
+        return hashlib.sha256(source.read_learner_file(path, root)).hexdigest()
+    except (OSError, source.FileRefused):
         return ""
 
 
 def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
     """Syntax and forbidden imports, read without running anything. False stops grading."""
     try:
-        tree = source.parse(request.file)
+        tree = source.parse(request.file, request.root)
+    except source.FileRefused as exc:
+        report.verdict = R.ERROR
+        report.problem = str(exc)
+        return False
     except FileNotFoundError:
         report.verdict = R.ERROR
         report.problem = f"{request.file} does not exist. Run `grade init` in your workspace to restore missing exercises."
@@ -131,7 +136,8 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
     from mldojo.graders.engine.training import is_training_check
 
     budget = Budget(request.time_limit_s)
-    module = LearnerModule(request.exercise, request.root.resolve(), request.file.resolve(), request.forbid, request.memory_limit_mb)
+    module = LearnerModule(request.exercise, request.root.resolve(), request.file.resolve(), request.forbid, request.memory_limit_mb,
+                           import_limit_s=request.import_limit_s)
     session = LearnerSession(module, budget)
     session.on_progress = on_progress
     try:
@@ -177,9 +183,16 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
 
 
 def _start(session: LearnerSession, report: GradeReport, restarting: bool = False, prepare=None) -> bool:
+    from mldojo.graders.engine.sandbox import SandboxRequired
+
     try:
         session.start(prepare)
+        report.sandboxed = session.sandboxed
         return True
+    except SandboxRequired as exc:
+        report.verdict = R.ERROR
+        report.problem = f"{exc}\nRun `grade doctor` for the details."
+        return False
     except ImportFailed as exc:
         report.verdict = {"syntax_error": R.SYNTAX_ERROR, "forbidden": R.FORBIDDEN}.get(exc.kind, R.ERROR)
         report.problem, report.printed = exc.detail, exc.output
@@ -187,6 +200,7 @@ def _start(session: LearnerSession, report: GradeReport, restarting: bool = Fals
         report.verdict = exc.kind
         detail = exc.detail if "import" in exc.detail else f"{exc.detail} while importing your module"
         report.problem, report.printed = detail, exc.output
+    report.sandboxed = session.sandboxed
     if restarting:
         report.verdict = R.overall_verdict(report.checks)
     return False

@@ -6,8 +6,16 @@
 from __future__ import annotations
 
 import ast
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+MAX_FILE_BYTES = 1 << 20  # a learner's module is code, not data
+
+
+class FileRefused(Exception):
+    """The learner's file is not one mldojo will read: the message says why and what to do."""
 
 
 @dataclass(frozen=True)
@@ -18,9 +26,49 @@ class ForbiddenImport:
     module: str
 
 
-def parse(path: Path) -> ast.Module:
-    """Parse the learner's file (raises SyntaxError with the learner's line)."""
-    source = path.read_text(encoding="utf-8", errors="replace")
+def read_learner_file(path: Path, root: Path | None = None) -> bytes:
+    """The learner's file, read without blocking and without following it out of the workspace.
+
+    Raises FileNotFoundError when it is missing and FileRefused when it is not a regular file
+    (a FIFO would block the reader, a device never ends), is a link to something outside the
+    workspace (the installed references, say), or is larger than MAX_FILE_BYTES."""
+    shown = path.name
+    info = os.lstat(path)  # FileNotFoundError when missing
+    if stat.S_ISLNK(info.st_mode):
+        target = os.path.realpath(path)
+        inside = root is not None and target.startswith(os.path.realpath(root) + os.sep)
+        if not inside:
+            raise FileRefused(f"{shown} is a link to {target}, outside your workspace: grade a file of your own "
+                              f"(replace the link with a copy of the code you wrote)")
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise FileRefused(f"{shown} cannot be opened ({exc.strerror})") from None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a pipe (FIFO)" if stat.S_ISFIFO(info.st_mode) else "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise FileRefused(f"{shown} is {kind}, not a Python file: replace it with a regular .py file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise FileRefused(f"{shown} is {info.st_size / 1e6:.1f} MB; a module mldojo grades may be at most "
+                              f"{MAX_FILE_BYTES // (1 << 20)} MB (keep data out of your code: load it in your functions)")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(descriptor, 1 << 16)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > MAX_FILE_BYTES:
+                raise FileRefused(f"{shown} grew past {MAX_FILE_BYTES // (1 << 20)} MB while it was read")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def parse(path: Path, root: Path | None = None) -> ast.Module:
+    """Parse the learner's file (raises SyntaxError with the learner's line, FileRefused for a file it will not read)."""
+    source = read_learner_file(path, root).decode("utf-8", errors="replace")
     return ast.parse(source, filename=str(path))
 
 

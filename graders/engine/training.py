@@ -43,6 +43,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images  # noqa: F401 - re-exported
+
 TRAINING_MARK = "__mldojo_training__"
 
 
@@ -193,42 +195,6 @@ def compact_images(images: np.ndarray, divisor: float | None = None) -> tuple[np
             if np.array_equal(small.astype(np.float32) / np.float32(candidate), images):
                 return small, float(candidate)
     return np.ascontiguousarray(images, dtype=np.float32), 0.0
-
-
-def fewer_threads_when_busy() -> str:
-    """In the learner process: one BLAS / OpenMP thread on a small or oversubscribed machine.
-
-    OpenBLAS and OpenMP threads spin while they wait for each other; with more runnable
-    threads than cores they mostly wait. On the 2-core development machine a NumPy MLP epoch
-    took 8x longer with 2 threads than with 1 while other work ran, and a run that started
-    idle with 2 threads slowed to 107 s when the machine filled up (1 thread: 30 s). On two
-    cores the second thread gains at most ~1.5x when idle, so one thread is the predictable
-    choice there; bigger machines keep their threads unless the load exceeds their cores.
-    """
-    import os
-
-    cores = len(os.sched_getaffinity(0))
-    load = os.getloadavg()[0]
-    if cores > 2 and load <= cores:
-        return f"{cores} cores"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1)
-    except ImportError:
-        pass
-    torch = __import__("sys").modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-    why = f"machine busy: load {load:.1f}" if load > cores else "small machine"
-    return f"1 thread ({why}, {cores} cores)"
-
-
-def restore_images(images: np.ndarray, divisor: float) -> np.ndarray:
-    """The inverse of compact_images (runs in the learner process): float32 (N, 784) in [0, 1]."""
-    if divisor:
-        return images.astype(np.float32) / np.float32(divisor)
-    return images.astype(np.float32, copy=False)
 
 
 def predicted_labels(reply: Any, n: int) -> np.ndarray:

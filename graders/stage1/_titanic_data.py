@@ -9,6 +9,7 @@ file holds, so a variant differs from the original only where it was changed on 
 from __future__ import annotations
 
 import csv
+import io
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +54,24 @@ class Table:
         """The same table with the rows at the given positions replaced."""
         return Table(self.header, tuple(changed.get(i, row) for i, row in enumerate(self.rows)))
 
+    def csv_text(self) -> str:
+        """The table as CSV text (quoted where needed, like Kaggle's files)."""
+        stream = io.StringIO(newline="")
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(self.header)
+        writer.writerows(self.rows)
+        return stream.getvalue()
+
     def write(self, path: Path) -> Path:
-        """Write the table as CSV (quoted where needed, like Kaggle's files)."""
+        """Write the table as a CSV file."""
         with open(path, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            writer.writerow(self.header)
-            writer.writerows(self.rows)
+            stream.write(self.csv_text())
         return path
+
+    def sent_as(self, name: str) -> dict:
+        """The table as a file for the learner process ({"name", "text"}: the driver writes it
+        into the sandbox's own /tmp, driver_support.file_from_judge)."""
+        return {"name": name, "text": self.csv_text()}
 
 
 def read_table(path: Path, *, need: tuple[str, ...] = (ID,)) -> Table:

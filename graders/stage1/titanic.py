@@ -15,9 +15,7 @@ the same files and folds, and the same code gets the same verdict.
 
 from __future__ import annotations
 
-import tempfile
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import sklearn.model_selection  # noqa: F401 - the folds need it; imported while the learner process starts
@@ -48,9 +46,10 @@ def _goal() -> float:
 
 
 class Files:
-    """train.csv as the judge read it, and a temporary folder for the variants the learner gets."""
+    """train.csv as the judge read it, and the variants the learner's load_titanic gets (sent as
+    file contents: the sandbox shows the learner process none of the judge's folders)."""
 
-    def __init__(self, folder: Path, explain_missing: bool = False):
+    def __init__(self, explain_missing: bool = False):
         try:
             self.table, self.path = data.train_table()
         except Exception as exc:  # DatasetMissing, TitanicFileError: the message says what to do
@@ -58,15 +57,18 @@ class Files:
                 fail(f"the grader needs Kaggle's Titanic train.csv: {exc}")
             fail("not run: Kaggle's Titanic train.csv is missing (the first check says how to add it: "
                  "grade data add titanic PATH)")
-        self.folder = folder
         self.labels = data.labels_of(self.table)  # (n,) int64
         self.n = len(self.table)
         self._written = 0
 
-    def write(self, table: data.Table, name: str) -> str:
-        """Write a variant for the learner's load_titanic; its path."""
+    def write(self, table: data.Table, name: str) -> dict:
+        """A variant for the learner's load_titanic, as the file the driver writes there."""
         self._written += 1
-        return str(table.write(self.folder / f"{self._written:02d}_{name}.csv"))
+        return table.sent_as(f"{self._written:02d}_{name}.csv")
+
+    def labeled(self) -> dict:
+        """train.csv as it is, Survived included (load_titanic must read y from it)."""
+        return self.table.sent_as("train.csv")
 
     def unlabeled(self) -> data.Table:
         """train.csv without Survived, as the learner gets it for cross-validation."""
@@ -79,9 +81,8 @@ class Files:
 
 @contextmanager
 def judge_files(explain_missing: bool = False):
-    """The judge's copy of train.csv, with a temporary folder removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="mldojo-titanic-") as folder:
-        yield Files(Path(folder), explain_missing)
+    """The judge's copy of train.csv and the variants made from it."""
+    yield Files(explain_missing)
 
 
 def _folds(labels: np.ndarray, seed: int = FOLD_SEED):
@@ -194,7 +195,7 @@ def _changed_columns_text(comparison: dict, files: Files) -> str:
 def load_titanic_returns_every_row_and_its_label(learner):
     """load_titanic(train.csv) returns all 891 rows in file order and y = Survived; without the column, y is None."""
     with judge_files(explain_missing=True) as files:
-        described = _drive(learner, "describe_load", str(files.path))
+        described = _drive(learner, "describe_load", files.labeled())
         rows = described["rows"]
         if rows != files.n:
             dropped = {
@@ -253,14 +254,14 @@ def build_model_returns_a_new_unfitted_estimator(learner):
 def passenger_id_and_survived_are_not_features(learner):
     """X has no PassengerId or Survived column, and neither changes X or the predictions."""
     with judge_files() as files:
-        columns = _drive(learner, "describe_load", str(files.path))["columns"]
+        columns = _drive(learner, "describe_load", files.labeled())["columns"]
         for name in NOT_FEATURES:
             if name.lower() in (c.lower() for c in columns):
                 fail(f"X has a {name} column (columns: {', '.join(columns)}): drop it from the features",
                      diagnosis=f"{name} is " + ("a row number: a model that uses it learns the order of the file, not "
                                                 "who survived" if name == data.ID else "the label itself: a model "
                                                 "that sees it cannot be scored honestly, and test.csv has none"))
-        labeled = str(files.path)
+        labeled = files.labeled()
         unlabeled = files.write(files.unlabeled(), "without_survived")
         shuffled = files.table.with_column(data.LABEL, np.random.default_rng(SHUFFLE_SEED).permutation(files.labels))
         for other, how in ((unlabeled, "without the Survived column"),

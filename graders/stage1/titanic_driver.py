@@ -119,7 +119,9 @@ def fit_and_predict(module, train_path, labels, test_path, n_test):
 
 
 def _load(module, path, n_rows=None):
-    result = module.load_titanic(path)
+    from mldojo.graders.engine.driver_support import file_from_judge
+
+    result = module.load_titanic(file_from_judge(path))
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         return {"problem": f"load_titanic(path) returned {_kind(result)}; it must return a pair (X, y)"}
     X, y = result

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from mldojo.graders.engine.channel import epoch_reporter
-from mldojo.graders.engine.training import fewer_threads_when_busy, restore_images
+from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images
 
 
 def with_params(module, sizes, params):

@@ -192,26 +192,35 @@ def _split(problem):
     return problem if isinstance(problem, dict) else {"problem": problem}
 
 
-# -- benchmarks: inputs made here from a seed, so their transfer is never timed --------------------
+# -- benchmarks -----------------------------------------------------------------------------------
+# Inputs are made here, so their transfer is never timed, but never known in advance: each timed
+# call brings a fresh seed from the judge, and every run in it attends over inputs derived from
+# the base tensors by an elementwise non-linear map with parameters drawn from that seed. Each run
+# answers with a digest of its output and gradients (random projections, also drawn from the
+# seed); the judge compares every digest with the baseline's for the same seed before any time
+# counts. So nothing here decides what is timed: a replaced driver, a cache of earlier outputs or
+# a run skipped shows up as a wrong digest. Deriving and digesting cost the same on both sides.
 _WORKLOADS: dict = {}
+DIGEST_PROJECTIONS = 2
 
 
 def bench_setup(module, name, shape, dtype, device, causal, backward, seed, guard_on=True, threads=None):
-    """Make q, k, v (B, H, S, D) on `device` from `seed`, run the attention once (guarded,
-    checked against the shapes) and keep the workload under `name` for bench_run."""
+    """Make the base q, k, v (B, H, S, D) and output gradient on `device` from `seed`, run the
+    attention once on them (guarded, checked against the shapes) and keep the workload under
+    `name` for bench_run; the reply holds a slice of the output and gradients for the judge."""
     if threads:
         torch.set_num_threads(int(threads))
     B, H, S, D = shape
     generator = torch.Generator(device="cpu").manual_seed(int(seed))
-    tensors = [torch.randn(B, H, S, D, generator=generator, dtype=torch.float32).to(device=device, dtype=getattr(torch, dtype))
-               for _ in range(3)]
-    for tensor in tensors:
-        tensor.requires_grad_(bool(backward))
-    grad_out = torch.randn(B, H, S, D, generator=generator, dtype=torch.float32).to(device=device, dtype=getattr(torch, dtype))
-    workload = {"qkv": tensors, "grad_out": grad_out, "causal": bool(causal), "backward": bool(backward), "device": device}
+    kind = getattr(torch, dtype)
+    tensors = [torch.randn(B, H, S, D, generator=generator, dtype=torch.float32).to(device=device, dtype=kind)
+               for _ in range(4)]
+    workload = {"base": tensors, "causal": bool(causal), "backward": bool(backward), "device": device,
+                "dtype": kind, "shape": (B, H, S, D)}
     if device == "cuda":
         torch.cuda.synchronize()
-    out, refused = guarded(lambda: _step(module, workload), guard_on)
+    q, k, v, grad_out = (t.detach().clone().requires_grad_(bool(backward) and i < 3) for i, t in enumerate(tensors))
+    out, refused = guarded(lambda: _attend_once(module, q, k, v, grad_out, workload), guard_on)
     if refused:
         return {"refused": refused, "problem": None}
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (B, H, S, D):
@@ -222,7 +231,7 @@ def bench_setup(module, name, shape, dtype, device, causal, backward, seed, guar
     # A slice of the output and gradients, so the judge can compare them with the baseline's.
     sample = {"out": out[0, 0]}
     if backward:
-        for label, tensor in zip(("dq", "dk", "dv"), tensors):
+        for label, tensor in zip(("dq", "dk", "dv"), (q, k, v)):
             if tensor.grad is None:
                 return {"refused": None, "problem": f"after backward, {label[1]}.grad is None: gradients do not reach {label[1]}"}
             sample[label] = tensor.grad[0, 0]
@@ -238,31 +247,76 @@ def bench_environment(module, device):
     return info
 
 
-def bench_run(module, name, repeats=1, reset_peak=False):
-    """Run the kept workload `repeats` times and wait for the device; returns the peak
-    CUDA memory in bytes since `reset_peak` (None on CPU). Timed by the judge around this call."""
+def bench_run(module, name, call_seed, repeats=1, reset_peak=False):
+    """Run the workload `repeats` times on fresh inputs derived from `call_seed`, then wait for
+    the device. Timed by the judge around this call. Reply: {"digests": (repeats, n) float64 —
+    each run's projections of its output and gradients —, "peak_bytes": CUDA peak since
+    `reset_peak` (None on CPU), "problem", "refused"}."""
     workload = _WORKLOADS[name]
     cuda = workload["device"] == "cuda"
     if cuda and reset_peak:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    _, refused = guarded(lambda: [_step(module, workload) for _ in range(int(repeats))], workload["guard_on"])
+    digests = []
+
+    def runs():
+        for run in range(int(repeats)):
+            params = _run_parameters(call_seed, run, workload)
+            q, k, v, grad_out = fresh_inputs(workload, params)
+            out = _attend_once(module, q, k, v, grad_out, workload)
+            digests.append(digest(out, (q, k, v) if workload["backward"] else (), params))
+
+    _, refused = guarded(runs, workload["guard_on"])
     if cuda:
         torch.cuda.synchronize()  # the judge's clock must include the kernels, not just their launch
     if refused:
         return {"refused": refused, "problem": None, "peak_bytes": None}
-    if torch.get_num_threads() != workload["threads"]:
-        return {"refused": None, "peak_bytes": None, "problem": (
-            f"your code changed torch's thread count (from {workload['threads']} to {torch.get_num_threads()}); "
-            "the benchmark fixes it for both sides, so leave torch.set_num_threads alone")}
-    return {"refused": None, "problem": None, "peak_bytes": int(torch.cuda.max_memory_allocated()) if cuda else None}
+    stacked = torch.stack(digests).to("cpu", torch.float64).numpy() if digests else None
+    return {"refused": None, "problem": None, "digests": stacked,
+            "peak_bytes": int(torch.cuda.max_memory_allocated()) if cuda else None}
 
 
-def _step(module, workload):
-    q, k, v = workload["qkv"]
+def _run_parameters(call_seed, run, workload):
+    """The map's parameters and the projection vectors of one run, from the judge's seed."""
+    generator = torch.Generator(device="cpu").manual_seed((int(call_seed) * 1_000_003 + run) % (1 << 62))
+    B, H, S, D = workload["shape"]
+    scales = 0.5 + torch.rand(4, generator=generator)  # per tensor, in [0.5, 1.5)
+    shifts = 6.2832 * torch.rand(4, generator=generator)
+    along_s = torch.randn(DIGEST_PROJECTIONS, S, generator=generator)
+    along_d = torch.randn(DIGEST_PROJECTIONS, D, generator=generator)
+    device = workload["device"]
+    return {"scales": scales.tolist(), "shifts": shifts.tolist(),
+            "along_s": along_s.to(device), "along_d": along_d.to(device)}
+
+
+def fresh_inputs(workload, params):
+    """q, k, v, grad_out for one run: sin(scale * base + shift) elementwise (non-linear, so an
+    answer for the base tensors, or for any earlier run, is no answer for these)."""
+    made = []
+    for i, base in enumerate(workload["base"]):
+        tensor = torch.sin(base * params["scales"][i] + params["shifts"][i])
+        made.append(tensor.requires_grad_(workload["backward"] and i < 3))
+    return made
+
+
+def digest(out, inputs, params):
+    """Projections of the output and the inputs' gradients: for each, sum over S and D of
+    value * along_s[j, s] * along_d[j, d], per (B, H) and projection j; float32, flattened."""
+    parts = []
+    for tensor in (out, *(x.grad for x in inputs)):
+        if not isinstance(tensor, torch.Tensor):
+            return torch.full((1,), float("nan"))
+        values = tensor.detach().float()
+        for j in range(DIGEST_PROJECTIONS):
+            weights = params["along_s"][j][:, None] * params["along_d"][j][None, :]  # (S, D)
+            parts.append((values * weights).sum(dim=(-2, -1)).reshape(-1))
+    return torch.cat(parts)
+
+
+def _attend_once(module, q, k, v, grad_out, workload):
     for tensor in (q, k, v):
         tensor.grad = None
     out = module.scaled_dot_product_attention(q, k, v, is_causal=workload["causal"])
-    if workload["backward"] and isinstance(out, torch.Tensor):
-        out.backward(workload["grad_out"])
+    if workload["backward"] and isinstance(out, torch.Tensor) and out.requires_grad:
+        out.backward(grad_out)
     return out

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from mldojo.graders.engine.channel import epoch_reporter
-from mldojo.graders.engine.training import fewer_threads_when_busy, restore_images
+from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images
 
 
 def device() -> torch.device:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import tempfile
 from pathlib import Path
 
 from mldojo.commands import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, UsageError, find_exercise, find_workspace
@@ -60,12 +59,13 @@ def run(args) -> int:
         print(f"note: your latest `grade {SUBMITTABLE}` did not pass; the submission is written all the same, "
               "but the leak checks are what make your cross-validated score trustworthy")
     print(f"Fitting build_model() on {len(train)} passengers of {train_path}, then predicting {len(test)} passengers of {test_path} ...")
-    with tempfile.TemporaryDirectory(prefix="mldojo-submit-") as folder:
-        features = test_path
-        if data.LABEL in test.header:  # Kaggle's test.csv has none: the learner's load_titanic gets none either
-            print(f"note: {test_path} has a Survived column (is it train.csv?); your code gets the file without it")
-            features = test.without(data.LABEL).write(Path(folder) / "test.csv")
-        outcome = _predict(exercise, workspace, train_path, data.labels_of(train), features, len(test))
+    features = test
+    if data.LABEL in test.header:  # Kaggle's test.csv has none: the learner's load_titanic gets none either
+        print(f"note: {test_path} has a Survived column (is it train.csv?); your code gets the file without it")
+        features = test.without(data.LABEL)
+    # The files travel as contents: in the sandbox the learner's code sees none of your folders.
+    outcome = _predict(exercise, workspace, train.sent_as("train.csv"), data.labels_of(train),
+                       features.sent_as("test.csv"), len(test))
     if isinstance(outcome, str):
         print(f"No submission written: {outcome}", file=sys.stderr)
         print(f"`grade {SUBMITTABLE}` runs the same code under the grader, with more to say.", file=sys.stderr)
@@ -90,7 +90,7 @@ def _latest_verdict(workspace) -> str | None:
         return None
 
 
-def _predict(exercise, workspace, train_path: Path, labels, test_path: Path, n_test: int):
+def _predict(exercise, workspace, train_file: dict, labels, test_file: dict, n_test: int):
     """The learner's 0/1 predictions for test.csv as an int array, or what went wrong in words."""
     import numpy as np
 
@@ -105,7 +105,7 @@ def _predict(exercise, workspace, train_path: Path, labels, test_path: Path, n_t
     session = LearnerSession(module, Budget(exercise.time_limit_s))
     try:
         session.start()
-        result = Learner(session)._drive(DRIVER, str(train_path), labels, str(test_path), n_test)
+        result = Learner(session)._drive(DRIVER, train_file, labels, test_file, n_test)
     except ImportFailed as exc:
         return f"your module could not be imported: {exc.detail}"
     except NotImplementedYet as exc:
