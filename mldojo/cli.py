@@ -111,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
+    from mldojo import judge_process
+
+    judge_process.limit_judge_memory()
+    judge_process.signals_as_interrupts()
+    judge_process.die_with_parent_from_env()
     handler = _plugin(args.command).run if args.command in PLUGIN_COMMANDS else globals()[f"cmd_{args.command}"]
     try:
         return handler(args)

@@ -123,7 +123,10 @@ def report_footer(out: Console, report, exercise, hints_left: tuple[int, int]) -
     style = "green" if report.passed else "red"
     seed = "" if report.seed is None else f", seed {report.seed}"
     ran = f"{counts.get(R.PASSED, 0)} of {total} checks passed — " if total else ""
-    out.print(f"\n[{style} bold]{ran}{word}[/] ({report.duration_s:.1f} s{seed})")
+    unsandboxed = " [yellow]unsandboxed[/]" if report.sandboxed is False else ""
+    out.print(f"\n[{style} bold]{ran}{word}[/] ({report.duration_s:.1f} s{seed}){unsandboxed}")
+    if report.sandboxed is False:
+        out.print("  [yellow]your code ran without mldojo's sandbox[/] (`grade doctor` says why and how to enable it)")
     for line in next_steps(report, exercise, hints_left):
         out.print(f"  Next: {line}")
 

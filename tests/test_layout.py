@@ -18,8 +18,9 @@ def _exercise_files(tree: str) -> set[str]:
     root = REPO / tree
     found = set()
     for path in root.glob("*/*.py"):
-        # Helper modules beside a grader are named <exercise>_driver.py or _<name>.py.
-        if path.name in NOT_EXERCISES or path.stem.endswith("_driver") or path.stem.startswith("_") or path.parent.name in ("engine", "kit", "bench"):
+        # Helper modules beside a grader are named <exercise>_driver.py, <exercise>_baseline.py
+        # (a benchmark's baseline) or _<name>.py.
+        if path.name in NOT_EXERCISES or path.stem.endswith(("_driver", "_baseline")) or path.stem.startswith("_") or path.parent.name in ("engine", "kit", "bench"):
             continue
         found.add(f"{path.parent.name}/{path.stem}")
     return found

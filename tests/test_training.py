@@ -241,7 +241,8 @@ def test_malformed_predictions_fail_with_what_is_wrong(use_task, data, tmp_path,
 
 
 # -- gating ------------------------------------------------------------------------------------
-def test_training_waits_until_the_other_checks_pass(use_task, data, tmp_path):
+def test_training_waits_until_the_other_checks_pass(use_task, data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLDOJO_SANDBOX", "off")  # the learner's code leaves a trace where the test can read it
     use_task(task())
     marker = tmp_path / "trained.txt"
     source = learner_source(before=f"open({str(marker)!r}, 'a').write(str(len(X)) + chr(10))").replace("return 2 * x", "return 3 * x")

@@ -13,6 +13,8 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from mldojo.judge_process import PARENT_ENV
+
 # After Ctrl-C, `grade` records the attempt as interrupted and exits; give it this long
 # before asking harder (SIGTERM), then this long again before SIGKILL.
 INTERRUPT_GRACE_S = 5.0
@@ -33,13 +35,17 @@ class GradeProcess:
     @property
     def command(self) -> list[str]:
         """The command line that is run."""
-        return [self.python, "-m", "mldojo.cli", "check", self.exercise_id, "--workspace", str(self.workspace_root)]
+        # -P: the workspace (the child's working directory) never goes on the judge's sys.path,
+        # so a file the learner's code wrote there (sqlmodel.py, say) cannot run in the judge.
+        return [self.python, "-P", "-m", "mldojo.cli", "check", self.exercise_id, "--workspace", str(self.workspace_root)]
 
     async def start(self) -> None:
         """Start the child: output unbuffered and coloured, stderr merged into stdout."""
-        env = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "MLDOJO_WORKSPACE")}
+        env = {key: value for key, value in os.environ.items()
+               if key not in ("NO_COLOR", "MLDOJO_WORKSPACE", "PYTHONPATH", "PYTHONSTARTUP")}
         # PYTHONUNBUFFERED: a pipe is block-buffered otherwise and nothing would stream.
         env.update(PYTHONUNBUFFERED="1", FORCE_COLOR="1", COLUMNS=str(self.columns), TERM="xterm-256color")
+        env[PARENT_ENV] = str(os.getpid())  # the grading ends if the TUI is killed (judge_process.py)
         self.process = await asyncio.create_subprocess_exec(
             *self.command,
             cwd=self.workspace_root,

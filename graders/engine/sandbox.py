@@ -136,7 +136,9 @@ def _probe(setting: str, bwrap_override: str) -> SandboxStatus:
                              advice="install it: `sudo apt install bubblewrap` (Debian, Ubuntu), `sudo dnf install "
                                     "bubblewrap` (Fedora), `sudo pacman -S bubblewrap` (Arch)")
     true = shutil.which("true") or "/bin/true"
-    command = [tool, *_namespace_flags(tool), *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--", true]
+    # The probe uses every kind of option a real run does (an old bubblewrap without --size fails here).
+    command = [tool, *_namespace_flags(tool), *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+               "--size", str(1 << 20), "--tmpfs", SANDBOX_TMP, "--remount-ro", "/", "--", true]
     try:
         probe = subprocess.run(command, capture_output=True, text=True, timeout=20, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -212,6 +214,8 @@ def command(view: View, argv: list[str]) -> list[str]:
         for file in workspace_files(Path(root)):
             args += ["--ro-bind", file, file]
         args += ["--dir", root, "--chdir", root]
+    else:
+        args += ["--chdir", SANDBOX_TMP]
     if view.gpu:
         for node in sorted(glob.glob("/dev/nvidia*")):
             args += ["--dev-bind", node, node]

@@ -1,6 +1,6 @@
 """The `grade` sub-commands that live in their own modules, and what they share.
 
-Each module here (`data`, `bench`, `submit`, `tui`, `group`) exposes:
+Each module here (`data`, `bench`, `submit`, `tui`, `group`, `doctor`) exposes:
 
     HELP = "one line for `grade --help`"
     def configure(parser: argparse.ArgumentParser) -> None   # add its arguments
@@ -14,7 +14,7 @@ from __future__ import annotations
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 # The order of `grade --help`.
-PLUGIN_COMMANDS = ("data", "bench", "submit", "tui", "group")
+PLUGIN_COMMANDS = ("data", "bench", "submit", "tui", "group", "doctor")
 
 
 class UsageError(Exception):

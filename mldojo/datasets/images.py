@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -19,7 +20,8 @@ from mldojo.datasets.locate import Found, locate
 from mldojo.datasets.nielsen import read_nielsen
 
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
-DECODER_VERSION = "2"  # bump when decoding changes, so old cached arrays are not reused
+DECODER_VERSION = "3"  # 3: the cache records each array's sha256 (CHECKSUMS)
+CHECKSUMS = "sha256.json"  # bump when decoding changes, so old cached arrays are not reused
 EXPECTED_ROWS = {"train_images": 60000, "train_labels": 60000, "test_images": 10000, "test_labels": 10000}
 
 
@@ -63,11 +65,26 @@ def load_found(found: Found) -> ImageSet:
     key = _cache_key(found, {role: check.digests["sha256"] for role, check in checks.items()})
     source = found.describe()
     arrays = _read_cache(key)
-    if arrays is None or not _shapes_ok(arrays):
-        arrays = decode(found)
+    if arrays is None or not _shapes_ok(arrays) or _label_problem(found.spec, arrays):
+        arrays = decode(found)  # a missing, damaged or rewritten cache is rebuilt, never used
         validate(arrays, source)  # the full check runs once, before anything is cached
+        problem = _label_problem(found.spec, arrays)
+        if problem:
+            raise DatasetCorrupt(f"{source}: {problem}. Fetch a fresh copy (grade data fetch {name}) or register a good one.")
         _write_cache(key, arrays)
     return ImageSet(**arrays, source=source)
+
+
+def _label_problem(spec, arrays: dict[str, np.ndarray]) -> str:
+    """'' when the labels are the published ones (where the registry knows them)."""
+    for role, digest in spec.label_sha256:
+        if _digest(arrays[role]) != digest:
+            return f"{role} are not the published labels (sha256 differs)"
+    return ""
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
 def _shapes_ok(arrays: dict[str, np.ndarray]) -> bool:
@@ -128,18 +145,22 @@ def _cache_key(found: Found, sha256: dict[str, str]) -> str:
 
 
 def _read_cache(key: str) -> dict[str, np.ndarray] | None:
-    """The cached arrays, or None when absent or unreadable (then they are decoded again)."""
+    """The cached arrays, or None when absent, unreadable, or not what was written (each stored
+    array's sha256 must match the record written beside it; then they are decoded again)."""
     folder = paths.decoded_dir() / key
     try:
+        recorded = json.loads((folder / CHECKSUMS).read_text())
         arrays = {}
         for role in ROLES:
             stored = np.load(folder / f"{role}.npy", allow_pickle=False)
+            if recorded.get(role) != _digest(stored):
+                return None
             scale = _SCALES.get(folder.joinpath(f"{role}.scale").read_text().strip()) if stored.dtype == np.uint8 else None
             if stored.dtype == np.uint8 and scale is None:
                 return None
             arrays[role] = _expand(stored, scale) if scale else stored
         return arrays
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return None
 
 
@@ -170,11 +191,14 @@ def _write_cache(key: str, arrays: dict[str, np.ndarray]) -> None:
     try:
         final.parent.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}."))
+        digests = {}
         for role in ROLES:
             stored, scale = _compact(arrays[role]) if role.endswith("images") else (arrays[role], None)
             np.save(temp / f"{role}.npy", stored, allow_pickle=False)
+            digests[role] = _digest(stored)
             if scale:
                 (temp / f"{role}.scale").write_text(scale)
+        (temp / CHECKSUMS).write_text(json.dumps(digests))
         if final.exists():  # a damaged or concurrent copy: replace it
             shutil.rmtree(final, ignore_errors=True)
         os.replace(temp, final)

@@ -65,6 +65,9 @@ class DatasetSpec:
     top_level: bool  # whether its files are accepted directly in MLDOJO_DATA_DIR
     mirrors: tuple[str, ...] = ()  # base URLs, tried in order by `grade data fetch`
     manual: str = ""  # how to get it by hand when there is no download
+    # sha256 of the decoded label arrays (int64, C order), the same for every layout: checked on
+    # every load, cached or not, so rewritten labels are never scored against.
+    label_sha256: tuple[tuple[str, str], ...] = ()
 
     @property
     def downloadable(self) -> bool:
@@ -92,6 +95,10 @@ def _idx_file(role: str, stem: str, md5: str, content_sha256: str | None = None)
 
 # MD5s of the .gz files as published by torchvision (torchvision/datasets/mnist.py).
 MNIST = DatasetSpec(
+    label_sha256=(
+        ("train_labels", "e474323ac02fc156161b0bbb1f8c9cfeb327a74bcd9f9680a8385269a24f566c"),
+        ("test_labels", "2fd8de6bdb8d11780b4b96dc57847bcfe6953f7c32aa48bfcd8237c3b7847243"),
+    ),
     name="mnist",
     title="MNIST handwritten digits (60k train, 10k test)",
     layouts=(
