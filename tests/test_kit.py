@@ -13,6 +13,7 @@ from mldojo.graders.kit import (
     assert_close,
     assert_equal,
     assert_gradient_close,
+    fail,
     numerical_gradient,
     relative_error,
 )
@@ -156,3 +157,47 @@ def test_inputs_are_described_shapes_first():
     text = describe_inputs({"problem": S.RegressionProblem(np.array([[0.0], [1.0]]), np.array([0.0, 1.0])), "lr": 0.5})
     assert text.splitlines()[0].startswith("X.shape=(2, 1)  X=[[0.]")
     assert "y.shape=(2,)" in text and "lr=0.5" in text
+
+
+# -- diagnoses are evidence: right or absent ---------------------------------------------------------
+def test_a_mistake_that_gives_the_right_answer_here_is_never_named():
+    """On a degenerate input (all zeros) the mistake's answer is the correct one: it proves nothing."""
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([5.0, 0.0], [0.0, 0.0], what="x", rtol=1e-9, diagnoses=[
+            Diagnosis("forgot the factor 2", lambda: [0.0, 0.0]),  # = the correct answer here
+            Diagnosis("added 5 to the first entry", lambda: [5.0, 0.0]),
+        ])
+    assert failure.value.diagnose() == "added 5 to the first entry"
+
+
+def test_mistakes_that_fit_equally_are_all_named_and_too_many_are_not():
+    mistakes = [Diagnosis(f"mistake {i}", lambda: [2.0]) for i in range(2)]
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([2.0], [1.0], what="x", rtol=0, diagnoses=mistakes)
+    named = failure.value.diagnose()
+    assert "mistake 0" in named and "mistake 1" in named and "one of 2 mistakes" in named
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([2.0], [1.0], what="x", rtol=0, diagnoses=[Diagnosis(f"m{i}", lambda: [2.0]) for i in range(4)])
+    assert failure.value.diagnose() is None
+
+
+def test_a_mistake_not_confirmed_on_a_second_input_is_not_named():
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([2.0], [1.0], what="x", rtol=0, diagnoses=[
+            Diagnosis("coincidence", lambda: [2.0], confirm=lambda: False),
+            Diagnosis("the real one", lambda: [2.0], confirm=lambda: True),
+        ])
+    assert failure.value.diagnose() == "the real one"
+
+
+def test_a_diagnosis_without_a_pass_rule_is_never_named():
+    with pytest.raises(CheckFailed) as failure:
+        fail("x is wrong", [2.0], [Diagnosis("doubled", lambda: [2.0])])
+    assert failure.value.diagnose() is None
+
+
+def test_got_and_expected_never_print_the_same():
+    with pytest.raises(CheckFailed) as failure:
+        assert_close([1.0000001, 2.0], [1.0, 2.0], what="x", rtol=1e-12)
+    got_line, expected_line = str(failure.value).splitlines()[:2]
+    assert got_line.split("got ")[1] != expected_line.split("expected ")[1]

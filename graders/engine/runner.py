@@ -23,6 +23,7 @@ from mldojo.graders.engine.proxy import Learner, LearnerSession
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
 
 DEFAULT_SEED = 0
+SHRINK_CAP_S = 10.0  # shrinking a failure (judge and learner together) stops after this long
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class GradeRequest:
     # Run only these checks (the project's tests use it to prove one check catches one bug).
     # A partial grade says nothing about the exercise: never record one as an attempt.
     only: tuple[str, ...] = ()
+    # Stop at the first check that does not pass (mutation testing needs only "killed or not").
+    # Like `only`, a partial grade: never record one as an attempt.
+    stop_at_first_failure: bool = False
 
 
 def grader_module_name(exercise: str) -> str:
@@ -175,6 +179,8 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
                 session.close()
             report.checks.append(outcome)
             _notify(on_check, outcome)
+            if request.stop_at_first_failure and outcome.verdict != R.PASSED:
+                break
         session.close()
         report.printed = session.printed()
         report.verdict = R.overall_verdict(report.checks)
@@ -247,9 +253,18 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
     drawn: dict = {}
     started = time.perf_counter()
     outcome = CheckOutcome(spec.name, spec.claim, R.PASSED)
+    shrinking = Shrinking(learner._session)
     try:
         if spec.strategies:
-            _property_test(spec, learner, seed, drawn, examples_scale)()
+            try:
+                _property_test(spec, learner, seed, drawn, examples_scale, shrinking)()
+            except StopShrinking:
+                # The smallest failing input found before shrinking's own cap ran out.
+                drawn.clear()
+                drawn.update(shrinking.inputs)
+                raise shrinking.failure from None
+            finally:
+                shrinking.finish()
         else:
             result = spec.function(learner)
             if isinstance(result, TrainingResult):  # a training check's measurements
@@ -288,21 +303,100 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
     return outcome
 
 
-def _property_test(spec, learner: Learner, seed: int | None, drawn: dict, examples_scale: float):
+class StopShrinking(BaseException):
+    """Shrinking used up its own cap: report the smallest failing input found so far.
+    (A BaseException, so that Hypothesis lets it through instead of shrinking it.)"""
+
+
+class Shrinking:
+    """Shrinking's own clock. Once a check has failed, Hypothesis tries smaller inputs; the
+    learner's calls meanwhile draw on a budget of their own (never the exercise's), and the
+    whole search, the judge's oracles included, stops after SHRINK_CAP_S with the smallest
+    failing input seen. A wrong answer found first is never turned into a timeout by it."""
+
+    def __init__(self, session):
+        self.session = session
+        self.failure: BaseException | None = None
+        self.inputs: dict = {}
+        self.started: float | None = None
+        self.saved_budget = None
+
+    def failed(self, inputs: dict, failure: BaseException) -> None:
+        """Remember a failing input (each one Hypothesis keeps is smaller than the last)."""
+        self.failure, self.inputs = failure, dict(inputs)
+        if self.started is None:
+            self.started = time.monotonic()
+            self.saved_budget = self.session.budget
+            self.session._use_budget(Budget(SHRINK_CAP_S))
+
+    def check_time(self) -> None:
+        """Stop once shrinking has run for SHRINK_CAP_S."""
+        if self.started is not None and time.monotonic() - self.started > SHRINK_CAP_S:
+            raise StopShrinking()
+
+    def finish(self) -> None:
+        """Give the exercise's budget back to the session."""
+        if self.saved_budget is not None:
+            self.session._use_budget(self.saved_budget)
+            self.saved_budget = None
+
+
+def _recording(inputs: dict, drawn: dict) -> dict:
+    """The inputs for the check, with st.data() objects that record each value they draw."""
+    from hypothesis.strategies import DataObject
+
+    passed = {}
+    for name, value in inputs.items():
+        if isinstance(value, DataObject):
+            passed[name] = RecordingData(value, drawn, name)
+        else:
+            passed[name] = drawn[name] = value
+    return passed
+
+
+class RecordingData:
+    """An st.data() object that keeps each drawn value (by its label) for the learner to see."""
+
+    def __init__(self, data, drawn: dict, name: str):
+        self._data, self._drawn, self._name, self._count = data, drawn, name, 0
+
+    def draw(self, strategy, label=None):
+        """Draw like st.data().draw, and record the value."""
+        value = self._data.draw(strategy, label)
+        self._count += 1
+        self._drawn[str(label) if label is not None else f"{self._name} #{self._count}"] = value
+        return value
+
+    def __getattr__(self, name):
+        return getattr(self._data, name)
+
+
+def _property_test(spec, learner: Learner, seed: int | None, drawn: dict, examples_scale: float, shrinking: Shrinking):
     """Build the Hypothesis test for a check, recording each drawn input in `drawn`."""
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
     from hypothesis import seed as hypothesis_seed
 
     def body(**inputs):
+        shrinking.check_time()
         drawn.clear()
-        drawn.update(inputs)
-        spec.function(learner, **inputs)
+        passed = _recording(inputs, drawn)
+        try:
+            spec.function(learner, **passed)
+        except LearnerGone as exc:
+            if shrinking.failure is not None and exc.kind == R.TIMEOUT:
+                raise StopShrinking() from None  # shrinking's own budget ran out: keep the wrong answer
+            raise
+        except Exception as exc:
+            shrinking.failed(drawn, exc)
+            raise
 
     body.__signature__ = inspect.Signature(
         [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in spec.strategies]
     )
     body.__name__ = spec.name
     test = given(**spec.strategies)(body)
+    for inputs in reversed(spec.explicit):  # hypothesis.example runs the innermost first
+        test = example(**inputs)(test)
     test = settings(
         max_examples=max(1, round(spec.examples * examples_scale)),
         deadline=None,

@@ -14,7 +14,7 @@ from mldojo.graders.kit.asserts import (
     assert_scalar,
     fail,
 )
-from mldojo.graders.kit.checks import check, given
+from mldojo.graders.kit.checks import check, example, given
 from mldojo.graders.kit.gradcheck import assert_gradient_close, numerical_gradient, relative_error
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "assert_gradient_close",
     "assert_scalar",
     "check",
+    "example",
     "fail",
     "given",
     "numerical_gradient",

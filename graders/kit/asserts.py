@@ -14,45 +14,89 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from mldojo.graders.engine.proxy import RemoteObject
-from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit.formatting import show, show_pair
 
 
 @dataclass
 class Diagnosis:
-    """A known mistake: what a wrong solution would return, and what to tell the learner."""
+    """A known mistake: what a wrong solution would return, and what to tell the learner.
+
+    `confirm`, where a second input is cheap, runs the learner's code on another input the
+    judge draws and says whether its answer matches this mistake there too (True / False)."""
 
     message: str
     wrong_answer: Callable[[], Any]  # computed lazily, only for the final failing input
+    confirm: Callable[[], bool] | None = None
+
+
+MATCH_RTOL, MATCH_ATOL = 1e-6, 1e-9  # "the learner's answer is this mistake's answer"
+MAX_NAMED = 3  # several mistakes that fit equally are all named, up to this many; more: none
 
 
 class CheckFailed(AssertionError):
-    """A check's property does not hold for the learner's code on some input."""
+    """A check's property does not hold for the learner's code on some input.
 
-    def __init__(self, message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = (), diagnosis: str | None = None):
+    `passes(value)` says whether a value would have passed the check: a diagnosis is only
+    evidence when its wrong answer would have failed it, so it is never named without it."""
+
+    def __init__(self, message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = (), diagnosis: str | None = None,
+                 passes: Callable[[np.ndarray], bool] | None = None):
         super().__init__(message)
         self.message = message
         self.got = got
         self.diagnoses = list(diagnoses)
         self.known = diagnosis  # a diagnosis already certain when the check fails
+        self.passes = passes
 
     def diagnose(self) -> str | None:
-        """The known diagnosis, else the first wrong answer that matches what the learner returned."""
+        """The known diagnosis; else the mistakes whose answer is the learner's, would have
+        failed the check on this input, and (where they can tell) match on a second input."""
         if self.known:
             return self.known
-        for diagnosis in self.diagnoses:
-            try:
-                wrong = np.asarray(diagnosis.wrong_answer(), dtype=float)
-                got = np.asarray(self.got, dtype=float)
-            except Exception:  # noqa: BLE001 - a diagnosis that cannot be computed is skipped
+        return name_mistakes(fitting_mistakes(self.got, self.diagnoses, self.passes))
+
+
+def fitting_mistakes(got: Any, diagnoses: Sequence[Diagnosis], passes: Callable[[np.ndarray], bool] | None) -> list[str]:
+    """The messages of the mistakes that explain `got` (see CheckFailed.diagnose), in order."""
+    if passes is None or not diagnoses:
+        return []
+    try:
+        answer = np.asarray(got, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return []
+    if not np.all(np.isfinite(answer)):
+        return []
+    found: list[str] = []
+    for diagnosis in diagnoses:
+        try:
+            wrong = np.asarray(diagnosis.wrong_answer(), dtype=float)
+            if wrong.shape != answer.shape or not _close(answer, wrong, MATCH_RTOL, MATCH_ATOL).all():
                 continue
-            if wrong.shape == got.shape and np.all(np.isfinite(got)) and _close(got, wrong, 1e-6, 1e-9).all():
-                return diagnosis.message
+            if passes(wrong):  # this mistake is invisible on this input: it proves nothing
+                continue
+            if diagnosis.confirm is not None and diagnosis.confirm() is not True:
+                continue
+        except Exception:  # noqa: BLE001 - a diagnosis that cannot be computed or confirmed is skipped
+            continue
+        if diagnosis.message not in found:
+            found.append(diagnosis.message)
+    return found
+
+
+def name_mistakes(messages: list[str]) -> str | None:
+    """One mistake by name; a few that fit equally, all of them; none when too many fit."""
+    if not messages or len(messages) > MAX_NAMED:
         return None
+    if len(messages) == 1:
+        return messages[0]
+    listed = " — or — ".join(messages)
+    return f"one of {len(messages)} mistakes that give exactly this answer here: {listed}"
 
 
-def fail(message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = (), diagnosis: str | None = None) -> None:
-    """Fail the check with a message for the learner."""
-    raise CheckFailed(message, got, diagnoses, diagnosis)
+def fail(message: str, got: Any = None, diagnoses: Sequence[Diagnosis] = (), diagnosis: str | None = None,
+         passes: Callable[[np.ndarray], bool] | None = None) -> None:
+    """Fail the check with a message for the learner (`passes` lets its diagnoses be checked)."""
+    raise CheckFailed(message, got, diagnoses, diagnosis, passes)
 
 
 @contextmanager
@@ -108,12 +152,13 @@ def assert_close(
     diff = np.abs(array - want)
     worst = np.unravel_index(int(np.argmax(np.where(ok, -np.inf, diff))), diff.shape) if diff.ndim else ()
     where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    shown_got, shown_want = show_pair(array, want)
     message = (
-        f"{what}: got {show(array)}\n"
-        f"{' ' * len(what)}  expected {show(want)}\n"
+        f"{what}: got {shown_got}\n"
+        f"{' ' * len(what)}  expected {shown_want}\n"
         f"  (largest difference {show(float(diff[worst]))}{where}; tolerance rtol={rtol:g}, atol={atol:g})"
     )
-    fail(message, got, diagnoses)
+    fail(message, got, diagnoses, passes=lambda value: value.shape == want.shape and bool(_close(value, want, rtol, atol).all()))
 
 
 def assert_equal(got: Any, expected: Any, *, what: str, diagnoses: Sequence[Diagnosis] = ()) -> None:
@@ -126,7 +171,9 @@ def assert_equal(got: Any, expected: Any, *, what: str, diagnoses: Sequence[Diag
     if array.shape != want.shape:
         fail(f"{what}: expected shape {want.shape}, got shape {array.shape}{_shape_hint(array.shape, want.shape)}", got)
     if not np.array_equal(array, want):
-        fail(f"{what}: got {show(array)}\n{' ' * len(what)}  expected {show(want)}", got, diagnoses)
+        shown_got, shown_want = show_pair(array, want)
+        fail(f"{what}: got {shown_got}\n{' ' * len(what)}  expected {shown_want}", got, diagnoses,
+             passes=lambda value: value.shape == want.shape and bool(np.array_equal(value, want)))
 
 
 def assert_scalar(got: Any, what: str) -> float:

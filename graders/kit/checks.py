@@ -21,6 +21,7 @@ class CheckSpec:
     examples: int
     strategies: dict[str, Any] = field(default_factory=dict)
     line: int = 0
+    explicit: tuple[dict[str, Any], ...] = ()  # inputs tried on every grading, before any drawn one
 
 
 def check(examples: int = 50) -> Callable:
@@ -35,6 +36,7 @@ def check(examples: int = 50) -> Callable:
             examples=examples,
             strategies=dict(getattr(function, "__mldojo_strategies__", {})),
             line=function.__code__.co_firstlineno,
+            explicit=tuple(getattr(function, "__mldojo_explicit__", ())),
         )
         return function
 
@@ -46,6 +48,18 @@ def given(**strategies: Any) -> Callable:
 
     def attach(function: Callable) -> Callable:
         function.__mldojo_strategies__ = strategies
+        return function
+
+    return attach
+
+
+def example(**inputs: Any) -> Callable:
+    """An input the check tries on every grading, whatever the seed (Hypothesis' explicit
+    example): the structural cases a stub distinguishes must not depend on luck. Put it
+    between @check and @given; several stack (they run top to bottom)."""
+
+    def attach(function: Callable) -> Callable:
+        function.__mldojo_explicit__ = (inputs, *getattr(function, "__mldojo_explicit__", ()))
         return function
 
     return attach

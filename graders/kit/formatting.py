@@ -10,15 +10,15 @@ import numpy as np
 MAX_ELEMENTS = 24
 
 
-def show(value: Any) -> str:
+def show(value: Any, precision: int = 6) -> str:
     """A compact, readable rendering of a value a check received or expected."""
     if isinstance(value, np.ndarray):
-        body = np.array2string(value, precision=6, threshold=MAX_ELEMENTS, edgeitems=3, separator=", ", max_line_width=100)
+        body = np.array2string(value, precision=precision, threshold=MAX_ELEMENTS, edgeitems=3, separator=", ", max_line_width=100)
         return body
     if isinstance(value, np.generic):
-        return show(value.item())
+        return show(value.item(), precision)
     if isinstance(value, float):
-        return f"{value:.10g}"
+        return f"{value:.{max(10, precision)}g}"
     if isinstance(value, (list, tuple)) and len(value) > MAX_ELEMENTS:
         shown = ", ".join(show(v) for v in value[:MAX_ELEMENTS])
         return f"[{shown}, … ({len(value)} items)]"
@@ -28,6 +28,16 @@ def show(value: Any) -> str:
         return "[" + ", ".join(show(v) for v in value) + "]"
     text = repr(value)
     return text if len(text) <= 400 else text[:400] + " …"
+
+
+def show_pair(got: Any, expected: Any) -> tuple[str, str]:
+    """`got` and `expected` shown with enough digits that they look different where they differ
+    (6 digits, more when the two would print the same)."""
+    for precision in (6, 9, 12, 17):
+        shown = show(got, precision), show(expected, precision)
+        if shown[0] != shown[1]:
+            return shown
+    return shown
 
 
 def describe_inputs(inputs: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from mldojo.graders.kit.asserts import Diagnosis, as_array, fail
-from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit.formatting import show, show_pair
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -49,11 +49,13 @@ def assert_gradient_close(
         return
     worst = np.unravel_index(int(np.argmax(errors)), errors.shape) if errors.ndim else ()
     where = f" at index {tuple(int(i) for i in worst)}" if worst else ""
+    shown_got, shown_want = show_pair(array, want)
     fail(
-        f"{what}: got {show(array)}\n"
-        f"{' ' * len(what)}  expected {show(want)}\n"
+        f"{what}: got {shown_got}\n"
+        f"{' ' * len(what)}  expected {shown_want}\n"
         f"  (relative error {float(errors[worst]):.2e}{where}; allowed {max_relative_error:g}, "
         f"relative error = |a-b| / max(|a|+|b|, 1e-8))",
         got,
         diagnoses,
+        passes=lambda value: value.shape == want.shape and bool(relative_error(value, want).max(initial=0.0) <= max_relative_error),
     )

@@ -132,6 +132,7 @@ def compare_values(program: Program, got, want, mistakes=(), source="PyTorch (fl
         + note,
         got,
         diagnoses(program, mistakes, "values"),
+        passes=lambda values: len(values) == len(want) and all(abs(g - w) <= VALUE_RTOL * abs(w) for g, w in zip(values, want)),
     )
 
 
@@ -150,6 +151,7 @@ def compare_grads(program: Program, got, want, mistakes=(), source="PyTorch (flo
         f"relative error = |a-b| / max(|a|+|b|, 1e-8))" + note,
         got,
         diagnoses(program, mistakes, "grads"),
+        passes=lambda grads: len(grads) == len(want) and bool((relative_error(grads, want) <= GRAD_MAX_RELATIVE_ERROR).all()),
     )
 
 
