@@ -219,6 +219,37 @@ def test_a_damaged_cache_is_decoded_again(fake_mnist):
 
 
 @pytest.mark.slow  # decodes a full-size (60k + 10k) set
+def test_a_rewritten_cache_is_rebuilt_never_used(fake_mnist):
+    """Cached arrays rewritten behind mldojo's back (test labels all set to one class) are
+    refused by their recorded checksums and decoded again from the source."""
+    register("mnist", fake_mnist)
+    truth = load_mnist().test_labels.copy()
+    (cached,) = paths.decoded_dir().iterdir()
+    poisoned = np.zeros(10000, np.int64)
+    np.save(cached / "test_labels.npy", poisoned)
+    np.testing.assert_array_equal(load_mnist().test_labels, truth)
+
+
+@needs_shared
+@pytest.mark.slow  # decompresses and unpickles 220 MB
+def test_a_poisoned_cache_of_the_real_mnist_is_caught_even_with_its_checksums_rewritten(monkeypatch):
+    """For a copy with the published checksums, the labels must be the published ones: a cache
+    whose arrays and checksum record were both rewritten is still not scored against."""
+    import json
+
+    monkeypatch.setenv("MLDOJO_DATA_DIR", str(SHARED))
+    truth = load_mnist().test_labels.copy()
+    (cached,) = paths.decoded_dir().iterdir()
+    forged = truth.copy()
+    forged[:100] = 0
+    np.save(cached / "test_labels.npy", forged)
+    record = json.loads((cached / images.CHECKSUMS).read_text())
+    record["test_labels"] = images._digest(np.load(cached / "test_labels.npy"))
+    (cached / images.CHECKSUMS).write_text(json.dumps(record))
+    np.testing.assert_array_equal(load_mnist().test_labels, truth)
+
+
+@pytest.mark.slow  # decodes a full-size (60k + 10k) set
 @pytest.mark.parametrize(
     "role, array, words",
     [

@@ -557,3 +557,42 @@ def test_a_timed_call_that_keeps_more_cores_busy_than_declared_is_refused():
     _check_cores(cpu=0.11, wall=0.1, bench=bench)  # one thread, and the driver's bookkeeping
     with pytest.raises(BenchError, match="cores busy"):
         _check_cores(cpu=0.19, wall=0.1, bench=bench)
+
+
+@needs_sandbox
+def test_when_the_tui_dies_its_grading_and_the_learner_process_end(course):
+    """The TUI's `grade check` child dies with the TUI (PR_SET_PDEATHSIG), and takes the learner with it."""
+    from mldojo.tui.grade_process import GradeProcess
+
+    word = marker()
+    (course / "stage1" / "linreg.py").write_text(LOOPING_MODULE.replace("MARKER", word).replace("def f(x)", "def mse(y, y_pred)"))
+    command = GradeProcess("stage1/linreg", course).command
+    # A stand-in for the TUI: starts the grading the way the TUI does, then waits forever.
+    tui = subprocess.Popen([sys.executable, "-c", (
+        "import os, subprocess, sys, time\n"
+        "env = dict(os.environ, MLDOJO_DIE_WITH_PARENT=str(os.getpid()))\n"
+        f"subprocess.Popen({command!r}, cwd={str(course)!r}, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "time.sleep(1000)\n")], start_new_session=True)
+    try:
+        assert _wait_for(lambda: _processes_with(word), 60), "the learner's process did not start"
+        os.kill(tui.pid, signal.SIGKILL)
+        tui.wait(timeout=10)
+        assert not _wait_gone(_processes_with(word), timeout=5.0), "the learner outlived the TUI"
+    finally:
+        if tui.poll() is None:
+            os.killpg(tui.pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_eight_gradings_at_once_on_two_cores_all_pass(tmp_path):
+    """Under load a correct solution is never a timeout: the budget counts its own calls only."""
+    reference = (REPO / "reference" / "stage1" / "linreg.py").read_text()
+    runs = []
+    for i in range(8):
+        root = tmp_path / f"course{i}"
+        subprocess.run([*GRADE, "init", str(root)], check=True, capture_output=True)
+        (root / "stage1" / "linreg.py").write_text(reference)
+        runs.append(subprocess.Popen([*GRADE, "stage1/linreg"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    for run in runs:
+        output, _ = run.communicate(timeout=600)
+        assert run.returncode == 0, output
