@@ -171,25 +171,35 @@ def cmd_check(args) -> int:
     on_check = None if args.json else (lambda outcome: render.check_line(out, outcome))
     # Training tasks draw a live progress line on the terminal; --json prints only the result.
     on_progress = None if args.json else "terminal"
-    graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, on_progress=on_progress, examples_scale=args.examples)
+    on_graded = None if args.json else (lambda report: render.report_footer(out, report, exercise, _hint_position(workspace, exercise)))
+    graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, on_progress=on_progress,
+                            examples_scale=args.examples, on_graded=on_graded)
     report = graded.report
     if args.json:
         data = report.to_dict()
         data["recorded"] = graded.recorded
         print(json.dumps(data, indent=2))
     else:
-        render.report_footer(out, report, exercise, _hint_position(workspace, exercise))
         if not graded.recorded:
             out.print(f"[yellow]warning:[/] this attempt was not recorded: {graded.tracker_problem}")
     return EXIT_PASS if report.passed else EXIT_FAIL
 
 
 def _hint_position(workspace, exercise) -> tuple[int, int]:
+    """(hints shown so far, hints in all), read with sqlite3 alone (no SQLModel import: the
+    verdict is printed with it, before the attempt is recorded)."""
+    import sqlite3
+
     from mldojo.tracker.errors import TrackerError
+    from mldojo.tracker.summary import read_only_history
 
     try:
-        return _tracker(workspace).hints_shown(exercise.id), len(exercise.hints)
-    except TrackerError:
+        with read_only_history(workspace.tracker_path) as connection:
+            if connection is None:
+                return 0, len(exercise.hints)
+            (shown,) = connection.execute("SELECT COUNT(*) FROM hint_shown WHERE exercise_id = ?", (exercise.id,)).fetchone()
+            return int(shown), len(exercise.hints)
+    except (TrackerError, sqlite3.Error):
         return 0, len(exercise.hints)
 
 

@@ -27,11 +27,14 @@ def grade_exercise(
     on_check: Callable | None = None,
     examples_scale: float = 1.0,
     on_progress: Callable | str | None = "terminal",
+    on_graded: Callable | None = None,
 ) -> Graded:
     """Run the grader on the learner's file and store the attempt (Ctrl-C is recorded too).
 
     on_progress is told about training runs as they go (training.py's events); the default
     "terminal" shows a live line on the terminal whenever on_check is given, None shows nothing.
+    on_graded(report) is called as soon as the verdict is known, before the attempt is recorded
+    (recording imports the tracker's database layer: the learner should not wait for it).
     """
     from mldojo.graders.engine import results
     from mldojo.graders.engine.runner import GradeRequest, file_sha256, grade
@@ -61,6 +64,8 @@ def grade_exercise(
         report.duration_s = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
         record_attempt(workspace, report, started)
         raise
+    if on_graded is not None:
+        on_graded(report)
     recorded, problem = record_attempt(workspace, report, started)
     return Graded(report, recorded, problem)
 
@@ -72,22 +77,25 @@ def record_attempt(workspace: Workspace, report, started: dt.datetime) -> tuple[
 
     checks = [(c.name, c.verdict, check_text(c), c.duration_s) for c in report.checks]
     try:
-        tracker = Tracker.open(workspace.tracker_path)
-        attempt = tracker.record_attempt(
-            exercise_id=report.exercise,
-            started_at=started,
-            duration_s=report.duration_s,
-            verdict=report.verdict,
-            grader_version=report.grader_version,
-            mldojo_version=mldojo.__version__,
-            file_sha256=report.file_sha256,
-            seed=report.seed,
-            summary=summary_line(report),
-            checks=checks,
-        )
-        for check in report.checks:
-            if getattr(check, "training", None):
-                record_training_run(tracker, attempt.id, report.exercise, check.name, check.training)
+        # Closed at once: `grade` ends with os._exit, which would leave the WAL beside
+        # tracker.sqlite; the last connection to close folds it in and removes it.
+        with Tracker.open(workspace.tracker_path) as tracker:
+            attempt = tracker.record_attempt(
+                exercise_id=report.exercise,
+                started_at=started,
+                duration_s=report.duration_s,
+                verdict=report.verdict,
+                grader_version=report.grader_version,
+                mldojo_version=mldojo.__version__,
+                file_sha256=report.file_sha256,
+                seed=report.seed,
+                summary=summary_line(report),
+                checks=checks,
+                sandboxed=getattr(report, "sandboxed", None),
+            )
+            for check in report.checks:
+                if getattr(check, "training", None):
+                    record_training_run(tracker, attempt.id, report.exercise, check.name, check.training)
     except TrackerError as exc:
         return False, str(exc)
     return True, ""

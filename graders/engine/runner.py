@@ -65,21 +65,23 @@ def grade(
     """Grade the learner's file; `on_check` is told about each check as it finishes and
     `on_progress` about a training run while it goes (see training.py). On Ctrl-C the
     KeyboardInterrupt carries the partial report as `.report`."""
-    from mldojo.graders.kit.checks import checks_of
-
     started = time.perf_counter()
     report = GradeReport(exercise=request.exercise, verdict=R.ERROR, seed=request.seed, file_sha256=file_sha256(request.file, request.root))
     specs = []
 
     def prepare_grader() -> None:
         # Runs while the learner process starts up: the two imports overlap on two cores.
+        from mldojo.graders.kit.checks import checks_of
+
         grader = load_grader(request.exercise)
         report.grader_version = str(getattr(grader, "VERSION", "1"))
         specs.extend(checks_of(grader))
 
     try:
         if not _static_checks(request, report):
-            report.grader_version = str(getattr(load_grader(request.exercise), "VERSION", "1"))
+            # Known without running anything, and said before any heavy import (the grader
+            # imports scikit-learn or torch): the version is read from the grader's source.
+            report.grader_version = grader_version(request.exercise)
             return report
         _run_checks(request, prepare_grader, specs, report, on_check, on_progress)
         return report
@@ -90,6 +92,19 @@ def grade(
         raise
     finally:
         report.duration_s = time.perf_counter() - started
+
+
+def grader_version(exercise: str) -> str:
+    """The grader's VERSION, read from its source without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(grader_module_name(exercise))
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.origin:
+        return "1"
+    return source.module_version(Path(spec.origin))
 
 
 def file_sha256(path: Path, root: Path | None = None) -> str:
@@ -127,11 +142,16 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
     hits = source.forbidden_imports(tree, request.forbid)
     if hits:
         report.verdict = R.FORBIDDEN
-        lines = [f"line {hit.line}: import {hit.module}" for hit in hits]
+        lines = [f"line {hit.line}: {source.quoted_line(request.file, hit.line, request.root) or 'import ' + hit.module}" for hit in hits]
         report.problem = (
             f"{request.exercise} is written from scratch: it may not use "
             f"{', '.join(sorted({h.module.partition('.')[0] for h in hits}))}.\n  " + "\n  ".join(lines)
         )
+        return False
+    if source.untouched_stub(tree) and not request.only:
+        report.verdict = R.NOT_IMPLEMENTED
+        report.problem = (f"{request.file.name} is still the stub: every function raises NotImplementedError "
+                          f"({', '.join(report.unwritten)}). Write one, then grade again.")
         return False
     return True
 

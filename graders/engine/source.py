@@ -111,3 +111,82 @@ def forbidden_imports(tree: ast.Module, forbidden: tuple[str, ...]) -> list[Forb
             if name.partition(".")[0] in forbidden or name == "mldojo.reference" or name.startswith("mldojo.reference."):
                 hits.append(ForbiddenImport(node.lineno, name))
     return hits
+
+
+def untouched_stub(tree: ast.Module) -> bool:
+    """True when the file is still only the stub: docstrings, imports, constants, and functions
+    (top level or in classes) whose bodies all just raise NotImplementedError. Anything else
+    (a function written, a name rebound, code at the top level) means the file must be run."""
+    functions = 0
+    for node in tree.body:
+        if _is_inert(node):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub_body(node.body):
+            functions += 1
+            continue
+        if isinstance(node, ast.ClassDef) and not node.decorator_list:
+            for member in node.body:
+                if _is_inert(member):
+                    continue
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)) and _is_stub_body(member.body):
+                    functions += 1
+                    continue
+                if isinstance(member, ast.FunctionDef) and _only_keeps_arguments(member):
+                    continue  # the stub's __init__: self.lr = lr, ...
+                return False
+            continue
+        return False
+    return functions > 0
+
+
+def _only_keeps_arguments(function: ast.FunctionDef) -> bool:
+    """A method whose body only stores its arguments or constants on self (a stub's __init__)."""
+    for statement in function.body:
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue
+        if isinstance(statement, ast.Pass):
+            continue
+        if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Attribute)
+                and isinstance(statement.targets[0].value, ast.Name) and statement.targets[0].value.id == "self"
+                and isinstance(statement.value, (ast.Name, ast.Constant))):
+            continue
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Attribute) and \
+                isinstance(statement.value, (ast.Name, ast.Constant, type(None))):
+            continue
+        return False
+    return True
+
+
+def _is_inert(node: ast.stmt) -> bool:
+    """A docstring, an import, `pass`, or a constant assignment: nothing that computes an answer."""
+    if isinstance(node, (ast.Import, ast.ImportFrom, ast.Pass)):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        value = node.value
+        return value is None or isinstance(value, ast.Constant)
+    return False
+
+
+def module_version(path: Path) -> str:
+    """The `VERSION = "..."` string a grader module declares, read without importing it ("1" if none)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return "1"
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "VERSION" for t in node.targets):
+            if isinstance(node.value, ast.Constant):
+                return str(node.value.value)
+    return "1"
+
+
+def quoted_line(path: Path, line: int, root: Path | None = None) -> str:
+    """The learner's own line `line` of the file, stripped (for messages that point at it)."""
+    try:
+        lines = read_learner_file(path, root).decode("utf-8", errors="replace").splitlines()
+    except (OSError, FileRefused):
+        return ""
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
