@@ -75,6 +75,10 @@ class Attempt(SQLModel, table=True):
     file_sha256: str
     seed: int | None = None
     summary: str
+    # Whether the learner process ran in the sandbox; None when no learner process ran (a
+    # syntax error) or for attempts recorded before the column existed. Added after schema 1
+    # shipped: Tracker.open adds it to older history files (store.ADDED_COLUMNS).
+    sandboxed: bool | None = None
 
 
 class CheckResult(SQLModel, table=True):

@@ -6,17 +6,18 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import URL, Engine, distinct, event, func
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
-from .errors import TrackerCorrupt, TrackerError, TrackerTooNew
+from .errors import TrackerCorrupt, TrackerError, TrackerTooNew, TrackerUnavailable, storage_error
 from .models import (
     CRITERION_KINDS,
     SCHEMA_VERSION,
@@ -34,13 +35,17 @@ from .models import (
 )
 from .summary import SCHEMA_VERSION_KEY, check_history
 
-__all__ = ["Tracker", "TrackerError", "TrackerCorrupt", "TrackerTooNew"]
+__all__ = ["Tracker", "TrackerError", "TrackerCorrupt", "TrackerTooNew", "TrackerUnavailable"]
 
 BUSY_TIMEOUT_MS = 10_000
 # busy_timeout already waits up to 10 s for the lock; these retries only cover the rare
 # "database is locked" that SQLite reports without waiting (e.g. while a checkpoint runs).
 LOCK_RETRIES = 3
 _WRITE_OPTION = "mldojo_write"  # execution option: this transaction will write
+# Columns added to existing tables after schema 1 shipped, each nullable so that an older
+# mldojo keeps reading and writing the file (it names its columns; SQLite fills in NULL).
+# Tracker.open adds a missing one, which is why SCHEMA_VERSION did not change for them.
+ADDED_COLUMNS = (("attempt", "sandboxed", "BOOLEAN"),)
 
 T = TypeVar("T")
 CheckRow = tuple[str, str, str, float]  # (name, verdict, message, duration_s)
@@ -53,6 +58,7 @@ class Tracker:
         self.engine = engine
         self.path = path
         self._writer = engine.execution_options(**{_WRITE_OPTION: True})
+        self._unsaved_wal = False  # a write whose checkpoint could not run yet
 
     @classmethod
     def open(cls, path: Path) -> Tracker:
@@ -61,19 +67,28 @@ class Tracker:
         # Proven readable and not too new before anything writes: a corrupt or newer file
         # must stay byte-for-byte as the learner left it.
         already_initialised = check_history(path, SCHEMA_VERSION)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise storage_error(path, error) or TrackerError(str(error)) from error
         tracker = cls(_file_engine(path), path)
-        if not already_initialised:
-            try:
+        try:
+            if not already_initialised:
                 tracker._initialise()
-            except BaseException:
-                tracker.close()
-                raise
+            tracker._add_missing_columns()
+        except BaseException:
+            tracker.close()
+            raise
         return tracker
 
     def close(self) -> None:
-        """Close every pooled connection (the last one out checkpoints the WAL)."""
-        self.engine.dispose()
+        """Checkpoint the WAL into the main file if a write left it behind, then close every pooled connection."""
+        try:
+            if self._unsaved_wal:
+                self._checkpoint()
+        finally:
+            # The last connection of any process to close also checkpoints and removes the WAL.
+            self.engine.dispose()
 
     def __enter__(self) -> Tracker:
         return self
@@ -98,8 +113,13 @@ class Tracker:
         seed: int | None,
         summary: str,
         checks: Sequence[CheckRow] = (),
+        sandboxed: bool | None = None,
     ) -> Attempt:
-        """Store one attempt and its checks (in the given order) in a single transaction."""
+        """Store one attempt and its checks (in the given order) in a single transaction.
+
+        sandboxed: whether the learner process ran in the sandbox; None when no learner
+        process ran (a syntax error) or nobody said.
+        """
         _require_known(verdict, VERDICTS, "verdict")
         if seed is not None and not -(2**63) <= seed < 2**63:
             raise ValueError(f"seed {seed} does not fit SQLite's 64-bit integers")
@@ -116,6 +136,7 @@ class Tracker:
                 file_sha256=file_sha256,
                 seed=seed,
                 summary=summary,
+                sandboxed=sandboxed,
             )
             session.add(attempt)
             session.flush()  # assigns attempt.id, which the checks point to
@@ -334,11 +355,27 @@ class Tracker:
     def _initialise(self) -> None:
         """Create the tables and stamp the schema version, in one transaction."""
         stamp = sqlite_insert(Meta).values(key=SCHEMA_VERSION_KEY, value=str(SCHEMA_VERSION))
-        with self._writer.begin() as connection:
-            # checkfirst (the default) plus the IMMEDIATE lock: a concurrent `grade` that
-            # got here first has already created everything and this becomes a no-op.
-            SQLModel.metadata.create_all(connection, tables=TABLES)
-            connection.execute(stamp.on_conflict_do_nothing(index_elements=["key"]))
+        with self._disk_errors():
+            with self._writer.begin() as connection:
+                # checkfirst (the default) plus the IMMEDIATE lock: a concurrent `grade` that
+                # got here first has already created everything and this becomes a no-op.
+                SQLModel.metadata.create_all(connection, tables=TABLES)
+                connection.execute(stamp.on_conflict_do_nothing(index_elements=["key"]))
+        self._checkpoint()
+
+    def _add_missing_columns(self) -> None:
+        """Add the columns newer than the history file (ADDED_COLUMNS); a no-op once they exist."""
+        with self._disk_errors():
+            with self.engine.connect() as connection:
+                missing = _missing_columns(connection)
+                connection.rollback()
+            if not missing:
+                return  # the usual case: no write, so a read-only history still opens
+            with self._writer.begin() as connection:
+                # Asked again under the write lock: a concurrent `grade` may have added them.
+                for table, column, sql_type in _missing_columns(connection):
+                    connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
+        self._checkpoint()
 
     def _insert(self, make_row: Callable[[], T]) -> T:
         """Insert one freshly made row (made anew on each retry) and return it."""
@@ -354,20 +391,59 @@ class Tracker:
         """Run work in one write transaction, retrying briefly if the database stays locked."""
         for attempt_number in range(LOCK_RETRIES + 1):
             try:
-                with Session(self._writer, expire_on_commit=False) as session:
+                with self._disk_errors(), Session(self._writer, expire_on_commit=False) as session:
                     result = work(session)
                     session.commit()
-                    return result
-            except OperationalError as error:
-                if attempt_number == LOCK_RETRIES or not _is_lock_error(error):
+                self._checkpoint()
+                return result
+            except TrackerUnavailable as error:
+                cause = error.__cause__
+                if attempt_number == LOCK_RETRIES or not (isinstance(cause, OperationalError) and _is_lock_error(cause)):
                     raise
                 time.sleep(random.uniform(0.05, 0.2) * 2**attempt_number)
         raise AssertionError("unreachable")
 
     def _read(self, work: Callable[[Session], T]) -> T:
         """Run work in one read transaction; returned objects stay usable after it closes."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._disk_errors(), Session(self.engine, expire_on_commit=False) as session:
             return work(session)
+
+    def _checkpoint(self) -> None:
+        """Copy what the WAL holds into tracker.sqlite, so that the main file alone is the whole history.
+
+        SQLite before 3.51.3 can corrupt a database when a checkpoint starts while another
+        connection resets the WAL (https://sqlite.org/wal.html#walresetbug), and checkpointing
+        after every write makes that race frequent. Only a writer resets the WAL, so this
+        checkpoint runs while this tracker holds the write lock: a PASSIVE checkpoint from a
+        second connection then copies every committed frame and nobody can reset the WAL
+        under it. Other writers wait no longer than the copy takes. A failure here loses
+        nothing (the transaction is already safe in the WAL), so it is not reported.
+        """
+        if self.path is None or not self.path.exists():
+            return  # an in-memory database has no WAL; a vanished file must not be created anew
+        self._unsaved_wal = True
+        try:
+            with self._writer.connect() as lock_holder, self.engine.connect() as checkpointer:
+                lock_holder.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the write lock
+                try:
+                    raw = checkpointer.connection.driver_connection
+                    busy, in_wal, copied = raw.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    lock_holder.rollback()
+        except (DBAPIError, sqlite3.Error):
+            return
+        self._unsaved_wal = bool(busy) or copied < in_wal
+
+    @contextmanager
+    def _disk_errors(self) -> Iterator[None]:
+        """Turn SQLite's disk errors (read-only, full, I/O, locked, corrupt) into TrackerErrors that say what to do."""
+        try:
+            yield
+        except DBAPIError as error:
+            problem = storage_error(self.path, error.orig) if self.path is not None else None
+            if problem is None:
+                raise
+            raise problem from error
 
 
 def _file_engine(path: Path) -> Engine:
@@ -411,6 +487,16 @@ def _use_wal(dbapi_connection: sqlite3.Connection) -> None:
             if not _is_lock_code(error) or time.monotonic() > deadline:
                 raise
             time.sleep(random.uniform(0.005, 0.02))
+
+
+def _missing_columns(connection: Any) -> list[tuple[str, str, str]]:
+    """The ADDED_COLUMNS that the history's tables do not have yet."""
+    missing = []
+    for table, column, sql_type in ADDED_COLUMNS:
+        rows = connection.exec_driver_sql(f"PRAGMA table_info({table})").fetchall()
+        if rows and column not in {row[1] for row in rows}:
+            missing.append((table, column, sql_type))
+    return missing
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -6,12 +6,13 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from .errors import TrackerCorrupt, TrackerError, TrackerTooNew
+from .errors import TrackerCorrupt, TrackerError, TrackerTooNew, read_only_place, sqlite_code, storage_error
 
 # Equal to models.SCHEMA_VERSION (a test keeps them in step); importing it would pull in SQLModel.
 SCHEMA_VERSION = 1
@@ -70,6 +71,10 @@ def read_only_history(
         return
     # mode=ro: nothing below can write to the file, whatever it turns out to contain.
     uri = path.resolve().as_uri() + "?mode=ro"
+    if _on_read_only_mount(path) and not path.with_name(path.name + "-wal").exists():
+        # SQLite cannot open a WAL database without creating its -shm file unless told the
+        # file cannot change, which is true on a read-only mount (and with no WAL to replay).
+        uri += "&immutable=1"
     try:
         connection = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as error:
@@ -127,8 +132,18 @@ def _query(
 
 
 def _translate(error: sqlite3.Error, path: Path) -> TrackerError:
-    """Corruption becomes TrackerCorrupt; anything else (locked, unreadable) is a TrackerError."""
-    primary_code = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF
+    """Corruption becomes TrackerCorrupt, a read-only place says so; anything else (locked, unreadable) is a TrackerError."""
+    primary_code = sqlite_code(error)
     if primary_code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return TrackerCorrupt(path, str(error))
+    if primary_code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY) and read_only_place(path):
+        return storage_error(path, error) or TrackerError(str(error))
     return TrackerError(f"Cannot read the progress history {path}: {error}")
+
+
+def _on_read_only_mount(path: Path) -> bool:
+    """Whether the folder holding path is on a file system mounted read-only (nobody can write it)."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 
-from mldojo.commands import EXIT_FAIL, EXIT_PASS, UsageError, find_workspace, load_catalogue, open_tracker
+from mldojo.commands import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, UsageError, find_workspace, load_catalogue, open_tracker
 
 HELP = "share progress with a study group through git (init, join, sync, show, leave)"
 
@@ -32,39 +33,51 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     """Dispatch to the group action."""
-    from mldojo.tracker.group.repository import GroupError
+    from mldojo.tracker.group.repository import GroupError, UnsafeRemote
 
     action = getattr(args, "group_command", None)
     if action is None:
         raise UsageError("say what to do: grade group init|join|sync|show|leave (see `grade group --help`)")
     try:
         return ACTIONS[action](args)
+    except UnsafeRemote as exc:  # a mistake in what was typed (or pasted): a usage error
+        print(f"grade group {action}: {_shown(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except GroupError as exc:
-        print(f"grade group {action}: {exc}")
+        print(f"grade group {action}: {_shown(exc)}")
         return EXIT_FAIL
 
 
+def _shown(message: object) -> str:
+    """A message that may quote a peer, a remote or git's output, with control characters escaped."""
+    from mldojo.tracker.group.safe_text import visible
+
+    return visible(message)
+
+
 def _init(args) -> int:
-    from mldojo.tracker.group.repository import init_group
+    from mldojo.tracker.group.repository import check_remote, init_group
     from mldojo.workspace import WorkspaceError
 
+    check_remote(args.remote)  # before anything else happens, even finding the workspace
     try:
         workspace = find_workspace(args)
     except WorkspaceError:
         workspace = None
-    print(init_group(args.remote, workspace.handle if workspace else "mldojo"))
+    print(_shown(init_group(args.remote, workspace.handle if workspace else "mldojo")))
     if workspace is None:
-        print(f"Next, from each member's workspace: grade group join {args.remote}")
+        print(f"Next, from each member's workspace: grade group join {_shown(args.remote)}")
         return EXIT_PASS
     args.rejoin = False
     return _join(args)
 
 
 def _join(args) -> int:
-    from mldojo.tracker.group.repository import join_group
+    from mldojo.tracker.group.repository import check_remote, join_group
 
+    check_remote(args.remote)
     workspace = find_workspace(args)
-    print(join_group(workspace, args.remote, rejoin=args.rejoin))
+    print(_shown(join_group(workspace, args.remote, rejoin=args.rejoin)))
     args.share_code = False
     return _sync(args)
 
@@ -81,9 +94,9 @@ def _sync(args) -> int:
         what += f", {len(member.solutions)} solution files"
     if result.pushed:
         raced = f" (after {result.retries} retries: others were syncing too)" if result.retries else ""
-        print(f"Shared your progress with {remote_url(workspace)}: {what}{raced}.")
+        print(f"Shared your progress with {_shown(remote_url(workspace))}: {what}{raced}.")
     else:
-        print(f"Could not reach the group: {result.problem}")
+        print(f"Could not reach the group: {_shown(result.problem)}")
         print(f"Your progress ({what}) is committed locally; the push is pending. Run `grade group sync` again when the remote is reachable.")
     _print_table(workspace)
     return EXIT_PASS
@@ -104,7 +117,7 @@ def _show(args) -> int:
 def _leave(args) -> int:
     from mldojo.tracker.group.repository import leave_group
 
-    print(leave_group(find_workspace(args)))
+    print(_shown(leave_group(find_workspace(args))))
     return EXIT_PASS
 
 

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mldojo.tracker.group.safe_text import visible
 from mldojo.tracker.group.schema import MAX_FILE_BYTES_WITH_CODE, InvalidMemberFile, MemberFile, parse_member
 from mldojo.workspace import HANDLE_PATTERN
 
@@ -22,10 +23,16 @@ MEMBERS_DIR = "members"
 
 @dataclass(frozen=True)
 class Problem:
-    """A peer file that was skipped, and why (shown by `grade group show`)."""
+    """A peer file that was skipped, and why (shown by `grade group show`); both safe to print."""
 
     path: str  # relative to the group repository, e.g. members/bob.json
     reason: str
+
+    def __post_init__(self) -> None:
+        # A peer chooses the file's name, and reasons quote the file: escape control
+        # characters here, once, for the terminal, the TUI and --json alike.
+        object.__setattr__(self, "path", visible(self.path))
+        object.__setattr__(self, "reason", visible(self.reason))
 
 
 @dataclass
@@ -63,6 +70,9 @@ def read_member_files(group_root: Path, limit: int = MAX_FILE_BYTES_WITH_CODE) -
         except InvalidMemberFile as exc:
             found.problems.append(Problem(relative, str(exc)))
             continue
+        except Exception as exc:  # noqa: BLE001 - one peer's file must never break everyone's view
+            found.problems.append(Problem(relative, f"could not be read ({type(exc).__name__}: {str(exc)[:120]})"))
+            continue
         folded = member.handle.lower()
         if folded in seen:  # Alice.json and alice.json collide on case-insensitive disks
             found.problems.append(Problem(relative, f"has the same handle as {seen[folded]} apart from case; skipped"))
@@ -75,7 +85,7 @@ def read_member_files(group_root: Path, limit: int = MAX_FILE_BYTES_WITH_CODE) -
 def read_member_file(path: Path, limit: int = MAX_FILE_BYTES_WITH_CODE) -> MemberFile:
     """One member file, checked: a plain file, not a link, under the size limit, valid JSON and schema."""
     stem = path.name.removesuffix(".json")
-    if not HANDLE_PATTERN.match(stem):
+    if not HANDLE_PATTERN.fullmatch(stem):
         raise InvalidMemberFile(f"its name {path.name[:60]!r} is not <handle>.json")
     raw = _read_plain_file(path, limit)
     try:

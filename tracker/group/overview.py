@@ -1,7 +1,8 @@
 """The group as one table: a row per member, the problems found, and who edited whose file.
 
 `grade group show` and the TUI's group view both draw this. It reads the local clone
-only (what the last sync fetched), so it works offline and costs one `git log`.
+only (what the last sync fetched), so it works offline and costs one `git log`. Every
+string in it that a peer chose has its control characters escaped (safe_text.visible).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mldojo.tracker.group.files import MEMBERS_DIR, Problem, read_member_files
+from mldojo.tracker.group.safe_text import visible
 from mldojo.tracker.group.schema import MemberFile
 
 
@@ -24,6 +26,7 @@ class MemberRow:
     best_benchmarks: tuple[str, ...]  # "stage3/attention causal: 1.8× SDPA on NVIDIA H100"
     shares_code: bool
     is_you: bool
+    unsandboxed: tuple[str, ...] = ()  # exercises whose latest pass was graded without the sandbox
 
 
 @dataclass
@@ -53,7 +56,7 @@ def group_overview(workspace, catalogue) -> GroupOverview:
     rows.sort(key=lambda row: (-sum(row.passed_per_stage.values()), row.handle.lower()))
     return GroupOverview(
         joined=True,
-        remote=remote_url(workspace),
+        remote=visible(remote_url(workspace)),
         rows=rows,
         stage_totals=totals,
         problems=files.problems,
@@ -70,19 +73,22 @@ def member_row(member: MemberFile, known_exercises: set[str], own_handle: str) -
             stage = exercise.id.partition("/")[0]
             per_stage[stage] = per_stage.get(stage, 0) + 1
     benchmarks = tuple(
-        f"{b.exercise} {b.benchmark}: "
-        + (f"{b.ratio:.2f}× baseline" if b.ratio is not None else f"{b.median_s:.3g} s")
-        + (f" on {b.hardware}" if b.hardware else f" ({b.device})")
+        visible(
+            f"{b.exercise} {b.benchmark}: "
+            + (f"{b.ratio:.2f}× baseline" if b.ratio is not None else f"{b.median_s:.3g} s")
+            + (f" on {b.hardware}" if b.hardware else f" ({b.device})")
+        )
         for b in member.benchmarks
     )
     return MemberRow(
-        handle=member.handle,
+        handle=visible(member.handle),
         passed_per_stage=per_stage,
         criteria_met=len(member.criteria),
-        last_activity=member.updated_at,
+        last_activity=visible(member.updated_at),
         best_benchmarks=benchmarks,
         shares_code=bool(member.solutions),
         is_you=member.handle == own_handle,
+        unsandboxed=tuple(visible(e.id) for e in member.exercises if e.unsandboxed and e.id in known_exercises),
     )
 
 
@@ -110,8 +116,8 @@ def foreign_edits(group_root: Path, max_commits: int = 5000) -> list[str]:
 
 
 def _clean(text: str) -> str:
-    """Peers choose their author names: keep them printable and short."""
-    return "".join(c for c in text if c.isprintable())[:60]
+    """Peers choose their author names and file names: escape control characters, keep them short."""
+    return visible(text, limit=60)
 
 
 def _last_fetch(group_root: Path) -> str:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mldojo.tracker.group.files import MEMBERS_DIR, UnsafeGroupTree, write_own_file
+from mldojo.tracker.group.safe_text import visible
 from mldojo.tracker.group.schema import MemberFile
 
 BRANCH = "main"
@@ -33,10 +34,31 @@ NETWORK_TIMEOUT_S = 60
 PUSH_ATTEMPTS = 8
 # Never let git stop to ask for a password: a sync must fail fast and say why.
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "SSH_ASKPASS": "true", "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")}
+# And never let git itself run a command for a URL, whatever the user's git config allows:
+# the transport helpers ext:: and fd:: are refused by git for every clone, fetch and push.
+GIT_ENV.update({
+    "GIT_CONFIG_COUNT": "2",
+    "GIT_CONFIG_KEY_0": "protocol.ext.allow", "GIT_CONFIG_VALUE_0": "never",
+    "GIT_CONFIG_KEY_1": "protocol.fd.allow", "GIT_CONFIG_VALUE_1": "never",
+})
 
 
 class GroupError(Exception):
     """A group command could not do its job; the message says why and what to do."""
+
+
+class UnsafeRemote(GroupError):
+    """A remote that is not a plain git URL or path: git could run a command for it."""
+
+
+# The remotes a group may live at. Git also understands "transport helpers" (ext::CMD runs
+# CMD, fd:: talks over file descriptors) and takes a value starting with '-' as an option:
+# all of those are refused before git or GitPython sees them.
+REMOTE_SCHEMES = ("https", "http", "ssh", "git", "file")
+ACCEPTED_REMOTES = "https://, http://, ssh://, git:// or file:// URLs, user@host:path, or a local path"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+_TRANSPORT = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*::")
+_SCP_LIKE = re.compile(r"(?:[A-Za-z0-9][A-Za-z0-9._~+-]*@)?(?:[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]):[^:].*", re.ASCII | re.DOTALL)
 
 
 @dataclass
@@ -68,6 +90,32 @@ def _git():
     return git
 
 
+def check_remote(remote: str) -> str:
+    """remote, if it is one of the ACCEPTED_REMOTES; UnsafeRemote, saying which forms are, if not."""
+    problem = _remote_problem(remote)
+    if problem:
+        raise UnsafeRemote(f"'{visible(remote, limit=200)}' {problem}; a study group's remote must be one of: {ACCEPTED_REMOTES}")
+    return remote
+
+
+def _remote_problem(remote: str) -> str:
+    """Why remote is refused, or "" when it is a plain URL, user@host:path or local path."""
+    if not remote.strip():
+        return "is empty"
+    if not remote.isprintable():
+        return "contains control characters"
+    if remote.startswith("-"):
+        return "starts with '-', which git would read as an option"
+    if _TRANSPORT.match(remote):
+        return "names a git transport helper (such as ext:: or fd::), which can run commands"
+    scheme = _SCHEME.match(remote)
+    if scheme and scheme.group(1) not in REMOTE_SCHEMES:
+        return f"uses the {scheme.group(1)}:// protocol"
+    if not scheme and ":" in remote.split("/", 1)[0] and not _SCP_LIKE.fullmatch(remote):
+        return "is neither a URL, user@host:path nor a local path"
+    return ""
+
+
 def is_local_path(remote: str) -> bool:
     """True for a path on this machine rather than a URL or scp-style host:path."""
     if "://" in remote:
@@ -88,7 +136,7 @@ def normalise_remote(remote: str) -> str:
 def init_group(remote: str, handle: str) -> str:
     """Lay out a new group in an empty repository (a missing local path becomes a bare repository)."""
     git = _git()
-    remote = normalise_remote(remote)
+    remote = normalise_remote(check_remote(remote))
     created = ""
     if is_local_path(remote) and not Path(remote).exists():
         repo = git.Repo.init(remote, bare=True, initial_branch=BRANCH)
@@ -134,7 +182,7 @@ def _remote_has_marker(clone) -> bool:
 # -- joining and leaving --------------------------------------------------------------------
 def join_group(workspace, remote: str, rejoin: bool = False) -> str:
     """Clone the group into the workspace (checked to be a group), refusing a taken handle."""
-    remote = normalise_remote(remote)
+    remote = normalise_remote(check_remote(remote))
     target = clone_path(workspace)
     if is_joined(workspace):
         current = remote_url(workspace)
@@ -291,7 +339,11 @@ def _clone(remote: str, target: Path, branch: str | None):
     git = _git()
     kwargs = {"branch": branch} if branch else {}
     try:
+        # GitPython's own guards stay on (allow_unsafe_protocols/allow_unsafe_options are
+        # never passed): a second line of defence behind check_remote.
         return git.Repo.clone_from(remote, target, env=GIT_ENV, kill_after_timeout=NETWORK_TIMEOUT_S, **kwargs)
+    except (git.exc.UnsafeProtocolError, git.exc.UnsafeOptionError) as exc:
+        raise UnsafeRemote(f"'{visible(remote, limit=200)}' was refused ({exc}); a study group's remote must be one of: {ACCEPTED_REMOTES}") from None
     except git.GitCommandError as exc:
         detail = _stderr(exc)
         if branch and ("not found" in detail or "Remote branch" in detail):

@@ -11,17 +11,29 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mldojo.tracker.group.safe_text import visible
 from mldojo.workspace import HANDLE_PATTERN
 
-FORMAT_VERSION = 1
+# Format 2 is format 1 plus `"unsandboxed": true` on an exercises entry. A file with no such
+# entry is written as format 1, exactly what an mldojo that knows only format 1 accepts; such
+# an mldojo refuses unknown keys, so it reports a format-2 file as "newer than this mldojo
+# understands; upgrade mldojo" instead of hiding that a pass was graded unsandboxed.
+FORMAT_VERSION = 2  # the newest format this mldojo reads and writes
+OLDEST_FORMAT = 1
 MAX_FILE_BYTES = 256 * 1024  # a summary is a few KB; shared solutions fit easily under 1 MiB
 MAX_FILE_BYTES_WITH_CODE = 1024 * 1024
 MAX_TEXT = 2000  # evidence, titles and the like
 MAX_ITEMS = 500
-EXERCISE_ID = re.compile(r"^[a-z][a-z0-9]*/[a-z][a-z0-9_]*$")
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")  # stage, criterion and benchmark ids
-SHA256 = re.compile(r"^[0-9a-f]{64}$|^$")
-TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+# Matched with fullmatch (a `$` alone lets a trailing newline through); ASCII so that \d is 0-9 only.
+EXERCISE_ID = re.compile(r"[a-z][a-z0-9]*/[a-z][a-z0-9_]*", re.ASCII)
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}", re.ASCII)  # stage, criterion and benchmark ids
+SHA256 = re.compile(r"[0-9a-f]{64}|", re.ASCII)
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", re.ASCII)
+# Sensible ranges for peers' numbers: anything outside is a broken or hostile file, and a
+# bound also keeps a 400-digit integer from ever reaching float() or a format string.
+MEDIAN_S_RANGE = (1e-9, 1e6)
+RATIO_RANGE = (1e-6, 1e6)
+MAX_ATTEMPTS = 10**7
 
 
 class InvalidMemberFile(ValueError):
@@ -37,6 +49,7 @@ class PassedExercise:
     grader_version: str
     file_sha256: str  # the solution file that passed (latest pass)
     attempts: int
+    unsandboxed: bool = False  # the latest pass was graded without the sandbox (format 2)
 
 
 @dataclass(frozen=True)
@@ -76,34 +89,46 @@ class MemberFile:
     solutions: dict[str, str] = field(default_factory=dict)  # only with `grade group sync --share-code`
 
     def to_json_dict(self) -> dict[str, Any]:
-        """The file's content, format version first."""
-        data = {"format": FORMAT_VERSION, **asdict(self)}
-        data["exercises"] = [asdict(e) for e in self.exercises]
+        """The file's content, format version first: the oldest format that holds it all."""
+        data = {"format": self.format_version(), **asdict(self)}
+        data["exercises"] = [_exercise_dict(e) for e in self.exercises]
         data["criteria"] = [asdict(c) for c in self.criteria]
         data["benchmarks"] = [asdict(b) for b in self.benchmarks]
         if not self.solutions:
             del data["solutions"]
         return data
 
+    def format_version(self) -> int:
+        """1 unless a pass was graded unsandboxed, which only format 2 can say."""
+        return FORMAT_VERSION if any(e.unsandboxed for e in self.exercises) else OLDEST_FORMAT
+
+
+def _exercise_dict(exercise: PassedExercise) -> dict[str, Any]:
+    """An exercises entry; `unsandboxed` appears only when true, so other entries stay format 1."""
+    data = asdict(exercise)
+    if not exercise.unsandboxed:
+        del data["unsandboxed"]
+    return data
+
 
 def parse_member(data: Any) -> MemberFile:
     """Check decoded JSON against the schema and build a MemberFile (InvalidMemberFile if not)."""
     _expect(isinstance(data, dict), "the file is not a JSON object")
     version = data.get("format")
-    _expect(isinstance(version, int) and not isinstance(version, bool), "it has no integer `format`")
+    _expect(_is_int(version), "it has no integer `format`")
     if version > FORMAT_VERSION:
-        raise InvalidMemberFile(f"it uses format {version}, newer than this mldojo understands ({FORMAT_VERSION}); upgrade mldojo")
-    _expect(version == FORMAT_VERSION, f"format {version} is not supported")
+        raise InvalidMemberFile(f"it uses format {visible(version, limit=20)}, newer than this mldojo understands ({FORMAT_VERSION}); upgrade mldojo")
+    _expect(version >= OLDEST_FORMAT, f"format {visible(version, limit=20)} is not supported")
     _known_keys(data, {"format", "handle", "updated_at", "mldojo_version", "exercises", "criteria", "benchmarks", "solutions"}, "the file")
     handle = _text(data, "handle", "the file", 40)
-    _expect(bool(HANDLE_PATTERN.match(handle)), f"handle {handle[:60]!r} is not a valid handle (letters, digits, '.', '_', '-')")
-    exercises = tuple(_exercise(item) for item in _items(data, "exercises"))
+    _expect(bool(HANDLE_PATTERN.fullmatch(handle)), f"handle {handle[:60]!r} is not a valid handle (letters, digits, '.', '_', '-')")
+    exercises = tuple(_exercise(item, version) for item in _items(data, "exercises"))
     criteria = tuple(_criterion(item) for item in _items(data, "criteria"))
     benchmarks = tuple(_benchmark(item) for item in _items(data, "benchmarks"))
     solutions = data.get("solutions", {})
     _expect(isinstance(solutions, dict), "`solutions` is not an object")
     for key, value in solutions.items():
-        _expect(bool(EXERCISE_ID.match(key)) and isinstance(value, str), f"solutions entry {key[:60]!r} is not an exercise id with its source text")
+        _expect(bool(EXERCISE_ID.fullmatch(key)) and isinstance(value, str), f"solutions entry {key[:60]!r} is not an exercise id with its source text")
     return MemberFile(
         handle=handle,
         updated_at=_timestamp(data, "updated_at", "the file"),
@@ -115,17 +140,20 @@ def parse_member(data: Any) -> MemberFile:
     )
 
 
-def _exercise(item: Any) -> PassedExercise:
+def _exercise(item: Any, version: int) -> PassedExercise:
     where = "an exercises entry"
     _expect(isinstance(item, dict), f"{where} is not an object")
-    _known_keys(item, {"id", "passed_at", "grader_version", "file_sha256", "attempts"}, where)
+    keys = {"id", "passed_at", "grader_version", "file_sha256", "attempts"}
+    _known_keys(item, (keys | {"unsandboxed"}) if version >= 2 else keys, where)
     exercise_id = _text(item, "id", where, 80)
-    _expect(bool(EXERCISE_ID.match(exercise_id)), f"{where} has id {exercise_id[:60]!r}, not an exercise id")
+    _expect(bool(EXERCISE_ID.fullmatch(exercise_id)), f"{where} has id {exercise_id[:60]!r}, not an exercise id")
     sha = _text(item, "file_sha256", where, 64, allow_empty=True)
-    _expect(bool(SHA256.match(sha)), f"{where} ({exercise_id}) has a file_sha256 that is not a sha256")
+    _expect(bool(SHA256.fullmatch(sha)), f"{where} ({exercise_id}) has a file_sha256 that is not a sha256")
     attempts = item.get("attempts")
-    _expect(isinstance(attempts, int) and not isinstance(attempts, bool) and 0 <= attempts <= 10**7, f"{where} ({exercise_id}) has no sensible `attempts`")
-    return PassedExercise(exercise_id, _timestamp(item, "passed_at", where), _text(item, "grader_version", where, 40), sha, attempts)
+    _expect(_is_int(attempts) and 0 <= attempts <= MAX_ATTEMPTS, f"{where} ({exercise_id}) has no sensible `attempts` (a whole number up to {MAX_ATTEMPTS})")
+    unsandboxed = item.get("unsandboxed", False)
+    _expect(isinstance(unsandboxed, bool), f"{where} ({exercise_id}) has an `unsandboxed` that is not true or false")
+    return PassedExercise(exercise_id, _timestamp(item, "passed_at", where), _text(item, "grader_version", where, 40), sha, attempts, unsandboxed)
 
 
 def _criterion(item: Any) -> MetCriterion:
@@ -133,7 +161,7 @@ def _criterion(item: Any) -> MetCriterion:
     _expect(isinstance(item, dict), f"{where} is not an object")
     _known_keys(item, {"stage", "criterion", "kind", "evidence"}, where)
     stage, criterion = _text(item, "stage", where, 64), _text(item, "criterion", where, 64)
-    _expect(bool(NAME.match(stage)) and bool(NAME.match(criterion)), f"{where} has an invalid stage or criterion id")
+    _expect(bool(NAME.fullmatch(stage)) and bool(NAME.fullmatch(criterion)), f"{where} has an invalid stage or criterion id")
     kind = _text(item, "kind", where, 20)
     _expect(kind in ("automatic", "self-reported"), f"{where} has kind {kind[:30]!r}")
     return MetCriterion(stage, criterion, kind, _text(item, "evidence", where, MAX_TEXT, allow_empty=True))
@@ -144,18 +172,16 @@ def _benchmark(item: Any) -> BestBenchmark:
     _expect(isinstance(item, dict), f"{where} is not an object")
     _known_keys(item, {"exercise", "benchmark", "device", "median_s", "ratio", "met_target", "hardware", "recorded_at"}, where)
     exercise = _text(item, "exercise", where, 80)
-    _expect(bool(EXERCISE_ID.match(exercise)), f"{where} names {exercise[:60]!r}, not an exercise id")
+    _expect(bool(EXERCISE_ID.fullmatch(exercise)), f"{where} names {exercise[:60]!r}, not an exercise id")
     benchmark = _text(item, "benchmark", where, 64)
-    _expect(bool(NAME.match(benchmark)), f"{where} has an invalid benchmark id")
+    _expect(bool(NAME.fullmatch(benchmark)), f"{where} has an invalid benchmark id")
     device = _text(item, "device", where, 10)
     _expect(device in ("cpu", "cuda"), f"{where} has device {device[:20]!r}")
-    median = item.get("median_s")
-    _expect(_finite_number(median) and median > 0, f"{where} ({benchmark}) has no positive median_s")
-    ratio = item.get("ratio")
-    _expect(ratio is None or (_finite_number(ratio) and ratio > 0), f"{where} ({benchmark}) has an invalid ratio")
+    median = _number(item, "median_s", f"{where} ({benchmark})", MEDIAN_S_RANGE)
+    ratio = None if item.get("ratio") is None else _number(item, "ratio", f"{where} ({benchmark})", RATIO_RANGE)
     met = item.get("met_target")
     _expect(met is None or isinstance(met, bool), f"{where} ({benchmark}) has an invalid met_target")
-    return BestBenchmark(exercise, benchmark, device, float(median), None if ratio is None else float(ratio), met,
+    return BestBenchmark(exercise, benchmark, device, median, ratio, met,
                          _text(item, "hardware", where, 200, allow_empty=True), _timestamp(item, "recorded_at", where))
 
 
@@ -177,12 +203,24 @@ def _text(data: dict, key: str, where: str, limit: int, allow_empty: bool = Fals
 
 def _timestamp(data: dict, key: str, where: str) -> str:
     value = _text(data, key, where, 40)
-    _expect(bool(TIMESTAMP.match(value)), f"{where} has `{key}` {value[:40]!r}, not an ISO 8601 time")
+    _expect(bool(TIMESTAMP.fullmatch(value)), f"{where} has `{key}` {value[:40]!r}, not an ISO 8601 time")
     return value
 
 
-def _finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value and abs(value) != float("inf")
+def _number(data: dict, key: str, where: str, bounds: tuple[float, float]) -> float:
+    """data[key] as a float, refused unless a number (not a bool) from bounds[0] to bounds[1]."""
+    value = data.get(key)
+    low, high = bounds
+    # Python compares an int with a float exactly, without converting: a 400-digit integer
+    # is simply out of range here, where float() would raise OverflowError. NaN fails both
+    # comparisons; JSON's NaN/Infinity literals are refused when the file is decoded.
+    in_range = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value <= high
+    _expect(in_range, f"{where} has a `{key}` that is not a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _known_keys(data: dict, allowed: set[str], where: str) -> None:

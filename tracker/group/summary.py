@@ -36,6 +36,8 @@ def build_member_file(workspace, catalogue, tracker, share_code: bool = False, n
             grader_version=latest_pass[exercise_id].grader_version or "?",
             file_sha256=latest_pass[exercise_id].file_sha256,
             attempts=counts[exercise_id],
+            # Only a known "no": attempts recorded before the column existed say nothing (None).
+            unsandboxed=getattr(latest_pass[exercise_id], "sandboxed", None) is False,
         )
         for exercise_id in sorted(latest_pass)
     )
