@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -119,7 +120,7 @@ def test_json_output(course):
     result = run("stage1/linreg", "--json", cwd=course)
     data = json.loads(result.stdout)
     assert data["verdict"] == "not_implemented" and data["passed"] is False
-    assert {c["name"] for c in data["checks"]}
+    assert data["unwritten"] == ["mse", "mse_grad", "LinearRegression.fit", "LinearRegression.predict"]  # known without running
 
 
 def test_syntax_error_shows_the_line_and_a_caret(course):
@@ -245,5 +246,5 @@ def test_ctrl_c_stops_cleanly_and_is_recorded_as_interrupted(course):
 def test_demo_grades_a_solved_and_a_wrong_exercise(tmp_path):
     result = run("demo", cwd=tmp_path, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 of 10 checks passed" in result.stdout
+    assert re.search(r"\b(\d+) of \1 checks passed", result.stdout), result.stdout
     assert "Diagnosis:" in result.stdout and "grade status" in result.stdout

@@ -274,12 +274,14 @@ def test_killing_grade_leaves_no_learner_process(course, how):
     grade = _start_grade(course, source)
     try:
         assert _wait_for(lambda: _processes_with(word), 60), "the learner's process did not start"
+        learners = _processes_with(word)
         started = time.monotonic()
         grade.send_signal(how)
-        grade.wait(timeout=10)
+        assert not _wait_gone(learners, timeout=2.0), "the grading went on more than 2 s after the signal"
+        grade.wait(timeout=30)  # then it records the attempt as interrupted and exits
+        assert not _wait_gone(_processes_with(word), timeout=1.0), "learner processes outlived a killed grade"
         if how != signal.SIGKILL:
-            assert time.monotonic() - started <= 2.0, "grade took more than 2 s to end"
-        assert not _wait_gone(_processes_with(word), timeout=3.0), "learner processes outlived a killed grade"
+            assert grade.returncode == 130, grade.stdout.read()
     finally:
         if grade.poll() is None:
             os.killpg(grade.pid, signal.SIGKILL)
@@ -393,6 +395,7 @@ def test_unsandboxed_grading_is_labelled_everywhere(course):
 
 
 def test_a_missing_bubblewrap_falls_back_with_advice(course, tmp_path):
+    (course / "stage1" / "linreg.py").write_text((REPO / "reference" / "stage1" / "linreg.py").read_text())
     env = {**os.environ, "MLDOJO_BWRAP": str(tmp_path / "no-bwrap-here")}
     doctor = subprocess.run([*GRADE, "doctor"], capture_output=True, text=True, timeout=60, env=env)
     assert doctor.returncode == 1 and "not installed" in doctor.stdout and "apt install bubblewrap" in doctor.stdout

@@ -156,6 +156,7 @@ class Host:
             finally:
                 channel.connect(None)
             reply["nonce"] = request.get("nonce")  # the judge matches replies to requests
+            _flush_output()  # printed during this call: in the pipe before the reply (OutputCapture)
             try:
                 self.send(reply)
             except Exception as exc:  # noqa: BLE001 - e.g. a list that contains itself
@@ -225,6 +226,14 @@ class Host:
             return os.path.realpath(filename).startswith(self.learner_files + os.sep)
         except (TypeError, ValueError):
             return False
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a learner may have replaced or closed the stream
+            pass
 
 
 def _read_exact(fd: int, size: int) -> bytes | None:
@@ -340,7 +349,9 @@ def main() -> None:
     quiet_trusted_warnings()
     host = Host(config, request_fd, reply_fd)
     host.import_drivers()
-    host.send(host.import_learner_module())
+    ready = host.import_learner_module()
+    _flush_output()
+    host.send(ready)
     if host.module is not None:
         host.serve()
     sys.stdout.flush()

@@ -70,25 +70,41 @@ class Budget:
 
 
 class OutputCapture:
-    """Drains the learner's stdout and stderr, keeping only the first and last few KB."""
+    """The learner's stdout and stderr: the first and last few KB of everything, and the same of
+    what was printed since the last `take()` (so a failing check shows the output of its own
+    minimal example, not of every example).
+
+    The judge drains the pipe itself whenever it waits on the learner process (no reader
+    thread): when a reply has arrived, everything the learner host printed before replying is
+    already in the pipe, so a final drain attributes it to the right call."""
 
     def __init__(self, fd: int):
         self.fd = fd
+        os.set_blocking(fd, False)
         self.head = bytearray()
         self.tail = bytearray()
         self.total = 0
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
+        self.since = _HeadTail()
+        self.closed = False
 
-    def _drain(self) -> None:
-        while True:
+    def drain(self, limit: int = 8 << 20) -> None:
+        """Read whatever the learner has printed so far, without waiting (at most `limit`
+        bytes at a time: a learner that never stops printing cannot hold the judge here)."""
+        taken = 0
+        while not self.closed and taken < limit:
             try:
                 chunk = os.read(self.fd, 1 << 16)
+            except BlockingIOError:
+                return
             except OSError:
-                break
+                chunk = b""
             if not chunk:
-                break
+                self.closed = True
+                os.close(self.fd)
+                return
+            taken += len(chunk)
             self.total += len(chunk)
+            self.since.add(chunk)
             room = OUTPUT_HEAD_BYTES - len(self.head)
             if room > 0:
                 self.head += chunk[:room]
@@ -96,16 +112,53 @@ class OutputCapture:
             if chunk:
                 self.tail += chunk
                 del self.tail[:-OUTPUT_TAIL_BYTES]
-        os.close(self.fd)
+
+    def take(self) -> str:
+        """What was printed since the last take (cut when long), and start counting anew."""
+        self.drain()
+        text, self.since = self.since.text(), _HeadTail()
+        return text
 
     def text(self) -> str:
         """What the learner printed, with the middle cut out when it was long."""
-        self.thread.join(timeout=0.5)
+        self.drain()
         head = self.head.decode(errors="replace")
         if self.total <= len(self.head) + len(self.tail):
             return head + self.tail.decode(errors="replace")
         skipped = self.total - len(self.head) - len(self.tail)
         return f"{head}\n… [{_size(skipped)} cut; {_size(self.total)} printed in all] …\n{self.tail.decode(errors='replace')}"
+
+    def close(self) -> None:
+        """Read what is left (the process has ended) and close the pipe."""
+        self.drain()
+        if not self.closed:
+            self.closed = True
+            os.close(self.fd)
+
+
+class _HeadTail:
+    """The first and last few KB of a stream of chunks."""
+
+    def __init__(self):
+        self.head, self.tail, self.total = bytearray(), bytearray(), 0
+
+    def add(self, chunk: bytes) -> None:
+        """Keep the start and the end of what arrives."""
+        self.total += len(chunk)
+        room = OUTPUT_HEAD_BYTES - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            del self.tail[:-OUTPUT_TAIL_BYTES]
+
+    def text(self) -> str:
+        """The kept text, marked where the middle was cut."""
+        head, tail = self.head.decode(errors="replace"), self.tail.decode(errors="replace")
+        if self.total <= len(self.head) + len(self.tail):
+            return head + tail
+        return f"{head}\n… [{_size(self.total - len(self.head) - len(self.tail))} cut; {_size(self.total)} printed in all] …\n{tail}"
 
 
 @dataclass(frozen=True)
@@ -146,6 +199,8 @@ class LearnerProcess:
         self.output: OutputCapture | None = None
         self.names: list[str] = []
         self.sandboxed = False
+        self.busy = False  # a request is out and unanswered
+        self.import_output = ""
         self.host_pid: int | None = None  # the learner host's pid as the judge sees it
         self.on_progress = None  # called with each progress frame's dict while a call runs
 
@@ -203,6 +258,7 @@ class LearnerProcess:
         if "ready" in reply:
             self.names = list(reply["ready"]["names"])
             self.host_pid = self._find_host_pid()
+            self.import_output = self.take_output()  # printed at import: the report shows it once
             return
         self.close()
         raise self._import_failure(reply)
@@ -220,6 +276,7 @@ class LearnerProcess:
         nonce = secrets.randbits(52)  # a reply must echo it: learner code cannot pre-write answers
         payload = wire.encode(dict(message, nonce=nonce))
         limit = max_reply_bytes or default_reply_limit(len(payload))
+        self.busy = True  # until the reply is in: an interrupted request leaves it set
         with self.budget.running():
             self._write_frame(payload, label)
             reply = self._await_reply(during=label, max_bytes=limit)
@@ -227,13 +284,14 @@ class LearnerProcess:
                 # Informational frames sent while the call runs (channel.py); never an answer.
                 self._show_progress(reply["progress"])
                 reply = self._await_reply(during=label, max_bytes=limit)
+        self.busy = False
         if reply.get("nonce") != nonce:
             self.kill()
             raise LearnerGone(
                 "crashed",
                 "the learner process sent an answer the judge did not ask for (does your code write to file descriptors it did not open?)",
                 label,
-                self.printed(),
+                self.take_output(),
             )
         if "ok" in reply:
             return reply["ok"]
@@ -244,10 +302,10 @@ class LearnerProcess:
         if "exited" in reply:
             self.close()
             code = reply["exited"]["code"]
-            raise LearnerGone("exited", f"your code called sys.exit({code!r})", reply["exited"]["during"], self.printed())
+            raise LearnerGone("exited", f"your code called sys.exit({code!r})", reply["exited"]["during"], self.take_output())
         if "out_of_memory" in reply:
             self.kill()
-            raise LearnerGone("out_of_memory", _oom_detail(self.module), reply["out_of_memory"]["during"], self.printed())
+            raise LearnerGone("out_of_memory", _oom_detail(self.module), reply["out_of_memory"]["during"], self.take_output())
         raise LearnerGone("crashed", "the learner process sent a message the judge cannot read", label)
 
     def printed(self) -> str:
@@ -261,10 +319,11 @@ class LearnerProcess:
         return sandbox.pids_of(self.proc.pid)
 
     def close(self) -> None:
-        """Ask the process to stop, then make sure it has; never blocks on a learner that does not read."""
+        """Ask the process to stop, then make sure it has; never blocks on a learner that does not
+        read, and does not wait at all for one still busy with a request (Ctrl-C, a timeout)."""
         if self.proc is None:
             return
-        if self.proc.poll() is None and getattr(self, "request_fd", None) is not None:
+        if self.proc.poll() is None and getattr(self, "request_fd", None) is not None and not self.busy:
             try:
                 frame = wire.encode({"op": "exit"})
                 os.write(self.request_fd, struct.pack("<Q", len(frame)) + frame)  # non-blocking: fits in the pipe or is dropped
@@ -294,6 +353,8 @@ class LearnerProcess:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if self.output is not None:
+            self.output.close()
         for fd in ("request_fd", "reply_fd"):
             if getattr(self, fd, None) is not None:
                 try:
@@ -329,6 +390,13 @@ class LearnerProcess:
                     oldest = (started, pid)
         return oldest[1] if oldest else None
 
+    def _output_fds(self) -> list[int]:
+        return [self.output.fd] if self.output is not None and not self.output.closed else []
+
+    def take_output(self) -> str:
+        """What the learner printed since the last take (see OutputCapture.take)."""
+        return self.output.take() if self.output else ""
+
     def _stopped(self) -> bool:
         """True when the learner host is stopped (SIGSTOP / SIGTSTP it sent itself)."""
         if self.host_pid is None:
@@ -355,7 +423,9 @@ class LearnerProcess:
                     pass
                 except (BrokenPipeError, OSError):
                     raise self._vanished(during) from None
-                _, ready, _ = select.select([], [self.request_fd], [], min(0.1, max(self.budget.remaining(), 0.01)))
+                readable, ready, _ = select.select(self._output_fds(), [self.request_fd], [], min(0.1, max(self.budget.remaining(), 0.01)))
+                if readable:
+                    self.output.drain()
                 if ready:
                     continue
                 if self.proc.poll() is not None:
@@ -364,7 +434,7 @@ class LearnerProcess:
                 if self.budget.exhausted():
                     self.kill()
                     raise LearnerGone("timeout", f"the learner process stopped reading the judge's request for "
-                                      f"{self.budget.seconds:g} s", during, self.printed())
+                                      f"{self.budget.seconds:g} s", during, self.take_output())
 
     def _check_stopped(self, since: float | None, during: str) -> float | None:
         """Fail a learner that has stopped itself for STOPPED_LIMIT_S; returns when it was first seen stopped."""
@@ -376,7 +446,7 @@ class LearnerProcess:
         if now - since >= STOPPED_LIMIT_S:
             self.kill()
             raise LearnerGone("crashed", "your code stopped its own process (SIGSTOP or SIGTSTP), so it could not answer",
-                              during, self.printed())
+                              during, self.take_output())
         return since
 
     # -- reading replies -------------------------------------------------------------
@@ -387,9 +457,11 @@ class LearnerProcess:
             self.kill()
             raise LearnerGone("crashed", f"your code returned a value far too large to grade ({_size(size)}; "
                               f"at most {_size(min(max_bytes, wire.MAX_FRAME_BYTES))} is read for this call): "
-                              "is it returning a much bigger array than the inputs call for?", during, self.printed())
+                              "is it returning a much bigger array than the inputs call for?", during, self.take_output())
         try:
             reply = wire.decode(self._read_exact(size, during))
+            if self.output is not None:
+                self.output.drain()  # what the host printed before it replied
         except wire.WireError as exc:
             self.kill()
             raise LearnerGone("crashed", f"the learner process sent an unreadable message ({exc})", during) from None
@@ -404,8 +476,10 @@ class LearnerProcess:
         while missing:
             # Wait in short slices: a child the learner forked may hold the pipe open after
             # the learner process itself has died, and that death must not read as a timeout.
-            ready, _, _ = select.select([self.reply_fd], [], [], min(0.1, max(self.budget.remaining(), 0.01)))
-            if not ready:
+            ready, _, _ = select.select([self.reply_fd, *self._output_fds()], [], [], min(0.1, max(self.budget.remaining(), 0.01)))
+            if self.output is not None and self.output.fd in ready:
+                self.output.drain()
+            if self.reply_fd not in ready:
                 if self.proc.poll() is not None:
                     raise self._vanished(during)
                 stopped_since = self._check_stopped(stopped_since, during)
@@ -426,7 +500,7 @@ class LearnerProcess:
                       "(code at the top level of your file that never ends?)")
         else:
             detail = f"timeout after {self.budget.seconds:g} s of your code's running time: it was still running"
-        return LearnerGone("timeout", detail, during, self.printed())
+        return LearnerGone("timeout", detail, during, self.take_output())
 
     def _vanished(self, during: str) -> LearnerGone:
         """The reply pipe closed: find out how the process ended."""
@@ -436,7 +510,7 @@ class LearnerProcess:
             self.kill()
             code = self.proc.returncode
         self.kill()
-        printed = learner_frames_only(self.printed(), self.module.root)
+        printed = learner_frames_only(self.take_output(), self.module.root)
         number = _signal_of(code, self.sandboxed)
         if number:
             if number == signal.SIGKILL:
@@ -446,7 +520,7 @@ class LearnerProcess:
         return LearnerGone("exited", f"your code exited the process {where} (exit code {code})", during, printed, {"code": code})
 
     def _import_failure(self, reply: dict) -> Exception:
-        printed = self.printed()
+        printed = self.take_output()
         if "syntax_error" in reply:
             return ImportFailed("syntax_error", format_syntax_error(reply["syntax_error"], self.module.root), printed)
         if "exited" in reply:

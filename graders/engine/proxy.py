@@ -83,6 +83,14 @@ class LearnerSession:
         if self.on_progress is not None:
             self.on_progress(fields)
 
+    def take_output(self) -> str:
+        """What the current process printed since the last take (empty when there is none)."""
+        return self.process.take_output() if self.process is not None else ""
+
+    def import_output(self) -> str:
+        """What the learner's module printed while it was imported."""
+        return self.process.import_output if self.process is not None else ""
+
     def printed(self) -> str:
         """What the learner's code printed in the current (or last) process."""
         return self.process.printed() if self.process else self.last_printed

@@ -164,9 +164,11 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
                            import_limit_s=request.import_limit_s)
     session = LearnerSession(module, budget)
     session.on_progress = on_progress
+    first_import_output: list[str] = []
     try:
         if not _start(session, report, prepare=prepare_grader):
             return
+        first_import_output.append(session.import_output())
         # Training checks go last: they run only once every other check has passed.
         specs[:] = [s for s in specs if not is_training_check(s)] + [s for s in specs if is_training_check(s)]
         if request.only:
@@ -201,8 +203,8 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
             _notify(on_check, outcome)
             if request.stop_at_first_failure and outcome.verdict != R.PASSED:
                 break
+        report.printed = first_import_output[0] if first_import_output else ""
         session.close()
-        report.printed = session.printed()
         report.verdict = R.overall_verdict(report.checks)
     finally:
         session.close()
@@ -274,6 +276,7 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
     started = time.perf_counter()
     outcome = CheckOutcome(spec.name, spec.claim, R.PASSED)
     shrinking = Shrinking(learner._session)
+    learner._session.take_output()  # printed between checks: nobody's
     try:
         if spec.strategies:
             try:
@@ -286,7 +289,11 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
             finally:
                 shrinking.finish()
         else:
-            result = spec.function(learner)
+            try:
+                result = spec.function(learner)
+            except Exception:
+                shrinking.output = learner._session.take_output()
+                raise
             if isinstance(result, TrainingResult):  # a training check's measurements
                 outcome.training = result.to_dict()
     except TrainingDataMissing as exc:
@@ -320,6 +327,8 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         from mldojo.graders.kit.formatting import describe_inputs
 
         outcome.inputs = describe_inputs(drawn)
+    if outcome.verdict in (R.FAILED, R.ERROR) and not outcome.printed:
+        outcome.printed = shrinking.output  # what the minimal failing example printed
     return outcome
 
 
@@ -338,12 +347,15 @@ class Shrinking:
         self.session = session
         self.failure: BaseException | None = None
         self.inputs: dict = {}
+        self.output = ""  # what the learner printed on the failing input
         self.started: float | None = None
         self.saved_budget = None
 
     def failed(self, inputs: dict, failure: BaseException) -> None:
-        """Remember a failing input (each one Hypothesis keeps is smaller than the last)."""
+        """Remember a failing input (each one Hypothesis keeps is smaller than the last) and
+        what the learner's code printed on it."""
         self.failure, self.inputs = failure, dict(inputs)
+        self.output = self.session.take_output()
         if self.started is None:
             self.started = time.monotonic()
             self.saved_budget = self.session.budget
@@ -398,6 +410,7 @@ def _property_test(spec, learner: Learner, seed: int | None, drawn: dict, exampl
 
     def body(**inputs):
         shrinking.check_time()
+        learner._session.take_output()  # the last example's output: not this one's
         drawn.clear()
         passed = _recording(inputs, drawn)
         try:
