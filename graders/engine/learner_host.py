@@ -347,6 +347,11 @@ def main() -> None:
     sys.setrecursionlimit(config.get("recursion_limit", 100_000))
     sys.dont_write_bytecode = True
     quiet_trusted_warnings()
+    serve_one(config, request_fd, reply_fd)
+
+
+def serve_one(config: dict, request_fd: int, reply_fd: int) -> None:
+    """Import the learner's module and answer the judge until it says stop; never returns."""
     host = Host(config, request_fd, reply_fd)
     host.import_drivers()
     ready = host.import_learner_module()
@@ -354,10 +359,68 @@ def main() -> None:
     host.send(ready)
     if host.module is not None:
         host.serve()
-    sys.stdout.flush()
+    _flush_output()
     # Skip interpreter teardown: a learner's atexit hooks or __del__ must not hang the exit.
     os._exit(0)
 
 
+def template_main() -> None:
+    """A warm template (`learner_host --template CONFIG CONTROL_FD`): import what every grading
+    of this exercise needs once, then fork one fresh learner process per request of the judge.
+
+    The control socket carries JSON requests, with file descriptors where needed:
+      {"spawn": CONFIG} + [request_fd, reply_fd, output_fd] -> {"pid": PID}  (the child's pid here)
+      {"reap": PID} -> {"status": os.waitpid status, or null while it runs}
+    The child is a plain fork: the learner's module is imported there, fresh, every time, so no
+    state survives from one grading to the next; only the imports of trusted modules are shared.
+    It runs nothing of the learner's itself (it stays as trusted as a new learner host)."""
+    import socket
+
+    config = json.loads(sys.argv[2])
+    control = socket.socket(fileno=int(sys.argv[3]))
+    die_with_parent()
+    limit_resources(config.get("memory_limit_mb", 3072))
+    sys.setrecursionlimit(config.get("recursion_limit", 100_000))
+    sys.dont_write_bytecode = True
+    quiet_trusted_warnings()
+    for name in config.get("preload", []) + config.get("drivers", []):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the child imports it again and reports what fails
+            pass
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, 1 << 20, 3)
+        except OSError:
+            os._exit(0)
+        if not message:
+            os._exit(0)  # the judge closed the socket
+        request = json.loads(message)
+        if "spawn" in request:
+            _flush_output()
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                request_fd, reply_fd, output_fd = fds
+                os.dup2(output_fd, 1)
+                os.dup2(output_fd, 2)
+                os.close(output_fd)
+                die_with_parent()
+                faulthandler.enable(file=sys.stderr, all_threads=False)
+                serve_one(request["spawn"], request_fd, reply_fd)
+            for fd in fds:
+                os.close(fd)
+            control.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+        elif "reap" in request:
+            try:
+                done, status = os.waitpid(int(request["reap"]), os.WNOHANG)
+            except ChildProcessError:
+                done, status = int(request["reap"]), None
+            control.sendall(json.dumps({"status": status if done else None, "gone": status is None and bool(done)}).encode() + b"\n")
+
+
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--template":
+        template_main()
+    else:
+        main()

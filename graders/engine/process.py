@@ -222,25 +222,27 @@ class LearnerProcess:
             "sandboxed": status.available,
             "drivers": driver_modules(self.module.exercise),
         }
-        # -P: the host puts the workspace on its path itself, after its own imports.
-        argv = [self.python, "-P", "-m", HOST_MODULE, json.dumps(config), str(request_read), str(reply_write)]
-        if status.available:
-            argv = [status.tool, *sandbox.command(self.module.view(), argv)]
-        cwd = str(self.module.root) if self.module.root and not status.available else None
-        # No preexec_fn: the judge has threads by now (output readers, background imports),
-        # and code run between fork and exec can deadlock on a lock one of them held.
-        # The learner host sets its own limits before it imports the learner's module.
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=output_write,
-            stderr=output_write,
-            pass_fds=(request_read, reply_write),
-            cwd=cwd,
-            env=sandbox.learner_environment(status.available),
-            start_new_session=True,  # its own process group, so a kill takes its children too
-        )
-        self.sandboxed = status.available
+        self.proc = self._forked(config, request_read, reply_write, output_write)
+        if self.proc is None:
+            # -P: the host puts the workspace on its path itself, after its own imports.
+            argv = [self.python, "-P", "-m", HOST_MODULE, json.dumps(config), str(request_read), str(reply_write)]
+            if status.available:
+                argv = [status.tool, *sandbox.command(self.module.view(), argv)]
+            cwd = str(self.module.root) if self.module.root and not status.available else None
+            # No preexec_fn: the judge has threads by now (background imports), and code run
+            # between fork and exec can deadlock on a lock one of them held. The learner host
+            # sets its own limits before it imports the learner's module.
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=output_write,
+                stderr=output_write,
+                pass_fds=(request_read, reply_write),
+                cwd=cwd,
+                env=sandbox.learner_environment(status.available),
+                start_new_session=True,  # its own process group, so a kill takes its children too
+            )
+            self.sandboxed = status.available
         for fd in (request_read, reply_write, output_write):
             os.close(fd)
         os.set_blocking(request_write, False)  # every write has a deadline (_write_frame)
@@ -262,6 +264,21 @@ class LearnerProcess:
             return
         self.close()
         raise self._import_failure(reply)
+
+    def _forked(self, config: dict, request_fd: int, reply_fd: int, output_fd: int):
+        """A learner process forked from a warm template (warm.py), when a pool is open; else None."""
+        from mldojo.graders.engine import warm
+
+        pool = warm.active()
+        if pool is None or self.python != sys.executable:
+            return None
+        try:
+            template = pool.template_for(self.module)
+            child = template.spawn(config, request_fd, reply_fd, output_fd)
+        except (warm.TemplateGone, OSError):
+            return None
+        self.sandboxed = template.sandboxed
+        return child
 
     def request(self, message: dict, max_reply_bytes: int | None = None) -> Any:
         """Send one request and return the learner's value, or raise what happened. A reply
@@ -314,7 +331,11 @@ class LearnerProcess:
 
     def pids(self) -> list[int]:
         """Every live process of this learner process (bubblewrap, the host, what it forked)."""
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
+            return []
+        if hasattr(self.proc, "processes"):  # forked from a warm template
+            return self.proc.processes()
+        if self.proc.poll() is not None:
             return []
         return sandbox.pids_of(self.proc.pid)
 
@@ -336,8 +357,10 @@ class LearnerProcess:
         """Kill the process, its group and every process below it (stopped ones too), at once."""
         if self.proc is None:
             return
+        forked = hasattr(self.proc, "processes")
         for _ in range(3):  # again, for anything forked while the first signals went out
-            victims = self.pids() if self.proc.poll() is None else []
+            # A forked learner process's leftovers live on in the template's sandbox after it ends.
+            victims = self.pids() if forked or self.proc.poll() is None else []
             for pid in victims:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -345,10 +368,11 @@ class LearnerProcess:
                     pass
             if not victims:
                 break
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if not forked:  # a fork shares the template's process group
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -374,7 +398,7 @@ class LearnerProcess:
     def _find_host_pid(self) -> int | None:
         """The host's pid as the judge sees it: under bubblewrap, the oldest process running
         the host module (bubblewrap's own two processes carry the same words in their argv)."""
-        if not self.sandboxed:
+        if not self.sandboxed or hasattr(self.proc, "processes"):
             return self.proc.pid
         oldest = None
         for pid in self.pids():
@@ -511,7 +535,7 @@ class LearnerProcess:
             code = self.proc.returncode
         self.kill()
         printed = learner_frames_only(self.take_output(), self.module.root)
-        number = _signal_of(code, self.sandboxed)
+        number = _signal_of(code, self.sandboxed and isinstance(self.proc, subprocess.Popen))
         if number:
             if number == signal.SIGKILL:
                 return LearnerGone("out_of_memory", "the process was killed (SIGKILL), most likely for using too much memory", during, printed)
