@@ -283,7 +283,8 @@ def test_seed_sweeps_can_tell_a_training_check_apart(use_task):
 
 
 # -- limits --------------------------------------------------------------------------------------
-def test_training_has_its_own_budget_and_a_timeout_says_where_it_stopped(use_task, data, tmp_path):
+def test_training_has_its_own_budget_and_a_timeout_says_where_it_stopped(use_task, data, tmp_path, monkeypatch):
+    monkeypatch.setenv("MLDOJO_CALIBRATION_FACTOR", "1")  # the catalogue's budget as it is, on any machine
     use_task(task(time_limit_s=2.0))
     started = time.monotonic()
     report = grade_learner(tmp_path, learner_source(each_epoch="time.sleep(0.2 if epoch == 1 else 60)"), time_limit_s=1.5)
@@ -296,6 +297,20 @@ def test_training_has_its_own_budget_and_a_timeout_says_where_it_stopped(use_tas
     # The property checks' 1.5 s were not spent on training, and the kill came on time.
     assert outcome(report, "g_doubles").verdict == R.PASSED
     assert elapsed < 1.5 + 2.0 + 8.0
+
+
+def test_a_slow_machine_gets_a_longer_training_budget_and_is_told_why(use_task, data, tmp_path, monkeypatch):
+    """The budget is calibrated against a workload the judge times (never the learner's process)."""
+    from mldojo.graders.engine import calibration
+
+    monkeypatch.setattr(calibration, "measure", lambda repeats=5: 3 * calibration.REFERENCE_S)
+    use_task(task(time_limit_s=1.0))
+    report = grade_learner(tmp_path, learner_source(each_epoch="time.sleep(1.5 if epoch == 1 else 60)"), time_limit_s=1.5)
+    check = outcome(report, "reaches_the_goal")
+    assert check.verdict == R.TIMEOUT, check
+    assert "within the 3 s this task allows on this machine" in check.message and "× 3.0" in check.message, check.message
+    assert "epoch 1" in check.message  # 1.5 s of the 3 s: the first epoch finished, with a 1 s budget it would not have
+    assert check.training["budget_s"] == pytest.approx(3.0)
 
 
 def test_a_missing_data_set_is_reported_and_never_passes(use_task, monkeypatch, tmp_path):

@@ -159,7 +159,8 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
 def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, on_progress=None) -> None:
     from mldojo.graders.engine.training import is_training_check
 
-    budget = Budget(request.time_limit_s)
+    # `--examples 4` tries four times the inputs: the budget grows with it (never shrinks).
+    budget = Budget(request.time_limit_s * max(1.0, request.examples_scale))
     module = LearnerModule(request.exercise, request.root.resolve(), request.file.resolve(), request.forbid, request.memory_limit_mb,
                            import_limit_s=request.import_limit_s)
     session = LearnerSession(module, budget)

@@ -81,6 +81,8 @@ class TrainingResult:
     transfer_s: float = 0.0
     last_loss: float | None = None
     status: str = "finished"  # "finished" | "timeout" | "interrupted" | "failed"
+    budget_s: float = 0.0  # the training run's time limit on this machine (calibration.py)
+    calibration: str = ""  # how that limit was reached, in words
 
     @property
     def met(self) -> bool:
@@ -126,10 +128,15 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
             watch.last_loss = float(loss)
         emit({**_plain(fields), "event": "progress", "elapsed_s": time.perf_counter() - watch.started})  # the judge's clock wins
 
-    emit({"event": "start", "dataset": task.dataset, "goal": task.goal_accuracy, "time_limit_s": task.time_limit_s})
+    from mldojo.graders.engine.calibration import calibrate
+
+    calibration = calibrate()  # a slow or busy machine gets a longer budget, never a shorter one
+    budget_s = task.time_limit_s * calibration.factor
+    emit({"event": "start", "dataset": task.dataset, "goal": task.goal_accuracy, "time_limit_s": budget_s,
+          "budget": calibration.describe(task.time_limit_s)})
     status = "interrupted"
     try:
-        with session.separate_budget(task.time_limit_s), session.listening(forward):
+        with session.separate_budget(budget_s), session.listening(forward):
             sent_at = time.perf_counter()
             images, divisor = compact_images(data.train_images)
             test_images, _ = compact_images(data.test_images, divisor)
@@ -144,7 +151,8 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
         if type(exc).__name__ == "LearnerGone" and getattr(exc, "kind", "") == "timeout":
             status = "timeout"
             seen = f" (last progress: epoch {watch.epochs}" + (f", loss {watch.last_loss:.4g})" if watch.last_loss is not None else ")") if watch.epochs else ""
-            exc.detail = f"training did not finish within the {task.time_limit_s:g} s this task allows{seen}"
+            exc.detail = (f"training did not finish within the {budget_s:.0f} s this task allows on this machine "
+                          f"({calibration.describe(task.time_limit_s)}){seen}")
             exc.during = task.shown_as
         elif not isinstance(exc, KeyboardInterrupt):
             status = "failed"
@@ -152,6 +160,7 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
             accuracy=0.0, wall_s=time.perf_counter() - watch.started, epochs=watch.epochs,
             goal=task.goal_accuracy, n_test=len(data.test_labels), dataset=task.dataset,
             data_source=str(getattr(data, "source", "")), last_loss=watch.last_loss, status=status,
+            budget_s=budget_s, calibration=calibration.describe(task.time_limit_s),
         )
         raise
     finally:
@@ -169,6 +178,8 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
         device=str(reply.get("device", "cpu"))[:100],
         transfer_s=transfer_s,
         last_loss=watch.last_loss,
+        budget_s=budget_s,
+        calibration=calibration.describe(task.time_limit_s),
     )
 
 
