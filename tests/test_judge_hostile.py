@@ -615,3 +615,47 @@ def test_importing_the_reference_is_refused(tmp_path):
     dynamic = grade_source("stage1/linreg", sneaky, tmp_path / "b")
     assert dynamic.verdict == "forbidden", dynamic
     assert "reference" in dynamic.problem
+
+
+# -- shrinking has its own limits ------------------------------------------------------------------
+def test_shrinking_never_turns_a_wrong_answer_into_a_timeout(use_checks, workspace, monkeypatch):
+    """Slow, wrong code: the first failure is found within the budget; the many smaller inputs
+    Hypothesis then tries draw on shrinking's own budget and stop at its cap, and the verdict
+    is the wrong answer on the smallest input found, never a timeout."""
+    from hypothesis import strategies as st
+
+    from mldojo.graders.engine import runner
+    from mldojo.graders.kit import given
+
+    monkeypatch.setattr(runner, "SHRINK_CALLS", 8)
+
+    @check(examples=5)
+    @given(xs=st.lists(st.integers(0, 1000), min_size=20, max_size=40))
+    def total_is_sum(learner, xs):
+        """total(xs) is sum(xs)."""
+        assert_equal(learner.total(xs), sum(xs), what="total(xs)")
+
+    use_checks(total_is_sum, g_doubles)
+    source = "import time\ndef total(xs):\n    time.sleep(0.3)\n    return sum(xs) + 1\ndef g(x):\n    return 2 * x\n"
+    report = grade_learner(workspace, source, time_limit_s=1.0)
+    check_outcome = outcome(report, "total_is_sum")
+    assert check_outcome.verdict == R.FAILED, check_outcome
+    assert "xs" in check_outcome.inputs
+    assert outcome(report, "g_doubles").verdict == R.PASSED  # the exercise's budget was not spent by shrinking
+
+
+def test_a_diagnosis_that_cannot_be_worked_out_does_not_end_the_grading(use_checks, workspace):
+    from mldojo.graders.kit import Diagnosis
+
+    @check()
+    def f_with_a_confirmation(learner):
+        """f(2.0) is 4.0 (a diagnosis confirms on a second input, which times out)."""
+        got = learner.f(2.0)
+        assert_close(got, 4.0, what="f(2.0)", rtol=1e-9,
+                     diagnoses=[Diagnosis("doubled", lambda: 4.0 * 0 + got, confirm=lambda: learner.f(-1.0) == -2.0)])
+
+    use_checks(f_with_a_confirmation, g_doubles)
+    source = "def f(x):\n    while x < 0:\n        pass\n    return 2 * x + 1\ndef g(x):\n    return 2 * x\n"
+    report = grade_learner(workspace, source)
+    first = outcome(report, "f_with_a_confirmation")
+    assert first.verdict == R.FAILED and first.diagnosis is None, first

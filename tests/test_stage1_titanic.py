@@ -202,3 +202,58 @@ def test_a_missing_data_set_fails_with_the_command_that_adds_it(tmp_path, monkey
     assert not report.passed
     first = report.checks[0]
     assert first.verdict == "failed" and "grade data add titanic" in first.message, explain(report)
+
+
+# -- issue 11: the held-out check sees counts per ticket or family taken over the whole file ----------
+
+
+def _files():
+    return grader.Files()
+
+
+def test_held_out_perturbation_is_fixed_and_changes_only_the_other_held_out_rows(table):
+    first, again = grader.held_out_perturbation(_files()), grader.held_out_perturbation(_files())
+    assert first.perturbed == again.perturbed and np.array_equal(first.hosts, again.hosts)  # deterministic
+    changed = [i for i, (a, b) in enumerate(zip(first.original.rows, first.perturbed.rows)) if a != b]
+    assert set(changed) <= set(first.others.tolist())
+    assert set(first.companions.tolist()) <= set(first.others.tolist())
+    assert set(first.hosts.tolist()) <= set(first.held_out[first.watched].tolist())
+    assert len(first.companions) == grader.MAX_COMPANIONS and len(set(first.hosts.tolist())) < len(first.hosts)
+
+
+def test_companions_make_no_category_disappear_or_appear(table):
+    """Encoders learned in load_titanic over the file see the same categories: only counts change."""
+    case = grader.held_out_perturbation(_files())
+
+    def categories(t):
+        title = {n.split(",", 1)[1].split(".", 1)[0].strip() for n in t.column("Name")}
+        prefix = {c.rsplit(" ", 1)[0] if not c.isdigit() else "number" for c in t.column("Ticket")}
+        deck = {c[:1] for c in t.column("Cabin")}
+        return [set(t.column(c)) for c in ("Sex", "Pclass", "Embarked")] + [title, prefix, deck]
+
+    assert categories(case.perturbed) == categories(case.original)
+
+
+def test_every_host_gains_fellow_passengers_by_ticket_surname_family_and_cabin(table):
+    case = grader.held_out_perturbation(_files())
+    groups = data.regrouped(case.original, case.perturbed)
+    hosts = set(case.hosts.tolist())
+    for what in ("Ticket", "surname", "family (surname, SibSp and Parch)", "family (surname and family size)"):
+        assert hosts <= groups[what], what
+    with_cabin = {h for h in hosts if case.original.column("Cabin")[h]}
+    assert with_cabin <= groups["Cabin"]
+
+
+@pytest.mark.parametrize("name", ["ticket_count_over_the_whole_file", "fare_per_person_over_the_whole_file",
+                                  "surname_count_over_the_whole_file", "family_id_count_over_the_whole_file",
+                                  "transform_counts_tickets_in_its_batch"])
+def test_titanic_a_leak_check_sees_counts_per_ticket_or_family(name, tmp_path):
+    """Counts per ticket, surname or family over the whole file (or over the predicted batch) fail the
+    held-out check, with the diagnosis that names them: the perturbation now changes those groups."""
+    from grading import mutants
+
+    mutant = next(m for m in mutants(EXERCISE) if m.name == name)
+    report = grade_source(EXERCISE, mutant.source, tmp_path, only=(mutant.expect,))
+    outcome = report.checks[0]
+    assert outcome.verdict == "failed", explain(report)
+    assert mutant.diagnosis in (outcome.diagnosis or ""), explain(report)

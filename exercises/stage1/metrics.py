@@ -4,15 +4,18 @@ Write five functions that score a classifier's output:
 
 1. `confusion_matrix(y_true, y_pred, labels=None)`: counts of (true class, predicted class)
    pairs. Row i is the true class labels[i], column j the predicted class labels[j]. When
-   labels is None, use every label that appears in y_true or y_pred, sorted. Labels are
-   integers but need not be 0, 1, 2, ...: they can be 3 and 7.
+   labels is None, use every label that appears in y_true or y_pred, sorted. When labels
+   is given, the matrix has one row and one column per entry of labels, in the order
+   given (not sorted); a label that occurs nowhere gets a row and a column of zeros.
+   Labels are integers but need not be 0, 1, 2, ...: they can be 3 and 7, or negative.
 2. `precision_recall_f1(y_true, y_pred, average="binary", pos_label=1)`: precision, recall
    and F1 as three floats.
-   - "binary": for the class pos_label only (y_true and y_pred hold at most two labels).
+   - "binary" (the default): for the class pos_label only (y_true and y_pred hold at
+     most the labels 0 and 1; pos_label is 1 by default and may be 0).
    - "micro": count true positives, false positives and false negatives over all classes
      together, then compute the three scores once.
-   - "macro": the three scores per class (every label in y_true or y_pred), then their
-     plain mean.
+   - "macro": the three scores per class (every label in y_true or y_pred, and no
+     other), then their plain mean.
    - "weighted": the same per-class scores, averaged with weights equal to each class's
      number of true rows (its support).
    A score whose denominator is zero is 0.0 (a class never predicted has precision 0.0,
@@ -33,8 +36,9 @@ Write five functions that score a classifier's output:
    not inf.
 
 The grader compares every answer with `sklearn.metrics` on generated labels and scores,
-with ties, classes that are never predicted and classes that never occur. You may not
-import scikit-learn, SciPy or PyTorch here.
+and on every grading also on the edge cases: ties, a single class, a single row, classes
+that are never predicted, classes that never occur, scores whose denominator is zero, and
+calls that rely on the defaults. You may not import scikit-learn, SciPy or PyTorch here.
 """
 
 import numpy as np

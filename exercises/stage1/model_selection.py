@@ -20,21 +20,26 @@ Write four functions:
    Raise ValueError if n_splits is larger than the number of rows of every class.
 
 3. `train_test_split(X, y, test_size=0.25, stratify=None, random_state=None)`: shuffle the
-   rows and hold out ceil(test_size * n) of them for testing. Return
-   (X_train, X_test, y_train, y_test), rows of X still paired with their y. The same
-   random_state gives the same split; different ones give different splits. With
-   stratify (an array of class labels, usually y) each class's number of test rows is
-   as close as it can be to its share, test_size * (rows of that class), never off by
-   one row or more.
+   rows and hold out n_test = ceil(test_size * n) of them for testing; test_size is the
+   share of rows to hold out, a float between 0 and 1, and ceil rounds up (13 rows with
+   test_size=0.25 give 4 test rows, not 3). Return (X_train, X_test, y_train, y_test),
+   rows of X still paired with their y. The same random_state gives the same split;
+   different ones give different splits, with or without stratify. With stratify (an
+   array of class labels, usually y) each class's number of test rows is as close as it
+   can be to its share of the n_test test rows, n_test * (rows of that class) / n, never
+   off by one row or more, and they still add up to n_test.
 
 4. `cross_val_score(make_model, X, y, cv=5)`: for each (train, test) pair of
    kfold_indices(len(X), cv), build a fresh model with make_model(), fit it on the
-   training rows only, and record model.score on the test rows. Return the cv scores
-   as an array of shape (cv,).
+   training rows only (model.fit(X[train], y[train])), and record
+   model.score(X[test], y[test]) on the test rows. Return the cv scores as an array of
+   shape (cv,).
 
 The grader compares your folds with scikit-learn's KFold and StratifiedKFold index by
 index, checks that every row is tested exactly once, and watches which rows your
-cross-validation fits and scores on. You may not import scikit-learn, SciPy or PyTorch.
+cross-validation fits and scores on. Every grading includes row counts that n_splits
+does not divide, classes rarer than n_splits, a single class, and calls that rely on the
+defaults. You may not import scikit-learn, SciPy or PyTorch.
 """
 
 import numpy as np

@@ -19,16 +19,18 @@ training rows and the labels of those rows only. Your model predicts the held-ou
 rows, and the grader scores the predictions. Done when the mean accuracy is at
 least 0.80 and the leak checks pass:
 
-- a held-out row's prediction must not change when other held-out rows change;
+- a held-out row's prediction, and every other row's X, must not change when other
+  held-out rows change (their values, or which ticket, cabin and family they share);
 - trained on shuffled labels, the model must do no better than always guessing "died"
   (give or take 0.06);
 - PassengerId and Survived must never be features.
 
 So each row of X may only depend on that row of the file. Whatever is learned from
 several rows belongs in the pipeline, where `fit` sees the training rows only. That
-includes a mean or median to fill gaps, a scaler, the category list of an encoder, and
-survival rates per group. `grade submit stage1/titanic --test test.csv` later uses the
-same two functions to write your Kaggle submission.
+includes a mean or median to fill gaps, a scaler, the category list of an encoder,
+survival rates per group, and how many passengers share a ticket, a surname or a family
+(and a fare per person computed from such a count). `grade submit stage1/titanic --test
+test.csv` later uses the same two functions to write your Kaggle submission.
 """
 
 from __future__ import annotations

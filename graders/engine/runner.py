@@ -23,7 +23,11 @@ from mldojo.graders.engine.proxy import Learner, LearnerSession
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
 
 DEFAULT_SEED = 0
-SHRINK_CAP_S = 10.0  # shrinking a failure (judge and learner together) stops after this long
+# Shrinking a failure stops after this many tries of smaller inputs (a count, so that the same
+# code gets the same counterexample however busy the machine is), or after SHRINK_CAP_S as a
+# safety net for examples that are slow in themselves.
+SHRINK_CALLS = 300
+SHRINK_CAP_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -264,6 +268,20 @@ def gated_outcome(spec, learner: Learner, earlier: list[CheckOutcome]) -> CheckO
     return outcome
 
 
+def _diagnosis_of(exc: BaseException) -> str | None:
+    """The failure's diagnosis; none when working it out failed (a confirmation that ran the
+    learner's code into a timeout or a crash proves nothing, and must not end the grading)."""
+    diagnose = getattr(exc, "diagnose", None)
+    if diagnose is None:
+        return None
+    try:
+        return diagnose()
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: BLE001 - LearnerGone, NotImplementedYet, a grader's slip
+        return None
+
+
 def _training_of(exc: BaseException) -> dict | None:
     result = getattr(exc, "training", None)
     return result.to_dict() if result is not None else None
@@ -316,8 +334,7 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
     except AssertionError as exc:
         outcome.verdict = R.FAILED
         outcome.message = str(exc) or "the property does not hold"
-        diagnose = getattr(exc, "diagnose", None)
-        outcome.diagnosis = diagnose() if diagnose else None
+        outcome.diagnosis = _diagnosis_of(exc)
         outcome.training = _training_of(exc)
     except Exception as exc:  # noqa: BLE001 - the verdict must never be a pass by accident
         outcome.verdict = R.FAILED
@@ -339,10 +356,10 @@ class StopShrinking(BaseException):
 
 
 class Shrinking:
-    """Shrinking's own clock. Once a check has failed, Hypothesis tries smaller inputs; the
+    """Shrinking's own limits. Once a check has failed, Hypothesis tries smaller inputs; the
     learner's calls meanwhile draw on a budget of their own (never the exercise's), and the
-    whole search, the judge's oracles included, stops after SHRINK_CAP_S with the smallest
-    failing input seen. A wrong answer found first is never turned into a timeout by it."""
+    search stops after SHRINK_CALLS tries (or SHRINK_CAP_S) with the smallest failing input
+    seen. A wrong answer found first is never turned into a timeout by it."""
 
     def __init__(self, session):
         self.session = session
@@ -350,6 +367,7 @@ class Shrinking:
         self.inputs: dict = {}
         self.output = ""  # what the learner printed on the failing input
         self.started: float | None = None
+        self.calls = 0  # inputs tried since the first failure
         self.saved_budget = None
 
     def failed(self, inputs: dict, failure: BaseException) -> None:
@@ -360,11 +378,14 @@ class Shrinking:
         if self.started is None:
             self.started = time.monotonic()
             self.saved_budget = self.session.budget
-            self.session._use_budget(Budget(SHRINK_CAP_S))
+            self.session._use_budget(Budget(SHRINK_CAP_S))  # the learner's calls while shrinking
 
     def check_time(self) -> None:
-        """Stop once shrinking has run for SHRINK_CAP_S."""
-        if self.started is not None and time.monotonic() - self.started > SHRINK_CAP_S:
+        """Stop once shrinking has tried SHRINK_CALLS inputs, or run for SHRINK_CAP_S."""
+        if self.started is None:
+            return
+        self.calls += 1
+        if self.calls > SHRINK_CALLS or time.monotonic() - self.started > SHRINK_CAP_S:
             raise StopShrinking()
 
     def finish(self) -> None:

@@ -161,3 +161,65 @@ def perturb_rows(table: Table, positions: np.ndarray, rng: np.random.Generator) 
             row[col[name]] = other[col[name]]
         changed[int(position)] = tuple(row)
     return table.with_rows(changed)
+
+
+# -- fellow travellers: what counts per ticket or family over the whole file see ------------
+
+COMPANION_COLUMNS = ("Ticket", "Fare", "Cabin", "Pclass", "Embarked", "SibSp", "Parch")
+
+
+def surname(name: str) -> str:
+    """'Braund, Mr. Owen Harris' -> 'Braund'."""
+    return name.split(",", 1)[0].strip()
+
+
+def companion_candidates(table: Table, positions: np.ndarray) -> np.ndarray:
+    """The rows among `positions` whose Ticket is a plain number and whose Cabin is empty: when such a
+    row takes another's Ticket and Cabin, no ticket prefix and no deck disappears from the file."""
+    ticket, cabin = table.column("Ticket"), table.column("Cabin")
+    return np.array([p for p in positions if ticket[p].isdigit() and cabin[p] == ""], dtype=np.int64)
+
+
+def add_companions(table: Table, hosts: np.ndarray, companions: np.ndarray) -> Table:
+    """Make each companion row a fellow traveller of its host row (hosts may repeat): the host's
+    Ticket, Fare, Cabin, Pclass, Embarked, SibSp, Parch and surname (the companion keeps its own
+    title, given names, Sex and Age). Every count of passengers per ticket, surname, family or
+    cabin taken over the whole file grows by one per companion for the host."""
+    col = {name: table.header.index(name) for name in table.header}
+    changed = {}
+    for host, companion in zip(hosts, companions):
+        row, lead = list(table.rows[companion]), table.rows[host]
+        for name in COMPANION_COLUMNS:
+            row[col[name]] = lead[col[name]]
+        own_rest = row[col["Name"]].split(",", 1)[1] if "," in row[col["Name"]] else " " + row[col["Name"]]
+        row[col["Name"]] = surname(lead[col["Name"]]) + "," + own_rest
+        changed[int(companion)] = tuple(row)
+    return table.with_rows(changed)
+
+
+def _group_keys(table: Table) -> dict[str, list]:
+    """Per row, the key of each group a whole-file count could be taken over (None: in no group)."""
+    names, sibsp, parch = table.column("Name"), table.column("SibSp"), table.column("Parch")
+    return {
+        "Ticket": table.column("Ticket"),
+        "surname": [surname(n) for n in names],
+        "family (surname, SibSp and Parch)": [(surname(n), s, p) for n, s, p in zip(names, sibsp, parch)],
+        "family (surname and family size)": [(surname(n), _size(s) + _size(p)) for n, s, p in zip(names, sibsp, parch)],
+        "Cabin": [c or None for c in table.column("Cabin")],
+    }
+
+
+def _size(cell: str) -> int:
+    return int(cell) if cell else 0
+
+
+def regrouped(before: Table, after: Table) -> dict[str, set[int]]:
+    """For each kind of group, the rows whose group has another number of passengers in `after`."""
+    from collections import Counter
+
+    found = {}
+    for (what, old), new in zip(_group_keys(before).items(), _group_keys(after).values()):
+        old_sizes, new_sizes = Counter(old), Counter(new)
+        found[what] = {i for i, (a, b) in enumerate(zip(old, new))
+                       if a is not None and b is not None and old_sizes[a] != new_sizes[b]}
+    return found

@@ -3,146 +3,92 @@ log loss, each compared with `sklearn.metrics` (zero_division=0) on generated la
 
 Labels include classes that are never predicted, classes that never occur and names that
 are not 0..K-1; scores sit on a grid of eight values so that ties are common, with a
-separate tie-free check so a learner can tell a tie bug from a general one.
+separate tie-free check so a learner can tell a tie bug from a general one. Every
+structural case the stub names (a label only in y_pred, a single class, a single row,
+an unseen label in `labels`, each average, pos_label 0, the defaults, a 0/0 score, all
+scores tied, probabilities of exactly 0 and 1) is an explicit example that runs in every
+grading, whatever the seed. A mistake is named only when the learner's answer is its
+answer here and on a second, fixed input where it shows (_metrics_mistakes.py).
 """
 
 from __future__ import annotations
 
-import warnings
+from dataclasses import dataclass
 
 import numpy as np
+import sklearn.metrics  # noqa: F401 - the oracles need it; imported while the learner process starts
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, assert_scalar, check, fail, given
-from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, assert_scalar, check, example, fail, given
+from mldojo.graders.kit.formatting import show, show_pair
 from mldojo.graders.kit.label_problems import (
+    LabelPair,
+    ProbabilityProblem,
+    ScoredLabels,
     binary_label_pairs,
     label_pairs,
     probability_problems,
     scored_labels,
 )
+from mldojo.graders.stage1 import _metrics_mistakes as M
+from mldojo.graders.stage1._second_input import confirmer
 
-VERSION = "1"
+VERSION = "2"
 
 TOLERANCE = 1e-12  # every score is a ratio of small counts: only rounding may differ
 
-
-# -- oracles (scikit-learn, run here in the judge) -----------------------------------------
-
-
-def _quiet(function, *args, **kwargs):
-    """Call a scikit-learn metric without its warnings (undefined ratios, one class)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return function(*args, **kwargs)
+# Kept for other modules and tests that import the oracles from the grader.
+sk_confusion_matrix, sk_scores, sk_roc_curve, sk_roc_auc, sk_log_loss = (
+    M.sk_confusion_matrix, M.sk_scores, M.sk_roc_curve, M.sk_roc_auc, M.sk_log_loss)
 
 
-def sk_confusion_matrix(y_true, y_pred, labels=None):
-    from sklearn.metrics import confusion_matrix
-
-    return _quiet(confusion_matrix, y_true, y_pred, labels=labels)
+def _pair(y_true, y_pred) -> LabelPair:
+    return LabelPair(np.array(y_true, dtype=np.int64), np.array(y_pred, dtype=np.int64))
 
 
-def sk_scores(y_true, y_pred, average, pos_label=1):
-    from sklearn.metrics import precision_recall_fscore_support
-
-    p, r, f, _ = _quiet(precision_recall_fscore_support, y_true, y_pred, average=average,
-                        pos_label=pos_label, zero_division=0)
-    return np.array([p, r, f], dtype=np.float64)
+def _scored(y_true, y_score) -> ScoredLabels:
+    return ScoredLabels(np.array(y_true, dtype=np.int64), np.array(y_score, dtype=np.float64))
 
 
-def sk_roc_curve(y_true, y_score):
-    from sklearn.metrics import roc_curve
-
-    return _quiet(roc_curve, y_true, y_score, drop_intermediate=False)
+def _probabilities(y_true, y_prob) -> ProbabilityProblem:
+    return ProbabilityProblem(np.array(y_true, dtype=np.int64), np.array(y_prob, dtype=np.float64))
 
 
-def sk_roc_auc(y_true, y_score):
-    from sklearn.metrics import roc_auc_score
+# -- the structural cases, run in every grading ---------------------------------------------
 
-    return float(roc_auc_score(y_true, y_score))
+RENAMED = _pair([3, 3, 7, 9, 7, 3, 9, 3], [3, 7, 7, 3, 12, 3, 3, 12])  # 9 only true, 12 only predicted
+NEVER_PREDICTED = _pair([0, 1, 2, 1, 0, 2, 2], [0, 0, 2, 2, 0, 2, 1])  # 0..K-1; class 1 never right
+ONE_CLASS = _pair([4, 4, 4], [4, 4, 4])
+ONE_ROW = _pair([1], [0])
+NEGATIVE = _pair([-1, 2, 2, 0, -1], [2, -1, 2, 2, 0])
 
+BINARY_ASYMMETRIC = _pair([1, 1, 1, 0, 0, 1, 0, 1, 1], [1, 0, 1, 1, 0, 0, 0, 1, 1])  # P != R for both classes
+NOTHING_PREDICTED_POSITIVE = _pair([1, 0, 1], [0, 0, 0])  # precision of class 1 is 0/0
+NO_TRUE_POSITIVE_ROW = _pair([0, 0, 0], [1, 0, 0])  # recall of class 1 is 0/0
+ALL_NEGATIVE = _pair([0, 0], [0, 0])  # every score of class 1 is 0/0
+NO_HIT = _pair([1, 0, 1], [0, 1, 0])  # precision = recall = 0: F1 is 0/0
 
-def sk_log_loss(y_true, y_prob):
-    from sklearn.metrics import log_loss
+ALL_TIED = _scored([0, 1, 1, 0], [0.5, 0.5, 0.5, 0.5])
+TIES_ACROSS_CLASSES = _scored([1, 0, 1, 0, 1, 0, 0, 1], [0.3, 0.3, -0.2, 0.9, 0.9, -0.2, 0.1, 0.6])
+ONE_POSITIVE_TIED = _scored([0, 0, 0, 1], [0.4, 0.4, 0.1, 0.4])
+GAUSSIAN_SCORES = _scored([0, 1, 1, 0, 1, 0, 0], [0.8123, -0.331, 1.2734, 0.0421, 0.5112, -1.2071, 0.9976])
+BACKWARDS = _scored([0, 1], [0.2, 0.1])  # AUC 0
+PERFECT = _scored([0, 0, 1, 1], [-1.5, 0.25, 0.3, 2.0])  # AUC 1
 
-    labels = [0, 1] if y_prob.ndim == 1 else list(range(y_prob.shape[1]))
-    return float(_quiet(log_loss, y_true, y_prob, labels=labels))
-
-
-# -- wrong variants, for diagnoses ---------------------------------------------------------
-
-
-def _pairwise_auc(y_true, y_score, tie_value):
-    """P(positive scores above negative), a tie between them counted as `tie_value`."""
-    pos, neg = y_score[y_true == 1], y_score[y_true == 0]
-    diff = pos[:, None] - neg[None, :]  # (n_pos, n_neg)
-    return float(np.mean((diff > 0) + tie_value * (diff == 0)))
-
-
-def _row_by_row_auc(y_true, y_score, descending_labels_first):
-    """Trapezoids over one point per row after a sort that breaks ties by label."""
-    key = -y_true if descending_labels_first else y_true
-    order = np.lexsort((key, -y_score))
-    hits = y_true[order]
-    tpr = np.r_[0, np.cumsum(hits)] / hits.sum()
-    fpr = np.r_[0, np.cumsum(1 - hits)] / (len(hits) - hits.sum())
-    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+GAUSSIAN_BINARY = _probabilities([0, 1, 1, 0, 1], [0.2113, 0.7071, 0.9312, 0.4142, 0.3517])
+BINARY_ONLY_ZEROS = _probabilities([0, 0, 0], [0.1, 0.3, 0.25])
+CLASS_NEVER_TRUE = _probabilities([0, 2, 0, 2], [[0.5, 0.3, 0.2], [0.1, 0.6, 0.3], [0.7, 0.2, 0.1], [0.2, 0.2, 0.6]])
+TWO_COLUMNS = _probabilities([1, 0, 1], [[0.3, 0.7], [0.55, 0.45], [0.9, 0.1]])
+ONE_ROW_THREE_CLASSES = _probabilities([2], [[0.2, 0.3, 0.5]])
+CONFIDENTLY_WRONG_BINARY = _probabilities([0, 1, 1, 0], [1.0, 0.0, 0.5, 0.0])
+CONFIDENTLY_WRONG_MULTI = _probabilities([0, 2, 1], [[0.0, 0.5, 0.5], [0.0, 0.0, 1.0], [0.25, 0.75, 0.0]])
 
 
-def _auc_mistakes(y_true, y_score):
-    return [
-        Diagnosis("your AUC counts a tied (positive, negative) pair as 0 instead of 1/2: it either compares "
-                  "scores with a strict >, or steps through tied rows one at a time (negatives first). A "
-                  "tie is a coin flip: on the curve, rows with equal scores enter together and draw a "
-                  "diagonal segment", lambda: _pairwise_auc(y_true, y_score, 0.0)),
-        Diagnosis("your AUC counts a tied (positive, negative) pair as 1 instead of 1/2: it either compares "
-                  "scores with >=, or steps through tied rows one at a time (positives first). A tie is "
-                  "a coin flip: on the curve, rows with equal scores enter together and draw a diagonal "
-                  "segment", lambda: _pairwise_auc(y_true, y_score, 1.0)),
-        Diagnosis("your AUC depends on the order of rows with equal scores: it steps through the rows "
-                  "one by one (positives of a tie first). Rows with equal scores must enter the curve "
-                  "together, one point per distinct score", lambda: _row_by_row_auc(y_true, y_score, True)),
-        Diagnosis("your AUC depends on the order of rows with equal scores: it steps through the rows "
-                  "one by one (negatives of a tie first). Rows with equal scores must enter the curve "
-                  "together, one point per distinct score", lambda: _row_by_row_auc(y_true, y_score, False)),
-        Diagnosis("your AUC is 1 - AUC: higher scores should mean 'more likely positive', so sort "
-                  "scores from high to low", lambda: 1.0 - sk_roc_auc(y_true, y_score)),
-    ]
-
-
-def _score_mistakes(expected, y_true, y_pred, average):
-    p, r, f = expected
-    mistakes = [
-        Diagnosis("precision and recall are swapped: precision divides by what was predicted "
-                  "positive (tp + fp), recall by what truly is positive (tp + fn)", lambda: np.array([r, p, f])),
-        Diagnosis("F1 is the arithmetic mean of precision and recall: it is their harmonic mean, "
-                  "2PR / (P + R)", lambda: np.array([p, r, (p + r) / 2])),
-    ]
-    if average in ("macro", "weighted"):
-        other = "weighted" if average == "macro" else "macro"
-        mistakes.append(Diagnosis(
-            f"your scores are the {other} average: '{average}' " + (
-                "is the plain mean over classes" if average == "macro" else "weights each class by its support (true rows)"),
-            lambda: sk_scores(y_true, y_pred, other)))
-        mistakes.append(Diagnosis(
-            "your F1 is the harmonic mean of the averaged precision and recall: compute F1 per "
-            "class first, then average those F1 scores",
-            lambda: np.array([p, r, 2 * p * r / (p + r) if p + r else 0.0])))
-        present = np.unique(y_true)
-        mistakes.append(Diagnosis(
-            "your average leaves out classes that were predicted but never occur in y_true: average "
-            "over every label in y_true or y_pred",
-            lambda: _average_over(y_true, y_pred, present, average)))
-    return mistakes
-
-
-def _average_over(y_true, y_pred, labels, average):
-    from sklearn.metrics import precision_recall_fscore_support
-
-    p, r, f, _ = _quiet(precision_recall_fscore_support, y_true, y_pred, labels=labels, average=average,
-                        zero_division=0)
-    return np.array([p, r, f])
+def _diagnoses(mistakes, args, call, correct, second_inputs) -> list[Diagnosis]:
+    """Diagnosis objects for (message, mistake) pairs on the input `args`, each confirmed on
+    the first of `second_inputs` where it shows."""
+    return [Diagnosis(message, lambda f=f: f(*args), confirmer(call, f, correct, second_inputs, TOLERANCE))
+            for message, f in mistakes]
 
 
 def _three_scores(result, call: str) -> np.ndarray:
@@ -152,74 +98,148 @@ def _three_scores(result, call: str) -> np.ndarray:
     return np.array([assert_scalar(v, f"{call}[{i}]") for i, v in enumerate(result)])
 
 
-# -- checks --------------------------------------------------------------------------------
+def _assert_matrix(got, expected: np.ndarray, what: str, diagnoses: list[Diagnosis]) -> None:
+    """assert_equal, with the diagnoses also considered when the shape is wrong."""
+    array = np.asarray(got)
+    if array.shape != expected.shape and array.ndim == 2:
+        shown_got, shown_want = show_pair(array, expected)
+        fail(f"{what}: got shape {array.shape}, expected shape {expected.shape}\n"
+             f"{' ' * len(what)}  got      {shown_got}\n{' ' * len(what)}  expected {shown_want}", got, diagnoses,
+             passes=lambda value: value.shape == expected.shape and bool(np.array_equal(value, expected)))
+    assert_equal(got, expected, what=what, diagnoses=diagnoses)
+
+
+# -- checks: confusion matrix ---------------------------------------------------------------
 
 
 @check(examples=30)
+@example(pair=RENAMED)
+@example(pair=NEVER_PREDICTED)
+@example(pair=ONE_CLASS)
+@example(pair=ONE_ROW)
+@example(pair=NEGATIVE)
 @given(pair=label_pairs(max_classes=5))
 def confusion_matrix_matches_sklearn(learner, pair):
     """confusion_matrix(y_true, y_pred) equals sklearn's exactly (labels: every label seen, sorted)."""
     expected = sk_confusion_matrix(pair.y_true, pair.y_pred)
     got = learner.confusion_matrix(pair.y_true, pair.y_pred)
-    k = len(np.unique(np.concatenate([pair.y_true, pair.y_pred])))
-    if np.ndim(got) == 2 and np.shape(got)[0] > k and pair.y_true.max() >= k:
-        fail(f"confusion_matrix returned shape {np.shape(got)} for {k} distinct labels: labels are "
-             f"names, not positions ({show(np.unique(np.concatenate([pair.y_true, pair.y_pred])))} here). "
-             "Map each label to its index among the sorted labels", got)
-    assert_equal(got, expected, what="confusion_matrix(y_true, y_pred)", diagnoses=[
-        Diagnosis("your matrix is transposed: rows are the true classes, columns the predicted ones",
-                  lambda: expected.T),
-        Diagnosis("your matrix only counts the classes present in y_true: a label seen only in y_pred "
-                  "needs its row and column too", lambda: sk_confusion_matrix(pair.y_true, pair.y_pred,
-                                                                             labels=np.unique(pair.y_true))),
-    ])
+    seen = np.unique(np.concatenate([pair.y_true, pair.y_pred]))
+    if np.ndim(got) == 2 and np.shape(got)[0] > len(seen) and seen.max() >= len(seen):
+        fail(f"confusion_matrix returned shape {np.shape(got)} for {len(seen)} distinct labels: labels are "
+             f"names, not positions ({show(seen)} here). Map each label to its index among the sorted labels", got)
+    call = lambda y_true, y_pred: learner.confusion_matrix(y_true, y_pred)  # noqa: E731
+    _assert_matrix(got, expected, "confusion_matrix(y_true, y_pred)", _diagnoses(
+        M.confusion_mistakes(labels_given=False), (pair.y_true, pair.y_pred), call, sk_confusion_matrix,
+        M.SECOND_MULTI))
+
+
+@dataclass
+class LabelledPair:
+    """True labels y_true (n,), predictions y_pred (n,) and the `labels` argument (K,)."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    labels: np.ndarray
+
+
+@st.composite
+def labelled_pairs(draw) -> LabelledPair:
+    """A label pair and `labels`: every label seen, in a drawn order, sometimes with an unseen one."""
+    pair = draw(label_pairs(max_classes=4))
+    seen = np.unique(np.concatenate([pair.y_true, pair.y_pred])).tolist()
+    if draw(st.booleans()):
+        seen.append(draw(st.sampled_from([max(seen) + 1, min(seen) - 1])))
+    return LabelledPair(pair.y_true, pair.y_pred, np.array(draw(st.permutations(seen)), dtype=np.int64))
+
+
+SECOND_LABELLED = [(y_true, y_pred, np.array([9, 2, 11, 6, 5])) for y_true, y_pred in M.SECOND_MULTI[1:]]
 
 
 @check(examples=20)
-@given(pair=label_pairs(max_classes=4), data=st.data())
-def confusion_matrix_follows_the_labels_argument(learner, pair, data):
+@example(case=LabelledPair(RENAMED.y_true, RENAMED.y_pred, np.array([12, 3, 20, 9, 7])))  # unseen 20, not sorted
+@example(case=LabelledPair(NEVER_PREDICTED.y_true, NEVER_PREDICTED.y_pred, np.array([2, 1, 0])))
+@example(case=LabelledPair(ONE_CLASS.y_true, ONE_CLASS.y_pred, np.array([1, 4])))  # unseen, sorted
+@given(case=labelled_pairs())
+def confusion_matrix_follows_the_labels_argument(learner, case):
     """confusion_matrix(y_true, y_pred, labels) orders rows and columns as `labels` (which may name unseen classes)."""
-    seen = np.unique(np.concatenate([pair.y_true, pair.y_pred]))
-    extra = np.array([seen.max() + 1]) if data.draw(st.booleans(), label="add an unseen label") else np.array([], np.int64)
-    labels = np.array(data.draw(st.permutations(list(np.concatenate([seen, extra]).tolist())), label="labels"))
-    expected = sk_confusion_matrix(pair.y_true, pair.y_pred, labels=labels)
-    got = learner.confusion_matrix(pair.y_true, pair.y_pred, labels=labels)
-    assert_equal(got, expected, what=f"confusion_matrix(y_true, y_pred, labels={labels.tolist()})", diagnoses=[
-        Diagnosis("your matrix uses the sorted labels, not the order given in `labels`",
-                  lambda: sk_confusion_matrix(pair.y_true, pair.y_pred, labels=np.sort(labels))),
-        Diagnosis("your matrix is transposed: rows are the true classes, columns the predicted ones",
-                  lambda: expected.T),
-    ])
+    expected = sk_confusion_matrix(case.y_true, case.y_pred, labels=case.labels)
+    got = learner.confusion_matrix(case.y_true, case.y_pred, labels=case.labels)
+    call = lambda y_true, y_pred, labels: learner.confusion_matrix(y_true, y_pred, labels=labels)  # noqa: E731
+    _assert_matrix(got, expected, f"confusion_matrix(y_true, y_pred, labels={case.labels.tolist()})", _diagnoses(
+        M.confusion_mistakes(labels_given=True), (case.y_true, case.y_pred, case.labels), call,
+        sk_confusion_matrix, SECOND_LABELLED))
+
+
+# -- checks: precision, recall, F1 ----------------------------------------------------------
+
+DEFAULTS = "defaults"  # precision_recall_f1(y_true, y_pred): average='binary', pos_label=1
+
+
+def _binary_call(learner, how):
+    """The learner's precision_recall_f1 called as `how` says, and how that call reads."""
+    if how == DEFAULTS:
+        return (lambda y_true, y_pred: learner.precision_recall_f1(y_true, y_pred)), \
+            "precision_recall_f1(y_true, y_pred)", 1
+    return (lambda y_true, y_pred: learner.precision_recall_f1(y_true, y_pred, average="binary", pos_label=how)), \
+        f"precision_recall_f1(y_true, y_pred, average='binary', pos_label={how})", how
 
 
 @check(examples=30)
-@given(pair=binary_label_pairs(), pos_label=st.sampled_from([1, 1, 0]))
-def binary_precision_recall_f1_match_sklearn(learner, pair, pos_label):
-    """precision_recall_f1(average='binary', pos_label) equals sklearn's (zero_division=0) to 1e-12, also with no positives."""
+@example(pair=BINARY_ASYMMETRIC, how=DEFAULTS)
+@example(pair=BINARY_ASYMMETRIC, how=0)
+@example(pair=BINARY_ASYMMETRIC, how=1)
+@example(pair=NOTHING_PREDICTED_POSITIVE, how=1)
+@example(pair=NO_TRUE_POSITIVE_ROW, how=1)
+@example(pair=ALL_NEGATIVE, how=1)
+@example(pair=NO_HIT, how=0)
+@example(pair=ONE_ROW, how=DEFAULTS)
+@given(pair=binary_label_pairs(), how=st.sampled_from([1, 0, DEFAULTS]))
+def binary_precision_recall_f1_match_sklearn(learner, pair, how):
+    """precision_recall_f1 with average='binary' (the default) and pos_label 1 (the default) or 0 equals sklearn's (zero_division=0) to 1e-12."""
+    call, text, pos_label = _binary_call(learner, how)
     expected = sk_scores(pair.y_true, pair.y_pred, "binary", pos_label=pos_label)
-    call = f"precision_recall_f1(y_true, y_pred, average='binary', pos_label={pos_label})"
-    got = _three_scores(learner.precision_recall_f1(pair.y_true, pair.y_pred, average="binary",
-                                                    pos_label=pos_label), call)
-    mistakes = _score_mistakes(expected, pair.y_true, pair.y_pred, "binary") + [
-        Diagnosis(f"your scores are for class {1 - pos_label}: with average='binary' they are for "
-                  f"pos_label ({pos_label})", lambda: sk_scores(pair.y_true, pair.y_pred, "binary", pos_label=1 - pos_label)),
-    ]
-    assert_close(got, expected, what=f"{call} (precision, recall, f1)", rtol=TOLERANCE, atol=TOLERANCE,
-                 diagnoses=mistakes)
+    got = _three_scores(call(pair.y_true, pair.y_pred), text)
+    correct = lambda y_true, y_pred: sk_scores(y_true, y_pred, "binary", pos_label=pos_label)  # noqa: E731
+    assert_close(got, expected, what=f"{text} (precision, recall, f1)", rtol=TOLERANCE, atol=TOLERANCE,
+                 diagnoses=_diagnoses(M.binary_mistakes(pos_label, how == DEFAULTS), (pair.y_true, pair.y_pred),
+                                      call, correct, M.SECOND_BINARY))
+
+
+AVERAGES = ("micro", "macro", "weighted")
+
+
+def _multiclass_examples(function):
+    """Every average on the cases that tell the averages apart, as explicit examples (run in this order)."""
+    for pair in reversed((RENAMED, NEVER_PREDICTED, ONE_CLASS, ONE_ROW)):
+        for average in reversed(("macro", "weighted", "micro")):
+            function = example(pair=pair, average=average)(function)  # each one goes before those added so far
+    return function
 
 
 @check(examples=45)
-@given(pair=label_pairs(max_classes=4), average=st.sampled_from(["micro", "macro", "weighted"]))
+@_multiclass_examples
+@given(pair=label_pairs(max_classes=4), average=st.sampled_from(AVERAGES))
 def averaged_precision_recall_f1_match_sklearn(learner, pair, average):
     """precision_recall_f1 with average micro, macro or weighted equals sklearn's (zero_division=0) to 1e-12."""
     expected = sk_scores(pair.y_true, pair.y_pred, average)
-    call = f"precision_recall_f1(y_true, y_pred, average={average!r})"
-    got = _three_scores(learner.precision_recall_f1(pair.y_true, pair.y_pred, average=average), call)
-    assert_close(got, expected, what=f"{call} (precision, recall, f1)", rtol=TOLERANCE, atol=TOLERANCE,
-                 diagnoses=_score_mistakes(expected, pair.y_true, pair.y_pred, average))
+    text = f"precision_recall_f1(y_true, y_pred, average={average!r})"
+    call = lambda y_true, y_pred: learner.precision_recall_f1(y_true, y_pred, average=average)  # noqa: E731
+    got = _three_scores(call(pair.y_true, pair.y_pred), text)
+    correct = lambda y_true, y_pred: sk_scores(y_true, y_pred, average)  # noqa: E731
+    assert_close(got, expected, what=f"{text} (precision, recall, f1)", rtol=TOLERANCE, atol=TOLERANCE,
+                 diagnoses=_diagnoses(M.averaged_mistakes(average), (pair.y_true, pair.y_pred), call, correct,
+                                      M.SECOND_MULTI))
+
+
+# -- checks: ROC ------------------------------------------------------------------------------
 
 
 @check(examples=30)
+@example(problem=ALL_TIED)
+@example(problem=TIES_ACROSS_CLASSES)
+@example(problem=ONE_POSITIVE_TIED)
+@example(problem=GAUSSIAN_SCORES)
+@example(problem=BACKWARDS)
 @given(problem=scored_labels(ties=True))
 def roc_curve_matches_sklearn(learner, problem):
     """roc_curve gives sklearn's fpr, tpr and thresholds (drop_intermediate=False) to 1e-12, ties included."""
@@ -237,83 +257,89 @@ def roc_curve_matches_sklearn(learner, problem):
     if got_fpr.shape == (m - 1,):
         fail(f"roc_curve returned {m - 1} points, expected {m}: the curve starts at (0, 0) with "
              "threshold +inf (nothing predicted positive)", result[0])
-    assert_close(got_fpr, fpr, what="fpr", rtol=TOLERANCE, atol=TOLERANCE, diagnoses=[
-        Diagnosis("fpr and tpr are swapped: fpr is the share of negatives predicted positive", lambda: tpr)])
+    swapped = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[1]  # noqa: E731
+    fpr_of = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[0]  # noqa: E731
+    learner_fpr = lambda y_true, y_score: learner.roc_curve(y_true, y_score)[0]  # noqa: E731
+    assert_close(got_fpr, fpr, what="fpr", rtol=TOLERANCE, atol=TOLERANCE, diagnoses=_diagnoses(
+        [("fpr and tpr are swapped: fpr is the share of negatives predicted positive", swapped)],
+        (y_true, y_score), learner_fpr, fpr_of, M.SECOND_TIED))
     assert_close(got_tpr, tpr, what="tpr", rtol=TOLERANCE, atol=TOLERANCE)
     if got_thresholds.shape != thresholds.shape or got_thresholds[0] != np.inf:
-        fail(f"thresholds: got {show(got_thresholds)}\n            expected {show(thresholds)} "
+        shown_got, shown_want = show_pair(got_thresholds, thresholds)
+        fail(f"thresholds: got {shown_got}\n            expected {shown_want} "
              "(the first threshold is +inf: nothing scores that high)", result[2])
-    assert_close(got_thresholds[1:], thresholds[1:], what="thresholds[1:]", rtol=0, atol=0, diagnoses=[
-        Diagnosis("your thresholds run from low to high: sweep from the highest score down", lambda: thresholds[1:][::-1])])
+    rising = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[2][1:][::-1]  # noqa: E731
+    falling = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[2][1:]  # noqa: E731
+    learner_thresholds = lambda y_true, y_score: np.asarray(learner.roc_curve(y_true, y_score)[2])[1:]  # noqa: E731
+    assert_close(got_thresholds[1:], thresholds[1:], what="thresholds[1:]", rtol=0, atol=0, diagnoses=_diagnoses(
+        [("your thresholds run from low to high: sweep from the highest score down", rising)],
+        (y_true, y_score), learner_thresholds, falling, M.SECOND_TIED))
+
+
+def _assert_auc(learner, problem):
+    expected = sk_roc_auc(problem.y_true, problem.y_score)
+    got = assert_scalar(learner.roc_auc(problem.y_true, problem.y_score), "roc_auc(y_true, y_score)")
+    assert_close(got, expected, what="roc_auc(y_true, y_score)", rtol=TOLERANCE, atol=TOLERANCE,
+                 diagnoses=_diagnoses(M.auc_mistakes(), (problem.y_true, problem.y_score), learner.roc_auc,
+                                      sk_roc_auc, M.SECOND_TIED))
 
 
 @check(examples=25)
+@example(problem=GAUSSIAN_SCORES)
+@example(problem=BACKWARDS)
+@example(problem=PERFECT)
 @given(problem=scored_labels(ties=False))
 def roc_auc_matches_sklearn_on_distinct_scores(learner, problem):
     """roc_auc equals sklearn's roc_auc_score to 1e-12 when no two scores are equal."""
-    expected = sk_roc_auc(problem.y_true, problem.y_score)
-    got = assert_scalar(learner.roc_auc(problem.y_true, problem.y_score), "roc_auc(y_true, y_score)")
-    assert_close(got, expected, what="roc_auc(y_true, y_score)", rtol=TOLERANCE, atol=TOLERANCE,
-                 diagnoses=_auc_mistakes(problem.y_true, problem.y_score))
+    _assert_auc(learner, problem)
 
 
 @check(examples=45)
+@example(problem=ALL_TIED)
+@example(problem=TIES_ACROSS_CLASSES)
+@example(problem=ONE_POSITIVE_TIED)
 @given(problem=scored_labels(ties=True))
 def roc_auc_counts_tied_scores_as_half(learner, problem):
     """roc_auc equals sklearn's roc_auc_score to 1e-12 when many scores are tied (a tied pair counts 1/2)."""
-    expected = sk_roc_auc(problem.y_true, problem.y_score)
-    got = assert_scalar(learner.roc_auc(problem.y_true, problem.y_score), "roc_auc(y_true, y_score)")
-    assert_close(got, expected, what="roc_auc(y_true, y_score)", rtol=TOLERANCE, atol=TOLERANCE,
-                 diagnoses=_auc_mistakes(problem.y_true, problem.y_score))
+    _assert_auc(learner, problem)
 
 
-def _log_loss_mistakes(y_true, y_prob, expected):
-    return [
-        Diagnosis("your loss uses log base 2 (or 10): use the natural log, np.log",
-                  lambda: expected / np.log(2)),
-        Diagnosis("your loss uses log base 10: use the natural log, np.log", lambda: expected / np.log(10)),
-        Diagnosis("your loss is the sum over rows: take the mean", lambda: expected * len(y_true)),
-        Diagnosis("your loss is negative: it is the mean of -log(p), and log(p) <= 0", lambda: -expected),
-    ]
+# -- checks: log loss ---------------------------------------------------------------------------
+
+
+def _assert_log_loss(learner, problem, got, extremes):
+    binary = problem.y_prob.ndim == 1
+    second = (M.SECOND_LOG_EXTREME_BINARY if binary else M.SECOND_LOG_EXTREME_MULTI) if extremes else \
+        (M.SECOND_LOG_BINARY if binary else M.SECOND_LOG_MULTI)
+    assert_close(got, sk_log_loss(problem.y_true, problem.y_prob), what="log_loss(y_true, y_prob)", rtol=TOLERANCE,
+                 atol=TOLERANCE, diagnoses=_diagnoses(M.log_loss_mistakes(binary, extremes),
+                                                      (problem.y_true, problem.y_prob), learner.log_loss,
+                                                      sk_log_loss, second))
 
 
 @check(examples=30)
+@example(problem=GAUSSIAN_BINARY)
+@example(problem=BINARY_ONLY_ZEROS)
+@example(problem=CLASS_NEVER_TRUE)
+@example(problem=TWO_COLUMNS)
+@example(problem=ONE_ROW_THREE_CLASSES)
 @given(problem=probability_problems())
 def log_loss_matches_sklearn(learner, problem):
     """log_loss(y_true, y_prob) equals sklearn's to 1e-12, for binary (n,) and multiclass (n, K) probabilities."""
-    expected = sk_log_loss(problem.y_true, problem.y_prob)
     got = assert_scalar(learner.log_loss(problem.y_true, problem.y_prob), "log_loss(y_true, y_prob)")
-    mistakes = _log_loss_mistakes(problem.y_true, problem.y_prob, expected)
-    if problem.y_prob.ndim == 1:
-        mistakes.append(Diagnosis(
-            "your loss always uses the probability of class 1: for a row whose true class is 0, "
-            "the probability of the truth is 1 - y_prob",
-            lambda: float(-np.mean(np.log(problem.y_prob)))))
-    assert_close(got, expected, what="log_loss(y_true, y_prob)", rtol=TOLERANCE, atol=TOLERANCE,
-                 diagnoses=mistakes)
+    _assert_log_loss(learner, problem, got, extremes=False)
 
 
 @check(examples=20)
+@example(problem=CONFIDENTLY_WRONG_BINARY)
+@example(problem=CONFIDENTLY_WRONG_MULTI)
 @given(problem=probability_problems(extremes=True))
 def log_loss_clips_probabilities_of_zero_and_one(learner, problem):
     """With probabilities of exactly 0 and 1, log_loss is finite and equals sklearn's (clipped at eps) to 1e-12."""
-    expected = sk_log_loss(problem.y_true, problem.y_prob)
     got = learner.log_loss(problem.y_true, problem.y_prob)
     value = np.asarray(got, dtype=np.float64) if isinstance(got, (float, int, np.ndarray, np.generic)) else None
     if value is not None and value.size == 1 and not np.isfinite(value).all():
         fail(f"log_loss returned {show(float(value.reshape(())))} when a row gives its true class probability 0: "
              "clip y_prob into [eps, 1 - eps] with eps = np.finfo(np.float64).eps before taking the log", got)
     got = assert_scalar(got, "log_loss(y_true, y_prob)")
-    mistakes = _log_loss_mistakes(problem.y_true, problem.y_prob, expected)
-    for eps in (1e-15, 1e-12, 1e-10, 1e-8, 1e-7):
-        mistakes.append(Diagnosis(
-            f"your loss clips probabilities at {eps:g}: clip at eps = np.finfo(np.float64).eps (about 2.2e-16)",
-            lambda eps=eps: _clipped_log_loss(problem.y_true, problem.y_prob, eps)))
-    assert_close(got, expected, what="log_loss(y_true, y_prob)", rtol=TOLERANCE, atol=TOLERANCE,
-                 diagnoses=mistakes)
-
-
-def _clipped_log_loss(y_true, y_prob, eps):
-    p = np.column_stack([1 - y_prob, y_prob]) if y_prob.ndim == 1 else y_prob
-    p = np.clip(p, eps, 1 - eps)
-    return float(-np.mean(np.log(p[np.arange(len(y_true)), y_true])))
+    _assert_log_loss(learner, problem, got, extremes=True)

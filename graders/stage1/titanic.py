@@ -16,6 +16,7 @@ the same files and folds, and the same code gets the same verdict.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import sklearn.model_selection  # noqa: F401 - the folds need it; imported while the learner process starts
@@ -29,6 +30,7 @@ DRIVER = "mldojo.graders.stage1.titanic_driver"
 N_FOLDS = 5
 FOLD_SEED = 0  # StratifiedKFold(5, shuffle=True, random_state=0)
 PERTURB_SEED = 1  # which held-out rows are perturbed, and how
+MAX_COMPANIONS = 30  # perturbed held-out rows that join a left-alone row's ticket, cabin and family
 SHUFFLE_SEED = 2  # the permutation of the labels in the shuffled-label run
 ID_SEED = 3  # the scrambled PassengerIds
 SHUFFLE_MARGIN = 0.06  # shuffled-label accuracy may exceed the majority rate by this much (~3.5 standard errors)
@@ -131,6 +133,11 @@ def _accuracy(results, folds, labels) -> tuple[float, list[float], np.ndarray]:
     return float(np.mean(per_fold)), per_fold, predictions
 
 
+def _accuracy_of(predictions: np.ndarray, folds, labels) -> float:
+    """The mean per-fold accuracy of predictions (n,) in file order."""
+    return float(np.mean([np.mean(predictions[test] == labels[test]) for _, test in folds]))
+
+
 def _changed_outputs(first: dict, second: dict, rows: np.ndarray) -> np.ndarray:
     """Positions (into `rows`) where the prediction or the score differs between two runs."""
     changed = first["pred"][rows] != second["pred"][rows]
@@ -223,7 +230,7 @@ def load_titanic_returns_every_row_and_its_label(learner):
             ]
             fail(f"y differs from the file's Survived column in {len(wrong)} rows ({_describe_rows(files, wrong)}); "
                  f"for PassengerId {files.table.column(data.ID)[wrong[0]]} y is {y[wrong[0]]:g}, the file says "
-                 f"{files.labels[wrong[0]]}", y, mistakes)
+                 f"{files.labels[wrong[0]]}", y, mistakes, passes=lambda value: np.array_equal(value, files.labels))
         unlabeled = _drive(learner, "describe_load", files.write(files.unlabeled(), "without_survived"))
         if unlabeled["y"] is not None:
             fail("load_titanic(path) on a file without a Survived column (like Kaggle's test.csv) returned labels; "
@@ -322,55 +329,102 @@ def cv_accuracy_reaches_the_goal(learner):
         fail(f"mean accuracy over {N_FOLDS} stratified folds: {accuracy:.4f} "
              f"(folds {', '.join(f'{a:.3f}' for a in per_fold)}); the goal is at least {goal:.2f}\n"
              f"  always predicting 'died' scores {majority:.4f}",
-             predictions, mistakes, diagnosis=known)
+             predictions, mistakes, diagnosis=known,
+             passes=lambda value: _accuracy_of(value, folds, files.labels) >= goal)
+
+
+@dataclass
+class HeldOutPerturbation:
+    """Fold 1's held-out rows split in two: `watched` rows left alone and `others` that change;
+    some of the others become fellow travellers (`companions`) of some watched rows (`hosts`)."""
+
+    held_out: np.ndarray  # (m,) positions in the file
+    watched: np.ndarray  # positions into held_out
+    others: np.ndarray  # positions in the file
+    hosts: np.ndarray  # positions in the file (watched rows)
+    companions: np.ndarray  # positions in the file (others)
+    original: data.Table
+    perturbed: data.Table
+
+
+def held_out_perturbation(files: Files) -> HeldOutPerturbation:
+    """The fixed perturbation of fold 1: half its held-out rows move far (ages, fares, sexes,
+    classes, ports, names and tickets swapped among themselves), and up to MAX_COMPANIONS of them
+    take the ticket, fare, cabin, class, port, family sizes and surname of a watched row."""
+    held_out = _folds(files.labels)[0][1]
+    rng = np.random.default_rng(PERTURB_SEED)
+    order = rng.permutation(len(held_out))
+    watched = np.sort(order[: len(order) // 2])  # positions into held_out
+    others = held_out[np.sort(order[len(order) // 2:])]
+    original = files.unlabeled()
+    moved = data.perturb_rows(original, others, np.random.default_rng(PERTURB_SEED))
+    companions = rng.permutation(data.companion_candidates(moved, others))[:MAX_COMPANIONS]
+    # A few hosts get several companions, so a count that grows moves far (1 -> 6), past any split a tree learned.
+    sizes = ([5, 3, 3, 2, 2] + [1] * len(companions))[: len(companions)]
+    party = np.repeat(np.arange(len(sizes)), sizes)[: len(companions)]  # (companions,) which host each joins
+    hosts = rng.choice(held_out[watched], size=party.max() + 1, replace=False)[party]
+    return HeldOutPerturbation(held_out, watched, others, hosts, companions, original,
+                               data.add_companions(moved, hosts, companions))
 
 
 @check()
 def held_out_predictions_ignore_other_held_out_rows(learner):
-    """Changing other held-out rows changes neither a held-out row's features nor its prediction."""
+    """Changing other held-out rows (values far off, or sharing a left-alone row's ticket and family) changes no other row's features and no left-alone held-out row's prediction."""
     with judge_files() as files:
+        case = held_out_perturbation(files)
         folds = _folds(files.labels)[:1]
-        held_out = folds[0][1]
-        order = np.random.default_rng(PERTURB_SEED).permutation(len(held_out))
-        watched = np.sort(order[: len(order) // 2])  # positions into held_out
-        others = held_out[np.sort(order[len(order) // 2:])]
-        original = files.write(files.unlabeled(), "without_survived")
-        perturbed = files.write(data.perturb_rows(files.unlabeled(), others, np.random.default_rng(PERTURB_SEED)),
-                                "others_perturbed")
-        rows = held_out[watched]
-        comparison = _compare_loads(learner, files, original, perturbed, rows)
+        original = files.write(case.original, "without_survived")
+        perturbed = files.write(case.perturbed, "others_perturbed")
+        kept = np.setdiff1d(np.arange(files.n), case.others)  # every row that was left alone, training rows included
+        comparison = _compare_loads(learner, files, original, perturbed, kept)
         if _differs(comparison):
-            fail(f"X changed for held-out rows that were left alone when {len(others)} other held-out rows "
-                 f"changed (fold 1 of {N_FOLDS}):\n" + _changed_columns_text(comparison, files),
-                 diagnosis=_whole_file_statistic(comparison, files, rows))
+            fail(f"X changed for rows that were left alone when {len(case.others)} held-out rows of fold 1 changed "
+                 f"({len(case.companions)} of them now share a ticket, cabin and family with a row left alone):\n"
+                 + _changed_columns_text(comparison, files),
+                 diagnosis=_whole_file_statistic(comparison, files, kept, case))
         before = _cross_validate(learner, original, folds, files.labels)[0]
         after = _cross_validate(learner, perturbed, folds, files.labels)[0]
-        changed = _changed_outputs(before, after, watched)
+        changed = _changed_outputs(before, after, case.watched)
         if len(changed):
             _fail_if_not_reproducible(learner, original, folds, files.labels, before)
+            rows = case.held_out[case.watched]
             fail(f"X is the same for the held-out rows that were left alone, but their predictions changed "
-                 f"when {len(others)} other held-out rows changed: {_describe_rows(files, rows[changed])}",
+                 f"when {len(case.others)} other held-out rows changed: {_describe_rows(files, rows[changed])}",
                  diagnosis="the pipeline's output for a row depends on the other rows predicted with it: a "
                            "transform that takes statistics of the rows it is given ((X - X.mean()) / X.std() in "
-                           "transform, or fit_transform called in predict). Learn statistics in fit, apply them "
-                           "in transform")
+                           "transform, counts per ticket among the rows given, or fit_transform called in "
+                           "predict). Learn statistics in fit, apply them in transform")
 
 
-def _whole_file_statistic(comparison: dict, files: Files, rows: np.ndarray) -> str:
-    """Name the whole-file statistic behind features that moved when other rows moved."""
+def _whole_file_statistic(comparison: dict, files: Files, kept: np.ndarray, case: HeldOutPerturbation) -> str:
+    """Name the whole-file statistic behind features that moved when other rows moved, from which rows moved."""
     changed_rows = {r for positions in comparison["changed"].values() for r in positions}
+    if comparison["only_first"] or comparison["only_second"]:  # which columns exist depends on other rows
+        return ("X has other columns when other rows change: load_titanic encodes categories found in the whole "
+                "file (pd.get_dummies over every row). Put OneHotEncoder(handle_unknown='ignore') in the pipeline, "
+                "so the categories come from the training rows")
     for column in ("Age", "Fare", "Embarked", "Cabin"):
-        gaps = set(np.intersect1d(rows, files.missing(column)).tolist())
-        if gaps and changed_rows == gaps:
+        gaps = set(np.intersect1d(kept, files.missing(column)).tolist())
+        if gaps and changed_rows <= gaps:
             return (f"only rows with an empty {column} changed: load_titanic fills the gaps in {column} with a "
-                    "statistic of the whole file (mean, median or mode of every row, held-out rows included). "
-                    "Put SimpleImputer in the pipeline, so it learns the value from the training rows")
-    if any(len(positions) == len(rows) for positions in comparison["changed"].values()):
+                    "statistic of the whole file (mean, median or mode of every row, or of every row of a group, "
+                    "held-out rows included). Put the filling in the pipeline (SimpleImputer, or your own "
+                    "transformer that learns the values in fit), so it learns them from the training rows")
+    groups = data.regrouped(case.original, case.perturbed)
+    fits = [what for what, rows in groups.items() if rows and changed_rows <= rows]
+    if fits or changed_rows <= set().union(*groups.values()):
+        which = f" (per {' or per '.join(fits)})" if fits else ""
+        return (f"only rows whose group of fellow passengers grew or shrank changed{which}: load_titanic counts "
+                "passengers per ticket, surname, family or cabin over the whole file, held-out rows included "
+                "(value_counts, groupby(...).transform('count'), or Fare divided by such a count). Learn the counts "
+                "in a transformer's fit, from the training rows, inside the pipeline")
+    if any(len(positions) == len(kept) for positions in comparison["changed"].values()):
         return ("every row changed in some column: load_titanic scales or standardises with statistics of the whole "
-                "file (StandardScaler().fit_transform(...), (x - x.mean()) / x.std(), x / x.max()). Put the scaler in "
-                "the pipeline, so it is fitted on the training rows")
-    return ("load_titanic computes something over several rows of the file (quantile bins, counts per ticket or "
-            "family, a rank): do it in a transformer's fit, inside the pipeline")
+                "file (StandardScaler().fit_transform(...), (x - x.mean()) / x.std(), x / x.max()), or takes the "
+                "frequency of a category over it (value_counts). Put that step in the pipeline, so it is fitted on "
+                "the training rows")
+    return ("load_titanic computes something over several rows of the file (quantile bins, a rank, a statistic "
+            "per group): do it in a transformer's fit, inside the pipeline")
 
 
 @check()
