@@ -16,7 +16,7 @@ MUTANTS = REPO / "tests" / "mutants"
 SOLUTIONS = REPO / "tests" / "solutions"  # correct solutions written unlike the reference
 # Exercises whose learner module imports another exercise's file from the workspace
 # (`from stage1.tree import DecisionTreeClassifier`): tests put that file's reference beside it.
-BUILDS_ON = {"stage1/forest": ("stage1/tree",)}
+BUILDS_ON = {"stage1/forest": ("stage1/tree",), "stage2/micrograd_nn": ("stage2/micrograd",)}
 
 
 def package_file(kind: str, exercise: str) -> Path:
