@@ -12,16 +12,19 @@ import os
 import sys
 from pathlib import Path
 
-from mldojo.commands import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, PLUGIN_COMMANDS, UsageError, find_exercise, open_tracker
+from mldojo.commands import EXIT_FAIL, EXIT_PASS, EXIT_USAGE, PLUGIN_COMMANDS, UsageError, find_exercise, find_workspace, open_tracker
 
 COMMANDS = ("init", "list", "status", "history", "hint", "reveal", "watch", "done", "demo", "check") + PLUGIN_COMMANDS
 
 DESCRIPTION = """Grade your from-scratch ML exercises and track your progress.
 
   grade init course        make a workspace with every exercise stub
-  grade stage1/linreg      grade one exercise (exit code 0 = passed)
+  grade                    the exercise to work on now (the first that does not pass)
+  grade stage1/linreg      grade one exercise (exit code 0 = passed); also `grade linreg`,
+                           or the file's path: `grade linreg.py` inside stage1/
   grade demo               a quick tour in a temporary workspace
 """
+EXIT_PIPE = 141  # the reader left (`grade list | head`): what git's exit by SIGPIPE looks like
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,17 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("exercise", metavar="ID", help="an exercise id such as stage1/linreg")
     check.add_argument("--seed", type=int, help="explore other inputs (default: the same inputs every run)")
     check.add_argument("--examples", type=float, default=1.0, metavar="SCALE", help="try SCALE times more inputs per check")
-    check.add_argument("--json", action="store_true", help="print the result as JSON")
+    check.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
 
     init = add("init", help="create a workspace, or add new exercises to one")
     init.add_argument("directory", nargs="?", default=".", metavar="DIR")
     init.add_argument("--handle", help="your name in study groups (default: git's user.name)")
 
-    add("list", help="every exercise and its state")
+    listing = add("list", help="every exercise and its state")
+    listing.add_argument("--json", action="store_true", help="print the list as JSON (docs/json.md)")
     status = add("status", help="progress per stage and its 'done when' criteria")
-    status.add_argument("--json", action="store_true", help="print the status as JSON")
+    status.add_argument("--json", action="store_true", help="print the status as JSON (docs/json.md)")
     history = add("history", help="your attempts at one exercise")
     history.add_argument("exercise", metavar="ID")
+    history.add_argument("--json", action="store_true", help="print the attempts as JSON (docs/json.md)")
     hint = add("hint", help="show the next hint (recorded)")
     hint.add_argument("exercise", metavar="ID")
     reveal = add("reveal", help="show the reference solution (after you passed; recorded)")
@@ -62,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--seed", type=int)
     watch.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
     watch.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)  # for tests
+    watch.add_argument("--no-keys", action="store_true", help="do not read keys from the terminal (h, n, l, q)")
     done = add("done", help="record a self-reported criterion with its evidence")
     done.add_argument("stage", metavar="STAGE")
     done.add_argument("criterion", metavar="CRITERION")
@@ -81,24 +87,56 @@ def _plugin(name: str):
 
 
 def normalise_argv(argv: list[str]) -> list[str]:
-    """`grade stage1/linreg ...` means `grade check stage1/linreg ...`."""
-    for index, token in enumerate(argv):
-        if token.startswith("-"):
-            if token == "--workspace" and index + 1 < len(argv):
-                continue
-            continue
-        if index > 0 and argv[index - 1] == "--workspace":
-            continue
-        if token not in COMMANDS:
-            return argv[:index] + ["check"] + argv[index:]
-        return argv
+    """`grade stage1/linreg ...` means `grade check stage1/linreg ...`; bare `grade` means `grade next`."""
+    index = _first_word(argv)
+    if index is None:
+        return argv if any(token in ("-h", "--help", "--version") for token in argv) else argv + ["next"]
+    if argv[index] not in COMMANDS:
+        return argv[:index] + ["check"] + argv[index:]
     return argv
+
+
+def _first_word(argv: list[str]) -> int | None:
+    """Where the command (or the exercise) is in argv: the first token that is not an option."""
+    for index, token in enumerate(argv):
+        if token.startswith("-") or (index > 0 and argv[index - 1] == "--workspace"):
+            continue
+        return index
+    return None
+
+
+def command_typo(argv: list[str]) -> str | None:
+    """The problem in words when the first word is neither a command nor an exercise but looks like a command."""
+    index = _first_word(argv)
+    if index is None or argv[index] in COMMANDS:
+        return None
+    from mldojo.exercise_ref import Unresolved, close_commands, resolve
+
+    word = argv[index]
+    commands = close_commands(word, COMMANDS)
+    if not commands or not isinstance(resolve(word, _catalogue()), Unresolved):
+        return None
+    return f"there is no command or exercise {word!r}. Did you mean `grade {commands[0]}`? (`grade --help` lists the commands)"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `grade`; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader left (`grade list | head`): stop quietly. Anything still buffered for
+        # stdout goes nowhere, so the interpreter's last flush cannot complain either.
+        _quiet_stdout()
+        return EXIT_PIPE
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser()
+    typo = _safe(command_typo, argv)
+    if typo:
+        print(f"grade: {typo}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         args = parser.parse_args(normalise_argv(argv))
     except SystemExit as exc:  # argparse already printed the problem
@@ -130,6 +168,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def _safe(function, *args):
+    """function(*args), or None when it raises: a broken catalogue is reported later, in its own words."""
+    try:
+        return function(*args)
+    except Exception:  # noqa: BLE001 - only a suggestion is lost
+        return None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that nothing more is written to the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _known_errors() -> tuple[type[BaseException], ...]:
     from mldojo.catalogue import CatalogueError
     from mldojo.workspace import WorkspaceError
@@ -147,12 +203,7 @@ def _catalogue():
     return load_catalogue()
 
 
-def _workspace(args):
-    from mldojo.workspace import find_workspace
-
-    return find_workspace(args.workspace)
-
-
+_workspace = find_workspace
 _exercise = find_exercise
 _tracker = open_tracker
 
@@ -171,7 +222,8 @@ def cmd_check(args) -> int:
     on_check = None if args.json else (lambda outcome: render.check_line(out, outcome))
     # Training tasks draw a live progress line on the terminal; --json prints only the result.
     on_progress = None if args.json else "terminal"
-    on_graded = None if args.json else (lambda report: render.report_footer(out, report, exercise, _hint_position(workspace, exercise)))
+    on_graded = None if args.json else (lambda report: render.report_footer(
+        out, report, exercise, _hint_position(workspace, exercise), next_up(workspace, exercise) if report.passed else False))
     graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, on_progress=on_progress,
                             examples_scale=args.examples, on_graded=on_graded)
     report = graded.report
@@ -183,6 +235,22 @@ def cmd_check(args) -> int:
         if not graded.recorded:
             out.print(f"[yellow]warning:[/] this attempt was not recorded: {graded.tracker_problem}")
     return EXIT_PASS if report.passed else EXIT_FAIL
+
+
+def next_up(workspace, passed):
+    """After passing `passed`: the first exercise that does not pass (None: all pass; False: history unreadable)."""
+    import sqlite3
+
+    from mldojo.progress import current_exercise, exercise_states
+    from mldojo.tracker.errors import TrackerError
+    from mldojo.tracker.summary import exercise_records
+
+    catalogue = _catalogue()
+    try:
+        states = exercise_states(catalogue, exercise_records(workspace.tracker_path))
+    except (TrackerError, sqlite3.Error):
+        return False
+    return current_exercise(catalogue, states, passed_now=passed.id)
 
 
 def _hint_position(workspace, exercise) -> tuple[int, int]:
@@ -211,58 +279,53 @@ def cmd_init(args) -> int:
     result = init_workspace(Path(args.directory), [e.id for e in catalogue.exercises], args.handle)
     root = result.workspace.root
     stubs = [p for p in result.created if p.suffix == ".py"]
-    print(f"Workspace {root} (handle {result.workspace.handle}): {len(stubs)} new exercise files, {len([p for p in result.kept if p.suffix == '.py'])} kept as they were.")
+    from mldojo.words import plural
+
+    kept = len([p for p in result.kept if p.suffix == ".py"])
+    print(f"Workspace {root} (handle {result.workspace.handle}): {plural(len(stubs), 'new exercise file')}, {kept} kept as {'it was' if kept == 1 else 'they were'}.")
     for path in stubs:
         print(f"  + {path.relative_to(root)}")
     print(f"  {result.git}")
     here = Path.cwd().resolve()
     go = "" if root == here else f"cd {os.path.relpath(root, here)} && "
-    print(f"Next: {go}grade {catalogue.exercises[0].id}")
+    print(f"Next: {go}grade   (shows the first exercise, {catalogue.exercises[0].id}, and offers to watch it)")
     return EXIT_PASS
 
 
 def cmd_list(args) -> int:
     """List every exercise with its state (fast: no heavy imports)."""
+    from mldojo.listing import list_data, print_list
     from mldojo.workspace import WorkspaceError, find_workspace
 
-    catalogue = _catalogue()
-    verdicts: dict[str, str] = {}
-    passed: set[str] = set()
-    note = ""
     try:
         workspace = find_workspace(args.workspace)
-        from mldojo.tracker import summary
-
-        verdicts = summary.latest_verdicts(workspace.tracker_path)
-        passed = summary.passed_exercises(workspace.tracker_path)
     except WorkspaceError:
-        note = "(not in a workspace: `grade init course` creates one)"
-    for stage in catalogue.stages:
-        exercises = catalogue.exercises_of(stage.id)
-        print(f"{stage.id} — {stage.title}")
-        for exercise in exercises:
-            mark = "✓" if exercise.id in passed else ("✗" if exercise.id in verdicts else " ")
-            print(f"  {mark} {exercise.id:<24} {exercise.title}")
-        if not exercises:
-            print("    (no exercises yet)")
-    if note:
-        print(note)
+        workspace = None
+    data = list_data(_catalogue(), workspace)
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print_list(data)
     return EXIT_PASS
 
 
 def cmd_status(args) -> int:
     """Per-stage progress and criteria."""
     from mldojo import render
-    from mldojo.progress import compute_status
+    from mldojo.progress import compute_status, current_exercise
 
     workspace = _workspace(args)
-    stages = compute_status(_catalogue(), _tracker(workspace))
+    catalogue = _catalogue()
+    stages = compute_status(catalogue, _tracker(workspace), workspace)
+    current = current_exercise(catalogue, {e.id: e.state for stage in stages for e in stage.exercises})
     if args.json:
-        print(json.dumps({"workspace": str(workspace.root), "handle": workspace.handle, "stages": [s.to_dict() for s in stages]}, indent=2))
+        print(json.dumps({"workspace": str(workspace.root), "handle": workspace.handle, "current": current.id if current else None,
+                          "stages": [s.to_dict() for s in stages]}, indent=2))
         return EXIT_PASS
     out = render.console()
     out.print(f"[bold]{workspace.handle}[/] in {workspace.root}")
     render.status_tables(out, stages)
+    out.print(f"\nNext: grade {current.id}  — {current.title}  (or just `grade`)" if current else "\nEvery exercise passes.")
     return EXIT_PASS
 
 
@@ -272,26 +335,24 @@ def cmd_history(args) -> int:
 
     exercise = _exercise(args.exercise)
     tracker = _tracker(_workspace(args))
-    render.history_table(
-        render.console(), exercise.id, tracker.attempts(exercise.id), tracker.checks_for,
-        benchmarks=tracker.benchmarks(exercise.id), training_runs=tracker.training_runs(exercise.id),
-    )
+    attempts = tracker.attempts(exercise.id)
+    benchmarks, runs = tracker.benchmarks(exercise.id), tracker.training_runs(exercise.id)
+    if args.json:
+        from mldojo.history_json import history_data
+
+        print(json.dumps(history_data(exercise.id, attempts, tracker.checks_for, benchmarks, runs), indent=2))
+        return EXIT_PASS
+    render.history_table(render.console(), exercise.id, attempts, tracker.checks_for, benchmarks=benchmarks, training_runs=runs)
     return EXIT_PASS
 
 
 def cmd_hint(args) -> int:
     """Show the hints so far and the next one."""
+    from mldojo.hints import show_hints
+
     exercise = _exercise(args.exercise)
-    tracker = _tracker(_workspace(args))
-    shown = tracker.hints_shown(exercise.id)
-    total = len(exercise.hints)
-    for index in range(min(shown, total)):
-        print(f"Hint {index + 1} of {total}: {exercise.hints[index]}\n")
-    if shown >= total:
-        print(f"That was every hint. `grade reveal {exercise.id} --force` shows the reference solution.")
-        return EXIT_PASS
-    print(f"Hint {shown + 1} of {total} (new): {exercise.hints[shown]}")
-    tracker.record_hint(exercise.id, shown)
+    with _tracker(_workspace(args)) as tracker:
+        show_hints(tracker, exercise, print)
     return EXIT_PASS
 
 
@@ -323,7 +384,7 @@ def cmd_watch(args) -> int:
     from mldojo.watch import watch
 
     exercise = _exercise(args.exercise)
-    return watch(_workspace(args), exercise, seed=args.seed, interval=args.interval, max_runs=args.max_runs)
+    return watch(_workspace(args), exercise, seed=args.seed, interval=args.interval, max_runs=args.max_runs, keys=not args.no_keys)
 
 
 def cmd_done(args) -> int:

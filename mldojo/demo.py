@@ -31,6 +31,7 @@ def run_demo(keep: bool = False) -> int:
     """Build the demo workspace, grade it, show the status; 0 when it behaved as expected."""
     from mldojo import render
     from mldojo.catalogue import load_catalogue
+    from mldojo.cli import next_up
     from mldojo.grading import grade_exercise
     from mldojo.progress import compute_status
     from mldojo.tracker.store import Tracker
@@ -53,12 +54,14 @@ def run_demo(keep: bool = False) -> int:
             out.print(f"$ grade {exercise_id}")
             render.report_header(out, exercise)
             graded = grade_exercise(workspace, exercise, on_check=lambda outcome: render.check_line(out, outcome))
-            render.report_footer(out, graded.report, exercise, (0, len(exercise.hints)))
+            following = next_up(workspace, exercise) if graded.report.passed else False
+            render.report_footer(out, graded.report, exercise, (0, len(exercise.hints)), following)
             verdicts[exercise_id] = graded.report.passed
             out.print()
         out.print("$ grade status")
-        render.status_tables(out, compute_status(catalogue, Tracker.open(workspace.tracker_path)))
-        out.print(f"\nStart your own: [bold]grade init course && cd course && grade {catalogue.exercises[0].id}[/]")
+        with Tracker.open(workspace.tracker_path) as tracker:
+            render.status_tables(out, compute_status(catalogue, tracker, workspace))
+        out.print("\nStart your own: [bold]grade init course && cd course && grade[/]  (it shows the first exercise and offers to watch it)")
         as_expected = all(verdicts[e] for e in SOLVED) and not any(verdicts[e] for e in WRONG_ATTEMPTS)
         return 0 if as_expected else 1
     finally:

@@ -10,6 +10,7 @@ from mldojo.graders.engine import results as R
 
 MARKS = {R.PASSED: ("✓", "green"), R.SKIPPED: ("-", "dim"), R.NOT_IMPLEMENTED: ("…", "yellow")}
 PRINTED_LIMIT = 2000
+STATE_STYLES = {"passed": "green", "regressed": "bold red", "failing": "red", "not started": "dim"}
 
 
 class LearnerConsole(Console):
@@ -110,7 +111,7 @@ def report_header(out: Console, exercise) -> None:
     out.print(f"[bold]{exercise.id}[/] — {escape(exercise.title)}")
 
 
-def report_footer(out: Console, report, exercise, hints_left: tuple[int, int]) -> None:
+def report_footer(out: Console, report, exercise, hints_left: tuple[int, int], next_up=False) -> None:
     """The summary line and what to do next."""
     if report.problem:
         _indented(out, report.problem, 2, style="red" if report.verdict != R.NOT_IMPLEMENTED else "")
@@ -127,16 +128,24 @@ def report_footer(out: Console, report, exercise, hints_left: tuple[int, int]) -
     out.print(f"\n[{style} bold]{ran}{word}[/] ({report.duration_s:.1f} s{seed}){unsandboxed}")
     if report.sandboxed is False:
         out.print("  [yellow]your code ran without mldojo's sandbox[/] (`grade doctor` says why and how to enable it)")
-    for line in next_steps(report, exercise, hints_left):
+    for line in next_steps(report, exercise, hints_left, next_up):
         out.print(f"  Next: {line}")
 
 
-def next_steps(report, exercise, hints_left: tuple[int, int]) -> list[str]:
-    """What the learner can do now, given the verdict."""
+def next_steps(report, exercise, hints_left: tuple[int, int], next_up=False) -> list[str]:
+    """What the learner can do now, given the verdict.
+
+    next_up: after a pass, the exercise to work on next (None: every exercise passes;
+    False: not known, e.g. the history could not be read).
+    """
     shown, total = hints_left
     hint = f"stuck? `grade hint {exercise.id}` (hint {shown + 1} of {total})" if shown < total else f"all {total} hints shown; `grade reveal {exercise.id} --force` shows the reference"
     if report.passed:
-        return ["`grade status` shows your progress; `grade list` the next exercises"]
+        if next_up is None:
+            return ["every exercise passes now; `grade status` shows each stage's \"done when\""]
+        if next_up is False:
+            return ["`grade` names the exercise to work on now; `grade status` shows your progress"]
+        return [f"{next_up.id} — {escape(next_up.title)}: `grade {next_up.id}` (or just `grade`)"]
     if report.verdict == R.NOT_IMPLEMENTED:
         todo = ", ".join(report.unwritten) if report.unwritten else "the functions that raise NotImplementedError"
         return [f"write {todo} in {exercise.id}.py, then run `grade {exercise.id}` again", hint]
@@ -154,17 +163,25 @@ def status_tables(out: Console, stages) -> None:
     for stage in stages:
         total = len(stage.exercises)
         done = "  [green]done[/]" if stage.done else ""
-        out.print(f"\n[bold]{stage.id}[/] — {escape(stage.title)}: {stage.passed}/{total} exercises passed{done}")
-        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
-        table.add_column("exercise")
-        table.add_column("title")
-        table.add_column("state")
-        table.add_column("attempts", justify="right")
+        out.print(f"\n[bold]{stage.id}[/] — {escape(stage.title)}: {stage.passed}/{total} passed{done}")
+        # Titles only where they fit on one line: the ids say enough on an 80-column terminal.
+        titled = out.width >= 100
+        table = Table(show_header=True, header_style="bold", box=None, padding=(0, 1))
+        table.add_column("exercise", no_wrap=True)
+        if titled:
+            table.add_column("title", no_wrap=True)
+        table.add_column("state", no_wrap=True)
+        table.add_column("attempts", justify="right", no_wrap=True)
         for exercise in stage.exercises:
-            style = {"passed": "green", "failing": "red"}.get(exercise.state, "dim")
+            style = STATE_STYLES.get(exercise.state, "dim")
             revealed = " (revealed)" if exercise.revealed else ""
-            table.add_row(exercise.id, escape(exercise.title), f"[{style}]{exercise.state}{revealed}[/]", str(exercise.attempts))
+            flag = " [yellow]![/]" if exercise.notes() else ""
+            cells = [exercise.id] + ([escape(exercise.title)] if titled else [])
+            table.add_row(*cells, f"[{style}]{escape(exercise.words)}{revealed}[/]{flag}", str(exercise.attempts))
         out.print(table)
+        for exercise in stage.exercises:
+            for note in exercise.notes():
+                out.print(f"  [yellow]![/] {exercise.id}: {escape(note)}")
         out.print("  [bold]done when:[/]")
         for criterion in stage.criteria:
             mark = "[green]✓[/]" if criterion.met else "[red]✗[/]"

@@ -1,12 +1,21 @@
-"""`grade watch ID`: re-grade every time the learner saves the exercise file."""
+"""`grade watch ID`: re-grade every time the learner saves the exercise file.
+
+On a terminal the screen is cleared before each run (the latest result is all there is
+to read) and single keys act at once: h the next hint, n the next exercise that does not
+pass, l the list, r grade again, q quit. Keys pressed while grading wait their turn.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 
 from mldojo.catalogue import Exercise
+from mldojo.keys import KeyReader
 from mldojo.workspace import Workspace
+
+KEYS_LINE = "h hint · n next exercise · l list · r grade again · q quit"
 
 
 def file_state(path) -> str | None:
@@ -17,30 +26,107 @@ def file_state(path) -> str | None:
         return None
 
 
-def watch(workspace: Workspace, exercise: Exercise, seed: int | None = None, interval: float = 0.5, max_runs: int = 0) -> int:
-    """Grade now, then again after each change; Ctrl-C stops. Returns the last exit code."""
+def watch(workspace: Workspace, exercise: Exercise, seed: int | None = None, interval: float = 0.5, max_runs: int = 0,
+          keys: bool = True) -> int:
+    """Grade now, then again after each change; q or Ctrl-C stops. Returns the last exit code."""
     from mldojo import render
-    from mldojo.cli import _hint_position
-    from mldojo.grading import grade_exercise
 
     out = render.console()
-    path = workspace.exercise_file(exercise.id)
-    last_state, runs, code = object(), 0, 1
-    out.print(f"[dim]Watching {path} — save to re-grade, Ctrl-C to stop.[/]")
-    try:
+    with KeyReader(enabled=keys) as reader:
+        session = _Session(workspace, exercise, seed, out, reader)
+        try:
+            return session.loop(interval, max_runs)
+        except KeyboardInterrupt:
+            out.print("\n[dim]Stopped watching.[/]")
+            return session.code
+
+
+class _Session:
+    """One watch: the exercise being watched, the runs so far, what the keys do."""
+
+    def __init__(self, workspace: Workspace, exercise: Exercise, seed, out, reader: KeyReader) -> None:
+        self.workspace, self.exercise, self.seed, self.out, self.reader = workspace, exercise, seed, out, reader
+        self.runs, self.code = 0, 1
+        self.last_state: object = object()
+
+    def loop(self, interval: float, max_runs: int) -> int:
+        """Grade on every change (and on r), act on keys, until q, Ctrl-C or max_runs."""
         while True:
-            state = file_state(path)
-            if state != last_state:
-                last_state = state
-                runs += 1
-                out.rule(f"{exercise.id} · run {runs} · {time.strftime('%H:%M:%S')}")
-                graded = grade_exercise(workspace, exercise, seed=seed, on_check=lambda o: render.check_line(out, o))
-                render.report_footer(out, graded.report, exercise, _hint_position(workspace, exercise))
-                code = 0 if graded.report.passed else 1
-                out.print("[dim]Waiting for the next save…[/]")
-                if max_runs and runs >= max_runs:
-                    return code
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        out.print("\n[dim]Stopped watching.[/]")
-        return code
+            state = file_state(self.workspace.exercise_file(self.exercise.id))
+            if state != self.last_state:
+                self.last_state = state
+                self.grade()
+                if max_runs and self.runs >= max_runs:
+                    return self.code
+            key = self.reader.read(interval)
+            if key == "q":
+                self.out.print("[dim]Stopped watching.[/]")
+                return self.code
+            self.act(key)
+
+    def grade(self) -> None:
+        """One run: a clean screen, the checks as they finish, the summary, what the keys do."""
+        from mldojo import render
+        from mldojo.cli import _hint_position, next_up
+        from mldojo.grading import grade_exercise
+
+        self.runs += 1
+        if self.out.is_terminal:
+            self.out.clear()
+        path = self.workspace.exercise_file(self.exercise.id)
+        self.out.print(f"[dim]Watching {path} — save to grade again.[/]")
+        self.out.rule(f"{self.exercise.id} · run {self.runs} · {time.strftime('%H:%M:%S')}")
+        graded = grade_exercise(self.workspace, self.exercise, seed=self.seed, on_check=lambda o: render.check_line(self.out, o))
+        report = graded.report
+        render.report_footer(self.out, report, self.exercise, _hint_position(self.workspace, self.exercise),
+                             next_up(self.workspace, self.exercise) if report.passed else False)
+        if not graded.recorded:
+            self.out.print(f"[yellow]warning:[/] this attempt was not recorded: {graded.tracker_problem}")
+        self.code = 0 if report.passed else 1
+        self._waiting()
+
+    def _waiting(self) -> None:
+        keys = f" · {KEYS_LINE}" if self.reader.active else " · Ctrl-C stops"
+        self.out.print(f"[dim]Waiting for the next save{keys}[/]")
+
+    def act(self, key: str | None) -> None:
+        """What a key does (None: no key was pressed)."""
+        if key == "h":
+            self._hint()
+        elif key == "n":
+            self._next()
+        elif key == "l":
+            self._list()
+        elif key == "r":
+            self.last_state = object()  # graded again on the next turn of the loop
+
+    def _hint(self) -> None:
+        from mldojo.hints import show_hints
+        from mldojo.tracker.store import Tracker
+
+        self.out.print()
+        with Tracker.open(self.workspace.tracker_path) as tracker:
+            show_hints(tracker, self.exercise, lambda text: self.out.print(text, markup=False, highlight=False), earlier=False)
+        self._waiting()
+
+    def _next(self) -> None:
+        from mldojo.catalogue import load_catalogue
+        from mldojo.progress import exercise_states, next_after
+        from mldojo.tracker.summary import exercise_records
+
+        catalogue = load_catalogue()
+        following = next_after(catalogue, exercise_states(catalogue, exercise_records(self.workspace.tracker_path)), self.exercise.id)
+        if following is None:
+            self.out.print("\nEvery other exercise passes: there is no next one.")
+            self._waiting()
+            return
+        self.exercise, self.last_state = following, object()
+
+    def _list(self) -> None:
+        from mldojo.catalogue import load_catalogue
+        from mldojo.listing import list_data, print_list
+
+        self.out.print()
+        print_list(list_data(load_catalogue(), self.workspace))
+        sys.stdout.flush()  # print() and rich write to the same terminal: keep their order
+        self._waiting()

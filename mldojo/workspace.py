@@ -103,7 +103,7 @@ def init_workspace(directory: Path, exercise_ids: list[str], handle: str | None 
         _copy_new(stub_path(exercise_id), root / (exercise_id + ".py"), result)
     _ensure_gitignore(root / ".gitignore", result)
     (root / STATE_DIR).mkdir(exist_ok=True)
-    result.git = _ensure_git(root)
+    result.git = _ensure_git(root, handle)
     return result
 
 
@@ -170,23 +170,25 @@ def _ensure_gitignore(path: Path, result: InitResult) -> None:
         (result.kept if existed else result.created).append(path)
 
 
-def _ensure_git(root: Path) -> str:
-    try:
-        import git
-    except ImportError as exc:  # GitPython needs the git executable
-        return f"git repository not created ({exc}); install git and run `grade init` again"
-    try:
-        git.Repo(root)
+def _ensure_git(root: Path, handle: str) -> str:
+    """A git repository with a first commit holding the stubs (`grade reset` saves files on top of it)."""
+    from mldojo.workspace_git import GitProblem, first_commit, git, has_commits, is_repository
+
+    created = False
+    if not is_repository(root):
+        try:
+            git(root, "init", "--quiet")
+        except GitProblem as exc:  # no git executable: the workspace works without it
+            return f"git repository not created ({exc}); install git and run `grade init` again"
+        created = True
+    if has_commits(root):
         return "git repository already present"
-    except git.InvalidGitRepositoryError:
-        pass
-    except git.NoSuchPathError:
-        pass
     try:
-        git.Repo.init(root)
-    except (git.GitCommandError, OSError) as exc:
-        return f"git repository not created ({exc})"
-    return "git repository created"
+        commit = first_commit(root, handle)
+    except GitProblem as exc:
+        return f"git repository {'created' if created else 'present'}, but its first commit failed ({exc}); `grade reset` keeps copies in .mldojo/ instead"
+    made = "created" if created else "present"
+    return f"git repository {made}; first commit {commit} holds the stubs (`grade reset ID` saves your file in git, then restores the stub)"
 
 
 def _learner_readme() -> str:
@@ -201,6 +203,8 @@ docstring, replace each `raise NotImplementedError(...)` with your code, then ru
     grade status                 # your progress and each stage's "done when"
     grade history stage1/linreg  # your earlier attempts
     grade list                   # every exercise
+    grade                        # the exercise to work on now
+    grade reset stage1/linreg    # save your file in git, then start again from the stub
 
 Your attempts are recorded in `.mldojo/tracker.sqlite` (kept out of git).
 """

@@ -73,7 +73,7 @@ def test_init_again_never_overwrites_the_learners_files(course):
     assert result.returncode == 0, result.stderr
     assert mine.read_text() == "# my work in progress\n"
     assert (course / "stage2" / "micrograd.py").is_file(), "a missing exercise is added back"
-    assert "1 new exercise files" in result.stdout
+    assert "1 new exercise file," in result.stdout
 
 
 def test_outside_a_workspace_says_how_to_make_one(tmp_path):
@@ -86,8 +86,8 @@ def test_unknown_exercise_suggests_the_right_id(course):
     result = run("stage1/linrg", cwd=course)
     assert result.returncode == 2
     assert "Did you mean stage1/linreg" in result.stderr
-    result = run("linreg", cwd=course)
-    assert "Did you mean stage1/linreg" in result.stderr
+    result = run("linreg", cwd=course)  # a unique short name is not a mistake: it is graded
+    assert result.returncode == 1 and result.stdout.startswith("stage1/linreg — Linear regression"), result.stderr
 
 
 def test_the_stub_is_not_implemented(course):
@@ -108,12 +108,31 @@ def test_fail_then_fix_then_pass_then_history(course):
     passing = run("stage1/linreg", cwd=course)
     assert passing.returncode == 0, passing.stdout
     assert "passed" in passing.stdout
+    assert "Next: stage1/ridge_lasso — Ridge and lasso: `grade stage1/ridge_lasso`" in passing.stdout  # named, not "see the list"
     history = run("history", "stage1/linreg", cwd=course)
     assert history.returncode == 0
     assert "2 attempts" in history.stdout
     status = json.loads(run("status", "--json", cwd=course).stdout)
     stage1 = next(s for s in status["stages"] if s["id"] == "stage1")
     assert stage1["passed"] == 1
+
+
+def test_breaking_a_passed_exercise_shows_it_failing_everywhere(course):
+    target = course / "stage1" / "linreg.py"
+    reference = package_file("reference", "stage1/linreg").read_text()
+    target.write_text(reference)
+    assert run("stage1/linreg", cwd=course).returncode == 0
+    target.write_text(reference.replace("return float(np.mean(", "return float(np.sum(", 1))  # a regression
+    assert run("stage1/linreg", cwd=course).returncode == 1
+    listed = run("list", cwd=course).stdout
+    line = next(line for line in listed.splitlines() if "stage1/linreg " in line)
+    assert "✗" in line and "failing now (passed before)" in line and "✓" not in line
+    status = json.loads(run("status", "--json", cwd=course).stdout)
+    linreg = next(e for s in status["stages"] for e in s["exercises"] if e["id"] == "stage1/linreg")
+    assert linreg["state"] == "regressed" and linreg["words"] == "failing now (passed before)"
+    assert status["current"] == "stage1/linreg"  # back at the front of the queue
+    assert "failing now (passed before)" in run("status", cwd=course).stdout
+    assert "Now: stage1/linreg" in run(cwd=course).stdout  # bare `grade`
 
 
 def test_json_output(course):
@@ -196,7 +215,7 @@ def test_watch_waits_through_a_syntax_error_then_grades_the_fix(course):
             break
     assert any("SyntaxError" in line for line in lines), "".join(lines)
     shutil.copyfile(package_file("reference", "stage1/linreg"), target)
-    output, _ = watcher.communicate(timeout=90)
+    output, _ = watcher.communicate(timeout=180)
     assert watcher.returncode == 0, output
     assert "passed" in output
 
@@ -234,7 +253,12 @@ def test_ctrl_c_stops_cleanly_and_is_recorded_as_interrupted(course):
     env = dict(os.environ, NO_COLOR="1")
     env.pop("MLDOJO_WORKSPACE", None)
     process = subprocess.Popen(command + ["stage1/linreg"], cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # the learner process is inside its endless loop by now
+    # Wait for the event, not a guess at the time: once the learner process exists the grading has
+    # begun, and Ctrl-C from then on is recorded (before it, nothing was attempted yet).
+    deadline = time.monotonic() + 120
+    while not descendants(process.pid) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert descendants(process.pid), "the learner process never started"
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=30)
     assert process.returncode == 130, errors
@@ -243,8 +267,150 @@ def test_ctrl_c_stops_cleanly_and_is_recorded_as_interrupted(course):
     assert "interrupted" in history
 
 
+def descendants(pid: int) -> list[int]:
+    """The processes below pid (children, grandchildren, …), read from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
 def test_demo_grades_a_solved_and_a_wrong_exercise(tmp_path):
     result = run("demo", cwd=tmp_path, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\b(\d+) of \1 checks passed", result.stdout), result.stdout
     assert "Diagnosis:" in result.stdout and "grade status" in result.stdout
+
+
+# -- what next, reset, names, JSON, closed pipes -------------------------------------------
+def test_bare_grade_names_the_current_exercise(course):
+    result = run(cwd=course)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Now: stage1/linreg — Linear regression")
+    assert "grade watch stage1/linreg" in result.stdout and "state:  not started" in result.stdout
+    assert "[Y/n]" not in result.stdout  # no question without a terminal
+    same = run("next", cwd=course)
+    assert same.stdout == result.stdout
+    data = json.loads(run("next", "--json", cwd=course).stdout)
+    assert data["current"]["id"] == "stage1/linreg" and data["passed"] == 0 and data["total"] >= 17
+
+
+def test_bare_grade_outside_a_workspace_says_how_to_start(tmp_path):
+    result = run(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "grade init course" in result.stdout and "no mldojo workspace" in result.stderr
+
+
+def test_init_makes_a_first_commit_holding_the_stubs(course):
+    log = subprocess.run(["git", "log", "--format=%s", "--name-only"], cwd=course, capture_output=True, text=True, check=True).stdout
+    assert "The exercise stubs" in log and "stage1/linreg.py" in log and ".mldojo" not in log
+
+
+def test_reset_saves_the_file_in_git_then_restores_the_stub(course):
+    mine = "# my attempt, to be kept\n" + package_file("exercises", "stage1/linreg").read_text()
+    (course / "stage1" / "linreg.py").write_text(mine)
+    result = run("reset", "linreg.py", cwd=course / "stage1")
+    assert result.returncode == 0, result.stderr
+    assert (course / "stage1" / "linreg.py").read_text() == package_file("exercises", "stage1/linreg").read_text()
+    commit = re.search(r"commit ([0-9a-f]{7,})", result.stdout).group(1)
+    kept = subprocess.run(["git", "show", f"{commit}:stage1/linreg.py"], cwd=course, capture_output=True, text=True, check=True).stdout
+    assert kept == mine
+    clean = subprocess.run(["git", "status", "--porcelain"], cwd=course, capture_output=True, text=True, check=True).stdout
+    assert clean == ""
+    again = run("reset", "stage1/linreg", cwd=course)
+    assert again.returncode == 0 and "stub already" in again.stdout
+
+
+def test_reset_without_git_keeps_a_copy(course):
+    shutil.rmtree(course / ".git")
+    (course / "stage1" / "knn.py").write_text("# mine\n")
+    result = run("reset", "knn", cwd=course)
+    assert result.returncode == 0, result.stderr
+    copies = list((course / ".mldojo" / "reset").glob("stage1-knn-*.py"))
+    assert len(copies) == 1 and copies[0].read_text() == "# mine\n"
+    assert str(copies[0]) in result.stdout
+
+
+def test_a_mistyped_command_gets_a_command(course):
+    for typed, meant in (("statsu", "status"), ("lsit", "list"), ("hnt", "hint"), ("rest", "reset")):
+        result = run(typed, cwd=course)
+        assert result.returncode == 2
+        assert f"Did you mean `grade {meant}`?" in result.stderr, result.stderr
+        assert "stage1/" not in result.stderr  # not an exercise suggestion
+    assert "Did you mean stage1/svm" in run("svn", cwd=course).stderr  # close to an exercise: the exercise
+
+
+def test_short_ids_and_paths_name_exercises(course):
+    def exercise_of(*args, cwd):
+        result = run("history", *args, "--json", cwd=cwd)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["exercise"]
+
+    assert exercise_of("linreg", cwd=course) == "stage1/linreg"
+    assert exercise_of("linreg.py", cwd=course / "stage1") == "stage1/linreg"
+    assert exercise_of("stage1/linreg.py", cwd=course) == "stage1/linreg"
+    assert exercise_of("../stage1/forest.py", cwd=course / "stage2") == "stage1/forest"
+    assert exercise_of(str(course / "stage2" / "mlp.py"), cwd=course.parent) == "stage2/mlp"
+    outside = course.parent / "notes.py"
+    outside.write_text("")
+    wrong = run("history", str(outside), cwd=course)
+    assert wrong.returncode == 2 and "not an exercise file" in wrong.stderr
+
+
+def test_every_command_that_prints_data_has_json(course):
+    for args in (["list"], ["status"], ["next"], ["history", "linreg"], ["data"], ["doctor"], ["bench", "stage3/attention", "--list"],
+                 ["group", "show"]):
+        result = run(*args, "--json", cwd=course)
+        assert result.returncode in (0, 1), (args, result.stderr)
+        data = json.loads(result.stdout)  # nothing but JSON on stdout
+        assert isinstance(data, dict), args
+    listed = json.loads(run("list", "--json", cwd=course).stdout)
+    first = listed["stages"][0]["exercises"][0]
+    assert set(first) >= {"id", "title", "state", "words", "last_verdict", "attempts", "notes", "regressed_prerequisites", "edited_since_graded"}
+
+
+def test_json_keys_are_documented(course):
+    """docs/json.md names every top-level key each command prints."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "json.md").read_text()
+    for args in (["list"], ["status"], ["next"], ["history", "linreg"], ["data"], ["doctor"], ["bench", "stage3/attention", "--list"]):
+        data = json.loads(run(*args, "--json", cwd=course).stdout)
+        section = docs.split(f"## `grade {args[0]}", 1)[1].split("\n## ", 1)[0]
+        for key in data:
+            assert f"`{key}`" in section, (args, key)
+
+
+@pytest.mark.parametrize("args", [["list"], ["data"], ["status"], ["--help"], ["list", "--json"]])
+def test_a_closed_pipe_ends_quietly(course, args):
+    """`grade list | head` exits without a traceback, like `git log | head`."""
+    command = [str(GRADE)] if GRADE.exists() else [sys.executable, "-m", "mldojo.cli"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader left before the first byte: every write fails with EPIPE
+    env = {k: v for k, v in os.environ.items() if k != "MLDOJO_WORKSPACE"}
+    try:
+        done = subprocess.run(command + args, cwd=course, stdout=write_end, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr, done.stderr
+    assert done.returncode in (0, 141)
+
+
+def test_bench_json_measures_and_skips_in_json(course):
+    shutil.copyfile(package_file("reference", "stage3/attention"), course / "stage3" / "attention.py")
+    measured = run("bench", "attention", "--only", "cpu-fwd-bwd", "--warmup", "0", "--repeats", "2", "--json", cwd=course, timeout=300)
+    data = json.loads(measured.stdout)  # nothing but JSON: no header, no progress lines
+    (result,) = data["results"]
+    assert result["status"] == "measured" and result["recorded"] is True, result
+    assert isinstance(result["ratio"], float) and result["learner"]["timing"]["n"] == 2
+    skipped = run("bench", "attention", "--only", "cuda-fwd-bwd", "--json", cwd=course, env={"CUDA_VISIBLE_DEVICES": ""})
+    assert skipped.returncode == 1
+    assert json.loads(skipped.stdout)["results"][0]["status"] == "skipped"

@@ -42,7 +42,7 @@ class Terminal:
             tmux("send-keys", "-t", self.name, key)
             time.sleep(0.15)
 
-    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+    def wait_for(self, text: str, timeout: float = 120.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen() if self.alive() else ""
@@ -64,17 +64,17 @@ def test_grade_tui_in_a_real_terminal(tmp_path):
     try:
         terminal.wait_for("? Help")
         terminal.wait_for("No attempts yet")  # an empty workspace says what to do
-        screen = terminal.wait_for(first.id)
-        assert "1 Curriculum" in screen
+        terminal.wait_for(first.id)
+        terminal.wait_for("1 Curriculum")
         terminal.send("j", "Enter")
-        screen = terminal.wait_for(f"{second.id} — {second.title}")
-        assert "Not graded yet" in screen
+        terminal.wait_for(f"{second.id} — {second.title}")
+        terminal.wait_for("Not graded yet")  # drawn a moment after the title: wait for it, not for a capture
         terminal.send("Escape", "?")
         terminal.wait_for("Everywhere")
         terminal.send("Escape", "2")
         terminal.wait_for(load_catalogue().stages[0].criteria[0].text[:30])
         terminal.send("q")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60
         while terminal.alive() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not terminal.alive(), "q did not quit"
@@ -86,8 +86,8 @@ def test_grade_tui_outside_a_workspace_says_how_to_make_one(tmp_path):
     grade = str(GRADE) if GRADE.exists() else f"{sys.executable} -m mldojo.cli"
     terminal = Terminal(f"{grade} tui", cwd=tmp_path)
     try:
-        screen = terminal.wait_for("No workspace")
-        assert "grade init course" in screen
+        terminal.wait_for("No workspace")
+        terminal.wait_for("grade init course")
         terminal.send("q")
     finally:
         terminal.close()

@@ -6,6 +6,7 @@ snapshot changes only when the TUI does, not when the real catalogue grows.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +25,7 @@ CATALOGUE = {
             "summary": "Regression and classification in NumPy.",
             "criterion": [
                 {"id": "exercises", "text": "Every stage-1 exercise passes", "kind": "automatic", "rule": "all-exercises-pass"},
-                {"id": "write-up", "text": "A write-up on regularisation", "kind": "self-reported", "prompt": "A link or a few sentences"},
+                {"id": "write-up", "text": "A write-up on regularisation: when L1 beats L2, and why boosting overfits less than a deep tree", "kind": "self-reported", "prompt": "A link or a few sentences"},
             ],
         },
         {
@@ -73,10 +74,10 @@ def make_workspace(root: Path, history: bool = True) -> Workspace:
     """A workspace at root with the fixture's exercise files and, if history, a known history."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "mldojo.toml").write_text('format = 1\nhandle = "ada"\n', encoding="utf-8")
-    for exercise_id, task in TASKS.items():
+    for exercise_id in TASKS:
         path = root / f"{exercise_id}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f'"""{task}"""\n\n\ndef fit(X, y):\n    raise NotImplementedError("TODO")\n', encoding="utf-8")
+        path.write_text(file_text(exercise_id), encoding="utf-8")
     workspace = Workspace(root, "ada")
     with Tracker.open(workspace.tracker_path) as tracker:
         if history:
@@ -84,12 +85,18 @@ def make_workspace(root: Path, history: bool = True) -> Workspace:
     return workspace
 
 
+def file_text(exercise_id: str) -> str:
+    """The learner's file of an exercise in the fixture workspace."""
+    return f'"""{TASKS[exercise_id]}"""\n\n\ndef fit(X, y):\n    raise NotImplementedError("TODO")\n'
+
+
 def attempt(tracker: Tracker, exercise_id: str, minutes: int, verdict: str, checks: list[tuple[str, str, str]], duration_s: float = 1.5) -> None:
-    """Record one attempt at T0 + minutes with these (name, verdict, message) checks."""
+    """Record one attempt at T0 + minutes with these (name, verdict, message) checks, on the fixture's file."""
     passed = sum(1 for _, v, _ in checks if v == "passed")
+    sha = hashlib.sha256(file_text(exercise_id).encode()).hexdigest()  # the file as it is: not "edited since graded"
     tracker.record_attempt(
         exercise_id=exercise_id, started_at=T0 + timedelta(minutes=minutes), duration_s=duration_s, verdict=verdict,
-        grader_version="1", mldojo_version="0.1.0", file_sha256="0" * 64, seed=None,
+        grader_version="1", mldojo_version="0.1.0", file_sha256=sha, seed=None,
         summary=f"{passed}/{len(checks)} checks passed", checks=[(n, v, m, 0.1) for n, v, m in checks],
     )
 
@@ -109,3 +116,8 @@ def write_history(tracker: Tracker) -> None:
             exercise_id="stage2/micrograd", benchmark_id="backward", device="cpu", environment={"cpu": "fixture"},
             median_s=median_s, spread_s=0.001, baseline_s=median_s / ratio, ratio=ratio, target_ratio=3.0, met_target=ratio <= 3.0,
         )
+
+
+def write_regression(tracker: Tracker) -> None:
+    """After the usual history, linreg (passed) fails again: logreg and knn build on it."""
+    attempt(tracker, "stage1/linreg", 70, "failed", [("mse_is_a_mean", "failed", "mse returned the sum, not the mean."), ("fit_matches_sklearn", "passed", "")])

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import TrackerCorrupt, TrackerError, TrackerTooNew, read_only_place, sqlite_code, storage_error
@@ -18,7 +19,11 @@ from .errors import TrackerCorrupt, TrackerError, TrackerTooNew, read_only_place
 SCHEMA_VERSION = 1
 
 ATTEMPT_TABLE = "attempt"
-ATTEMPT_COLUMNS = ("id", "exercise_id", "started_at", "verdict")
+ATTEMPT_COLUMNS = ("id", "exercise_id", "started_at", "verdict", "file_sha256", "summary")
+HINT_TABLE = "hint_shown"
+HINT_COLUMNS = ("exercise_id", "hint_index")
+REVEAL_TABLE = "reveal"
+REVEAL_COLUMNS = ("exercise_id",)
 META_TABLE = "meta"
 META_COLUMNS = ("key", "value")
 SCHEMA_VERSION_KEY = "schema_version"
@@ -36,6 +41,44 @@ _LATEST_VERDICTS_SQL = f"""
     ) WHERE recency = 1
 """
 _PASSED_EXERCISES_SQL = f"SELECT DISTINCT exercise_id FROM {ATTEMPT_TABLE} WHERE verdict = 'passed'"
+_HINTS_SHOWN_SQL = f"SELECT COUNT(DISTINCT hint_index) FROM {HINT_TABLE} WHERE exercise_id = ?"
+_REVEALED_SQL = f"SELECT DISTINCT exercise_id FROM {REVEAL_TABLE}"
+_LATEST_SUMMARY_SQL = f"SELECT summary FROM {ATTEMPT_TABLE} WHERE exercise_id = ? ORDER BY started_at DESC, id DESC LIMIT 1"
+_ATTEMPT_ROWS_SQL = f"SELECT exercise_id, verdict, file_sha256 FROM {ATTEMPT_TABLE} ORDER BY started_at DESC, id DESC"
+
+# An attempt stopped with Ctrl-C (or cancelled in the TUI) says nothing about the code:
+# the state of an exercise follows its latest attempt that reached a verdict.
+UNDECIDED_VERDICTS = frozenset({"interrupted"})
+
+
+@dataclass(frozen=True)
+class ExerciseRecord:
+    """What the history says about one exercise: enough to tell its state."""
+
+    attempts: int
+    latest_verdict: str  # of the newest attempt, interrupted ones included
+    decided_verdict: str | None  # of the newest attempt that reached a verdict (None: none did)
+    decided_sha256: str  # the file that attempt graded ("" when none did)
+    ever_passed: bool
+
+
+def records_from_rows(rows: Iterable[tuple[str, str, str]]) -> dict[str, ExerciseRecord]:
+    """Each exercise's record from (exercise_id, verdict, file_sha256) rows, newest first.
+
+    The one place that turns attempts into records: `grade list` feeds it rows read here,
+    `grade status`, the TUI and the group file feed it the tracker's Attempt rows.
+    """
+    found: dict[str, dict] = {}
+    for exercise_id, verdict, sha256 in rows:
+        record = found.get(exercise_id)
+        if record is None:
+            record = found[exercise_id] = {"attempts": 0, "latest_verdict": verdict, "decided_verdict": None,
+                                           "decided_sha256": "", "ever_passed": False}
+        record["attempts"] += 1
+        if record["decided_verdict"] is None and verdict not in UNDECIDED_VERDICTS:
+            record["decided_verdict"], record["decided_sha256"] = verdict, sha256 or ""
+        record["ever_passed"] = record["ever_passed"] or verdict == "passed"
+    return {exercise_id: ExerciseRecord(**fields) for exercise_id, fields in found.items()}
 
 
 def latest_verdicts(path: Path) -> dict[str, str]:
@@ -52,6 +95,39 @@ def passed_exercises(path: Path) -> set[str]:
         if connection is None:
             return set()
         return {exercise_id for (exercise_id,) in _query(connection, path, _PASSED_EXERCISES_SQL)}
+
+
+def exercise_records(path: Path) -> dict[str, ExerciseRecord]:
+    """Every attempted exercise's record (see records_from_rows); empty if there is no history."""
+    with read_only_history(path) as connection:
+        if connection is None:
+            return {}
+        return records_from_rows(_query(connection, path, _ATTEMPT_ROWS_SQL))
+
+
+def revealed_exercises(path: Path) -> set[str]:
+    """Every exercise whose reference solution was shown; empty if there is no history."""
+    with read_only_history(path) as connection:
+        if connection is None:
+            return set()
+        return {exercise_id for (exercise_id,) in _query(connection, path, _REVEALED_SQL)}
+
+
+def hints_shown(path: Path, exercise_id: str) -> int:
+    """How many different hints of an exercise have been shown (0 when there is no history)."""
+    with read_only_history(path) as connection:
+        if connection is None:
+            return 0
+        return int(_query(connection, path, _HINTS_SHOWN_SQL, (exercise_id,))[0][0])
+
+
+def latest_summary(path: Path, exercise_id: str) -> str:
+    """The one-line summary of the latest attempt at an exercise ("" when there is none)."""
+    with read_only_history(path) as connection:
+        if connection is None:
+            return ""
+        rows = _query(connection, path, _LATEST_SUMMARY_SQL, (exercise_id,))
+        return str(rows[0][0]) if rows else ""
 
 
 def check_history(path: Path, understood: int = SCHEMA_VERSION) -> bool:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 
 from mldojo.catalogue import Catalogue
-from mldojo.tui.data import Progress, history_errors, history_fingerprint, load_progress
+from mldojo.tui.data import Progress, files_fingerprint, history_errors, history_fingerprint, load_progress, verdict_words
 from mldojo.tui.grade_process import GradeProcess
-from mldojo.tui.messages import GradeFinished, GradeOutput, GradeStarted, HistoryChanged
-from mldojo.tui.screens.benchmarks import BenchmarksScreen
-from mldojo.tui.screens.criteria import CriteriaScreen
+from mldojo.tui.messages import GradeFinished, GradeOutput, GradeStarted, GroupSynced, HistoryChanged
 from mldojo.tui.screens.curriculum import CurriculumScreen
-from mldojo.tui.screens.exercise import ExerciseScreen
-from mldojo.tui.screens.group import GroupScreen
-from mldojo.tui.screens.help import HelpScreen
 from mldojo.tui.screens.problem import ProblemScreen
 from mldojo.workspace import Workspace
 
@@ -34,6 +28,7 @@ class GradeRun:
     process: GradeProcess
     lines: list[str] = field(default_factory=list)
     exit_code: int | None = None
+    verdict: str | None = None  # the recorded attempt's verdict, read back once it ended
 
     @property
     def running(self) -> bool:
@@ -49,6 +44,8 @@ class GradeRun:
             return "stopped hard (not recorded)"
         if self.process.interrupted:
             return "cancelled (recorded as interrupted)"
+        if self.exit_code in (0, 1) and self.verdict:
+            return verdict_words(self.verdict)  # the words `grade` printed: "not implemented yet", not just "failed"
         return {0: "passed", 1: "failed"}.get(self.exit_code, f"could not grade (exit code {self.exit_code})")
 
 
@@ -58,7 +55,9 @@ class DojoApp(App):
     TITLE = "mldojo"
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False
-    MODES = {"curriculum": CurriculumScreen, "criteria": CriteriaScreen, "benchmarks": BenchmarksScreen, "group": GroupScreen}
+    # The first screen's module is imported with the app; the others when first shown (start-up time).
+    MODES = {"curriculum": CurriculumScreen, "criteria": lambda: _screen("criteria", "CriteriaScreen")(),
+             "benchmarks": lambda: _screen("benchmarks", "BenchmarksScreen")(), "group": lambda: _screen("group", "GroupScreen")()}
 
     BINDINGS = [
         Binding("q", "quit", "Quit"),
@@ -85,10 +84,13 @@ class DojoApp(App):
         self.problem = problem
         self.poll_interval_s = poll_interval_s
         self.python = python
-        self.tracker = None
+        self.history = None  # tracker.reader.HistoryReader: what every view reads
+        self.tracker = None  # tracker.store.Tracker, for writes only (see writer())
         self.progress: Progress | None = None
         self.grading: GradeRun | None = None
         self._fingerprint: tuple = ()
+        self._syncing = False
+        self._files: tuple = ()
 
     # --- start and polling -----------------------------------------------------------
 
@@ -101,6 +103,7 @@ class DojoApp(App):
             from mldojo.catalogue import load_catalogue
 
             self.catalogue = load_catalogue()
+        self._files = files_fingerprint(self.workspace, self.catalogue)
         if self.reload(announce=False):
             self.switch_mode("curriculum")
         self.set_interval(self.poll_interval_s, self.poll_history)
@@ -110,7 +113,9 @@ class DojoApp(App):
         if self.workspace is None:
             return
         fingerprint = history_fingerprint(self.workspace.tracker_path)
-        if fingerprint != self._fingerprint:
+        files = files_fingerprint(self.workspace, self.catalogue)
+        if fingerprint != self._fingerprint or files != self._files:
+            self._files = files  # a saved exercise file: its "edited since graded" note changes
             self.reload()
 
     def reload(self, announce: bool = True) -> bool:
@@ -118,10 +123,10 @@ class DojoApp(App):
         assert self.workspace is not None and self.catalogue is not None
         fingerprint = history_fingerprint(self.workspace.tracker_path)
         try:
-            if self.tracker is None or not _same_file(fingerprint, self._fingerprint):
-                self._open_tracker()  # first time, or the file was replaced (moved aside, restored)
+            if self.history is None or not _same_file(fingerprint, self._fingerprint):
+                self._open_history()  # first time, or the file was replaced (moved aside, restored)
                 fingerprint = history_fingerprint(self.workspace.tracker_path)
-            self.progress = load_progress(self.catalogue, self.tracker)
+            self.progress = load_progress(self.catalogue, self.history, self.workspace)
         except history_errors() as error:
             self._fingerprint = fingerprint
             self._close_tracker()
@@ -136,16 +141,25 @@ class DojoApp(App):
             self.screen.post_message(HistoryChanged())
         return True
 
-    def _open_tracker(self) -> None:
-        from mldojo.tracker.store import Tracker
+    def _open_history(self) -> None:
+        from mldojo.tracker.reader import HistoryReader
 
         self._close_tracker()
-        self.tracker = Tracker.open(self.workspace.tracker_path)
+        self.history = HistoryReader.open(self.workspace.tracker_path)
+
+    def writer(self):
+        """The SQLModel tracker, opened at the first write (a hint, a criterion): reading never needs it."""
+        if self.tracker is None:
+            from mldojo.tracker.store import Tracker
+
+            self.tracker = Tracker.open(self.workspace.tracker_path)
+        return self.tracker
 
     def _close_tracker(self) -> None:
-        if self.tracker is not None:
-            self.tracker.close()
-            self.tracker = None
+        for store in (self.history, self.tracker):
+            if store is not None:
+                store.close()
+        self.history = self.tracker = None
 
     def _show_problem(self, title: str, message: str) -> None:
         if isinstance(self.screen, ProblemScreen):
@@ -168,18 +182,20 @@ class DojoApp(App):
 
     def action_help(self) -> None:
         """Show every key binding."""
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        help_screen = _screen("help", "HelpScreen")
+        if not isinstance(self.screen, help_screen):
+            self.push_screen(help_screen())
 
     def open_exercise(self, exercise_id: str) -> None:
         """Show one exercise on top of the curriculum."""
         if self.current_mode != "curriculum":
             self.switch_mode("curriculum")
-        if isinstance(self.screen, ExerciseScreen) and self.screen.exercise_id == exercise_id:
+        exercise_screen = _screen("exercise", "ExerciseScreen")
+        if isinstance(self.screen, exercise_screen) and self.screen.exercise_id == exercise_id:
             return
-        if isinstance(self.screen, ExerciseScreen):
+        if isinstance(self.screen, exercise_screen):
             self.pop_screen()
-        self.push_screen(ExerciseScreen(exercise_id))
+        self.push_screen(exercise_screen(exercise_id))
 
     def start_grading(self, exercise_id: str) -> None:
         """Grade an exercise in the background with the real `grade check` command."""
@@ -207,9 +223,21 @@ class DojoApp(App):
                 await run.process.stop()
                 run.exit_code = EXIT_INTERRUPTED
         self.reload()
+        status = self.progress.status_of(run.exercise_id) if self.progress else None
+        run.verdict = status.last_verdict if status else None
         self.screen.post_message(GradeFinished(run.exercise_id, run.exit_code, run.process.interrupted))
         severity = "information" if run.exit_code == 0 else "warning" if run.process.interrupted else "error"
-        self.notify(f"{run.exercise_id}: {run.outcome}", severity=severity)
+        self.notify(f"{run.exercise_id}: {run.outcome}{self._next_words(run)}", severity=severity)
+
+    def _next_words(self, run: GradeRun) -> str:
+        """After a pass, the exercise to work on next, as `grade` names it."""
+        if run.exit_code != 0 or self.progress is None:
+            return ""
+        from mldojo.progress import current_exercise
+
+        states = {e.id: e.state for stage in self.progress.stages for e in stage.exercises}
+        following = current_exercise(self.catalogue, states)
+        return f". Next: {following.id} — {following.title}" if following else ". Every exercise passes."
 
     def action_cancel_grading(self) -> None:
         """Interrupt the running grading (it is recorded as interrupted)."""
@@ -223,26 +251,48 @@ class DojoApp(App):
         self.grading.process.interrupt()
         self.notify(f"Cancelling {self.grading.exercise_id}… (c again stops it hard)")
 
-    def show_next_hint(self, exercise_id: str) -> None:
-        """Record and announce the next hint, as `grade hint` does."""
-        exercise = self.catalogue.exercise(exercise_id)
-        total = len(exercise.hints)
+    def sync_group(self) -> None:
+        """Run `grade group sync` in the background and say how it went."""
+        from mldojo.tracker.group.repository import is_joined
+
+        if self.workspace is None or not is_joined(self.workspace):
+            self.notify("Join a study group first: grade group join REMOTE (in a terminal).", severity="warning")
+            return
+        if self._syncing:
+            self.notify("Already syncing with the group.")
+            return
+        self._syncing = True
+        self.notify("Syncing with the group…")
+        self.run_worker(self._sync(), name="group sync", group="sync", exit_on_error=False)
+
+    async def _sync(self) -> None:
+        from mldojo.tui.group_sync import sync_group
+
         try:
-            shown = self.tracker.hints_shown(exercise_id)
-            if shown >= total:
-                self.notify(f"That was every hint. `grade reveal {exercise_id} --force` shows the reference solution.", title="No more hints")
-                return
-            self.tracker.record_hint(exercise_id, shown)
+            code, summary = await sync_group(self.workspace.root, self.python)
+        except Exception as error:  # noqa: BLE001 - the TUI says what failed, never shows a traceback
+            code, summary = -1, f"the sync could not run: {type(error).__name__}: {error}"
+        finally:
+            self._syncing = False
+        self.notify(summary, severity="information" if code == 0 else "error", timeout=8)
+        self.screen.post_message(GroupSynced(code, summary))
+
+    def show_next_hint(self, exercise_id: str) -> None:
+        """Record the next hint, as `grade hint` does; the exercise screen's Hints section shows it."""
+        exercise = self.catalogue.exercise(exercise_id)
+        try:
+            shown = self.history.hints_shown(exercise_id)
+            if shown < len(exercise.hints):
+                self.writer().record_hint(exercise_id, shown)
         except history_errors() as error:
             self.notify(f"The hint could not be recorded: {error}", severity="error")
             return
-        self.notify(exercise.hints[shown], title=f"Hint {shown + 1} of {total}", timeout=15)
         self.reload()
 
     def record_evidence(self, stage_id: str, criterion_id: str, evidence: str) -> None:
         """Store a self-reported criterion, as `grade done` does."""
         try:
-            self.tracker.record_criterion(stage_id, criterion_id, "self-reported", evidence)
+            self.writer().record_criterion(stage_id, criterion_id, "self-reported", evidence)
         except history_errors() as error:
             self.notify(f"Not recorded: {error}", severity="error")
             return
@@ -255,6 +305,13 @@ class DojoApp(App):
             await self.grading.process.stop()
         self._close_tracker()
         self.exit()
+
+
+def _screen(module: str, name: str) -> type:
+    """A screen class from mldojo.tui.screens.<module>, imported on first use."""
+    import importlib
+
+    return getattr(importlib.import_module(f"mldojo.tui.screens.{module}"), name)
 
 
 def _same_file(now: tuple, before: tuple) -> bool:

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from mldojo.catalogue import Catalogue, Exercise
-from mldojo.progress import PASSED, ExerciseStatus, StageStatus, compute_status
+from mldojo.progress import FAILING, NOT_STARTED, PASSED, REGRESSED, STATE_MARKS, STATE_WORDS, ExerciseStatus, StageStatus, compute_status
 from mldojo.workspace import Workspace, stub_path
 
-# How an exercise's state is drawn: mark, word, theme colour (readable in light and dark themes).
+# How an exercise's state is drawn: mark, words (the CLI's), theme colour (readable in light and dark themes).
 STATE_STYLES = {
-    "passed": ("✓", "passed", "$success"),
-    "failing": ("✗", "failing", "$error"),
-    "not started": ("·", "not started", "$text-muted"),
+    PASSED: (STATE_MARKS[PASSED], STATE_WORDS[PASSED], "$success"),
+    REGRESSED: (STATE_MARKS[REGRESSED], STATE_WORDS[REGRESSED], "$error"),
+    FAILING: (STATE_MARKS[FAILING], STATE_WORDS[FAILING], "$error"),
+    NOT_STARTED: (STATE_MARKS[NOT_STARTED], STATE_WORDS[NOT_STARTED], "$text-muted"),
     "revealed": ("!", "revealed early", "$warning"),  # the solution, before any pass
 }
+
+
+def verdict_words(verdict: str | None) -> str:
+    """An attempt's verdict in the words `grade` prints ("not implemented yet", "failed")."""
+    from mldojo.graders.engine.results import VERDICT_WORDS
+
+    return VERDICT_WORDS.get(verdict or "", (verdict or "").replace("_", " "))
 
 
 @dataclass
@@ -38,11 +47,11 @@ class Progress:
         return None
 
     def state_key(self, exercise_id: str) -> str:
-        """'passed', 'failing', 'not started' or 'revealed' (revealed before any pass)."""
+        """A key of STATE_STYLES: the exercise's state, or 'revealed' (the solution seen before any pass)."""
         status = self.status_of(exercise_id)
         if status is None:
-            return "not started"
-        if exercise_id in self.revealed_early and status.state != PASSED:
+            return NOT_STARTED
+        if exercise_id in self.revealed_early and status.state in (FAILING, NOT_STARTED):
             return "revealed"
         return status.state
 
@@ -60,6 +69,7 @@ class ExerciseDetail:
     benchmarks: list  # BenchmarkResult rows, newest first
     revealed_early: bool
     prerequisites: list[tuple[str, str]]  # (exercise id, state key)
+    notes: list[str] = field(default_factory=list)  # a broken prerequisite, an edit not graded yet
 
 
 @dataclass
@@ -81,16 +91,20 @@ class BenchmarkRow:
 
 def history_errors() -> tuple[type[BaseException], ...]:
     """What reading or writing a damaged, replaced or locked history can raise."""
-    from sqlalchemy.exc import SQLAlchemyError
+    import sqlite3
+    import sys
 
     from mldojo.tracker.errors import TrackerError
 
-    return (TrackerError, SQLAlchemyError, OSError)
+    errors: list[type[BaseException]] = [TrackerError, sqlite3.Error, OSError]
+    if "sqlalchemy.exc" in sys.modules:  # the writer is open: never import SQLAlchemy just to name its errors
+        errors.append(sys.modules["sqlalchemy.exc"].SQLAlchemyError)
+    return tuple(errors)
 
 
-def load_progress(catalogue: Catalogue, tracker) -> Progress:
+def load_progress(catalogue: Catalogue, tracker, workspace: Workspace | None = None) -> Progress:
     """Each stage's exercises and criteria, from the tracker's records."""
-    stages = compute_status(catalogue, tracker)
+    stages = compute_status(catalogue, tracker, workspace)
     early = {reveal.exercise_id for reveal in tracker.reveals() if not reveal.passed_before}
     attempts = sum(status.attempts for stage in stages for status in stage.exercises)
     return Progress(stages, early, attempts)
@@ -111,6 +125,7 @@ def load_detail(catalogue: Catalogue, tracker, workspace: Workspace, progress: P
         benchmarks=tracker.benchmarks(exercise_id),
         revealed_early=exercise_id in progress.revealed_early,
         prerequisites=[(p, progress.state_key(p)) for p in exercise.prerequisites],
+        notes=status.notes() if (status := progress.status_of(exercise_id)) else [],
     )
 
 
@@ -126,6 +141,37 @@ def task_text(workspace: Workspace | None, exercise_id: str) -> str:
         if docstring:
             return docstring
     return "(this exercise's file has no description)"
+
+
+LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)]|Part \d+\.)\s")
+
+
+def reflow(text: str) -> str:
+    """Undo a docstring's hard line breaks inside paragraphs and list items, so the terminal wraps them once.
+
+    Blank lines, list items and indented blocks (code, tables) are kept as they are.
+    """
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.split("\n")
+        if all(line.startswith("    ") or not line.strip() for line in lines):
+            paragraphs.append(paragraph)  # a code block or a table
+            continue
+        joined: list[str] = []
+        for line in lines:
+            starts_item = LIST_ITEM.match(line) is not None
+            if joined and not starts_item and not _verbatim(line, joined[-1]):
+                joined[-1] = joined[-1].rstrip() + " " + line.strip()
+            else:
+                joined.append(line.rstrip())
+        paragraphs.append("\n".join(joined))
+    return "\n\n".join(paragraphs)
+
+
+def _verbatim(line: str, previous: str) -> bool:
+    """A line indented more deeply than a list item's hanging indent: code inside the text."""
+    indent = len(line) - len(line.lstrip())
+    return indent >= 4 and not LIST_ITEM.match(previous) and indent > len(previous) - len(previous.lstrip()) + 3
 
 
 def benchmark_rows(tracker) -> list[BenchmarkRow]:
@@ -155,6 +201,18 @@ def history_fingerprint(tracker_path: Path) -> tuple:
         try:
             stat = os.stat(f"{tracker_path}{suffix}")
             token.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+        except OSError:
+            token.append(None)
+    return tuple(token)
+
+
+def files_fingerprint(workspace: Workspace, catalogue: Catalogue) -> tuple:
+    """A cheap token that changes when the learner saves any exercise file (mtimes and sizes)."""
+    token = []
+    for exercise in catalogue.exercises:
+        try:
+            stat = os.stat(workspace.exercise_file(exercise.id))
+            token.append((stat.st_mtime_ns, stat.st_size))
         except OSError:
             token.append(None)
     return tuple(token)

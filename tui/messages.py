@@ -34,3 +34,11 @@ class GradeFinished(Message):
     exercise_id: str
     exit_code: int
     cancelled: bool
+
+
+@dataclass
+class GroupSynced(Message):
+    """`grade group sync`, run from the TUI, ended (the group's clone may have changed)."""
+
+    exit_code: int
+    summary: str

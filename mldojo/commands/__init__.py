@@ -1,6 +1,6 @@
 """The `grade` sub-commands that live in their own modules, and what they share.
 
-Each module here (`data`, `bench`, `submit`, `tui`, `group`, `doctor`) exposes:
+Each command module here (`next`, `reset`, `data`, `bench`, `submit`, `tui`, `group`, `doctor`) exposes:
 
     HELP = "one line for `grade --help`"
     def configure(parser: argparse.ArgumentParser) -> None   # add its arguments
@@ -14,7 +14,7 @@ from __future__ import annotations
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 # The order of `grade --help`.
-PLUGIN_COMMANDS = ("data", "bench", "submit", "tui", "group", "doctor")
+PLUGIN_COMMANDS = ("next", "reset", "data", "bench", "submit", "tui", "group", "doctor")
 
 
 class UsageError(Exception):
@@ -29,21 +29,24 @@ def load_catalogue():
 
 
 def find_workspace(args):
-    """The workspace named by --workspace, MLDOJO_WORKSPACE, or found above the current folder."""
+    """The workspace named by --workspace, else the one holding a file the learner named by its path,
+    else MLDOJO_WORKSPACE, else the one found above the current folder."""
+    from mldojo.exercise_ref import workspace_of
     from mldojo.workspace import find_workspace as find
 
-    return find(getattr(args, "workspace", None))
+    return find(getattr(args, "workspace", None) or workspace_of(getattr(args, "exercise", None)))
 
 
 def find_exercise(exercise_id: str):
-    """The catalogue entry for an id the learner typed, or a UsageError with suggestions."""
+    """The catalogue entry for an id, a path or a unique short name the learner typed, or a UsageError with suggestions."""
+    from mldojo.exercise_ref import Unresolved, resolve
+
     catalogue = load_catalogue()
-    try:
-        return catalogue.exercise(exercise_id.strip().strip("/").removesuffix(".py"))
-    except KeyError:
-        suggestions = catalogue.suggest(exercise_id)
-        hint = f" Did you mean {' or '.join(suggestions)}?" if suggestions else ""
-        raise UsageError(f"there is no exercise {exercise_id!r}.{hint} `grade list` shows them all.") from None
+    found = resolve(exercise_id, catalogue)
+    if isinstance(found, Unresolved):
+        hint = f" Did you mean {' or '.join(found.suggestions)}?" if found.suggestions else ""
+        raise UsageError(f"{found.reason}.{hint} `grade list` shows them all.")
+    return catalogue.exercise(found)
 
 
 def open_tracker(workspace):

@@ -30,6 +30,7 @@ def configure(parser) -> None:
     parser.add_argument("words", nargs="*", metavar="ACTION", help="list | NAME | add NAME PATH | fetch NAME | remove NAME")
     parser.add_argument("--force", action="store_true", help="fetch: download again even if a verified copy is there")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="fetch: seconds to wait on a silent mirror")
+    parser.add_argument("--json", action="store_true", help="list, NAME: print what was found as JSON (docs/json.md)")
 
 
 def run(args) -> int:
@@ -43,7 +44,11 @@ def run(args) -> int:
     expected = {"list": 0, "show": 1, "add": 2, "fetch": 1, "remove": 1}[action]
     if len(words) != expected:
         raise UsageError(f"`grade data {action}` takes {expected} argument{'s' if expected != 1 else ''}.\n{USAGE}")
+    if getattr(args, "json", False) and action not in ("list", "show"):
+        raise UsageError(f"--json goes with `grade data` and `grade data NAME`, not with `grade data {action}`")
     try:
+        if getattr(args, "json", False):
+            return _json(*words)
         return globals()[f"_{action}"](args, *words)
     except UnknownDataset as exc:
         raise UsageError(str(exc)) from None
@@ -71,6 +76,54 @@ def _list(args) -> int:
     for name in DATASETS:
         _print_entry(name, detail=False)
     return EXIT_PASS
+
+
+def _json(name: str | None = None) -> int:
+    """`grade data --json` (every data set) or `grade data NAME --json` (one, its content checked too)."""
+    import json
+
+    from mldojo.datasets import paths
+    from mldojo.datasets.registry import DATASETS, dataset
+
+    if name is not None:
+        entry = entry_data(dataset(name).name, detail=True)
+        print(json.dumps(entry, indent=2))
+        return EXIT_PASS if entry["found"] and entry["checksum"] != "mismatch" else EXIT_USAGE
+    data = {
+        "registrations": str(paths.registrations_path()),
+        "cache": str(paths.cache_dir()),
+        "warning": paths.registrations_problem() or None,
+        "datasets": [entry_data(name, detail=False) for name in DATASETS],
+    }
+    print(json.dumps(data, indent=2))
+    return EXIT_PASS
+
+
+def entry_data(name: str, *, detail: bool) -> dict:
+    """One data set as JSON-ready data: found or not, where, by which rule, its files' checksum states."""
+    from mldojo.datasets.checksums import check_found, overall_state
+    from mldojo.datasets.locate import search
+
+    result = search(name)
+    spec, found = result.spec, result.found
+    entry = {"name": name, "title": spec.title, "found": found is not None, "downloadable": spec.downloadable,
+             "homepage": spec.homepage, "path": None, "rule": None, "layout": None, "size_bytes": None,
+             "checksum": None, "files": [], "looked": list(result.looked)}
+    if found is None:
+        return entry
+    checks = check_found(found)
+    entry.update(path=str(found.path), rule=found.rule, layout=found.layout.kind, size_bytes=found.size,
+                 checksum=overall_state(checks),
+                 files=[{"role": role, "path": str(c.path), "state": c.state, "detail": c.detail} for role, c in checks.items()])
+    if detail:
+        from mldojo.datasets import DatasetError
+        from mldojo.datasets.contents import describe_contents
+
+        try:
+            entry["contents"] = describe_contents(found)
+        except DatasetError as exc:
+            entry["contents"], entry["problem"] = [], str(exc)
+    return entry
 
 
 def _print_entry(name: str, *, detail: bool) -> bool:

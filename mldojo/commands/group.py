@@ -84,14 +84,16 @@ def _join(args) -> int:
 
 def _sync(args) -> int:
     from mldojo.tracker.group.repository import remote_url, sync_group
+    from mldojo.words import plural
     from mldojo.tracker.group.summary import build_member_file
 
     workspace = find_workspace(args)
     member = build_member_file(workspace, load_catalogue(), open_tracker(workspace), share_code=args.share_code)
     result = sync_group(workspace, member)
-    what = f"{len(member.exercises)} exercises passed, {len(member.criteria)} criteria met, {len(member.benchmarks)} benchmarks"
+    what = (f"{plural(len(member.exercises), 'exercise')} passing, {plural(len(member.criteria), 'criterion')} met, "
+            f"{plural(len(member.benchmarks), 'benchmark')}")
     if member.solutions:
-        what += f", {len(member.solutions)} solution files"
+        what += f", {plural(len(member.solutions), 'solution file')}"
     if result.pushed:
         raced = f" (after {result.retries} retries: others were syncing too)" if result.retries else ""
         print(f"Shared your progress with {_shown(remote_url(workspace))}: {what}{raced}.")

@@ -17,8 +17,13 @@ def iso(moment: datetime) -> str:
 
 
 def build_member_file(workspace, catalogue, tracker, share_code: bool = False, now: datetime | None = None) -> MemberFile:
-    """The summary a member shares: passed exercises, met criteria, best benchmarks (no code unless asked)."""
-    from mldojo.progress import compute_status
+    """The summary a member shares: passed exercises, met criteria, best benchmarks (no code unless asked).
+
+    An exercise is shared as passed only while it passes now (its latest attempt with a
+    verdict passed), as `grade status` says: a pass followed by a failure is left out, so
+    the file keeps its format and an older mldojo reads it right.
+    """
+    from mldojo.progress import PASSED, compute_status, exercise_state, records_of
 
     attempts = tracker.attempts()  # newest first
     counts: dict[str, int] = {}
@@ -29,6 +34,7 @@ def build_member_file(workspace, catalogue, tracker, share_code: bool = False, n
         if attempt.verdict == "passed":
             latest_pass.setdefault(attempt.exercise_id, attempt)
             first_pass[attempt.exercise_id] = attempt  # overwritten until the oldest
+    records = records_of(attempts)
     exercises = tuple(
         PassedExercise(
             id=exercise_id,
@@ -40,6 +46,7 @@ def build_member_file(workspace, catalogue, tracker, share_code: bool = False, n
             unsandboxed=getattr(latest_pass[exercise_id], "sandboxed", None) is False,
         )
         for exercise_id in sorted(latest_pass)
+        if exercise_state(records.get(exercise_id)) == PASSED
     )
     criteria = tuple(
         MetCriterion(stage.id, criterion.id, criterion.kind, criterion.evidence[:2000])

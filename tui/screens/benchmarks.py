@@ -34,10 +34,10 @@ class BenchmarksScreen(Screen):
     def refresh_view(self) -> None:
         """Redraw from the tracker's benchmark results."""
         app = self.app
-        if app.tracker is None:
+        if app.history is None:
             return
         try:
-            rows = benchmark_rows(app.tracker)
+            rows = benchmark_rows(app.history)
         except history_errors():
             return  # the app's next poll shows what is wrong with the file
         table = self.query_one(BenchmarkTable)

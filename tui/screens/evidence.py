@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 
 class EvidenceScreen(ModalScreen[str | None]):
@@ -21,8 +21,9 @@ class EvidenceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="evidence-form"):
-            yield Label(f"{self.stage_id}: {self.criterion.text}", classes="section")
-            yield Label(self.criterion.prompt or "A link or a few sentences that show it is done.")
+            # Static, not Label: a long criterion wraps inside the form instead of being cut at its edge.
+            yield Static(f"{self.stage_id}: {self.criterion.text}", classes="section", id="evidence-title", markup=False)
+            yield Static(self.criterion.prompt or "A link or a few sentences that show it is done.", id="evidence-prompt", markup=False)
             yield Input(placeholder="your evidence (Enter saves, Esc cancels)", id="evidence")
             yield Label("", id="evidence-error")
             with Horizontal(id="evidence-buttons"):

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
-from mldojo.tui.data import STATE_STYLES, history_errors, load_detail
+from mldojo.tui.data import STATE_STYLES, history_errors, load_detail, reflow
 from mldojo.tui.messages import GradeFinished, GradeOutput, GradeStarted, HistoryChanged
 from mldojo.tui.widgets.attempt_table import AttemptTable
 from mldojo.tui.widgets.benchmark_chart import BenchmarkChart
@@ -25,7 +25,7 @@ class ExerciseScreen(Screen):
         Binding("g", "grade", "Grade"),
         Binding("c", "cancel", "Cancel", show=False),
         Binding("h", "hint", "Hint"),
-        Binding("l", "toggle_log", "Log", show=False),
+        Binding("l", "toggle_log", "Log"),
         Binding("j", "scroll('down')", "Scroll down", show=False),
         Binding("k", "scroll('up')", "Scroll up", show=False),
     ]
@@ -66,10 +66,10 @@ class ExerciseScreen(Screen):
     def refresh_view(self) -> None:
         """Redraw every section from the tracker."""
         app = self.app
-        if app.progress is None or app.tracker is None:
+        if app.progress is None or app.history is None:
             return
         try:
-            detail = load_detail(app.catalogue, app.tracker, app.workspace, app.progress, self.exercise_id)
+            detail = load_detail(app.catalogue, app.history, app.workspace, app.progress, self.exercise_id)
         except history_errors():
             return  # the app's next poll shows what is wrong with the file
         exercise = detail.exercise
@@ -77,6 +77,8 @@ class ExerciseScreen(Screen):
         title: list = [(f"{exercise.id} — {exercise.title}", "bold"), "  ", (f"{mark} {word}", colour)]
         if detail.revealed_early and detail.state != "revealed":
             title += ["  ", ("(solution revealed before passing)", "$warning")]
+        for note in detail.notes:
+            title += ["\n", ("! ", "$warning"), note]
         title += ["\nNeeds: "]
         if detail.prerequisites:
             for index, (prerequisite, state) in enumerate(detail.prerequisites):
@@ -87,12 +89,16 @@ class ExerciseScreen(Screen):
         title += [f" · file: {exercise.id}.py · time limit {exercise.time_limit_s:g} s"]
         self.query_one("#title", Static).update(Content.assemble(*title))
         self.query_one(CheckList).show(exercise.id, detail.attempts[0] if detail.attempts else None, detail.last_checks)
-        self.query_one("#task", Static).update(Content(detail.task))
+        self.query_one("#task", Static).update(Content(reflow(detail.task)))
         total = len(exercise.hints)
         self.query_one("#hints-title", Label).update(f"Hints ({detail.hints_shown} of {total} shown)")
         shown = [f"{i + 1}. {hint}" for i, hint in enumerate(exercise.hints[: detail.hints_shown])]
-        more = "Press h for the first hint." if not shown else ("Press h for the next one." if detail.hints_shown < total else "That was every hint.")
-        self.query_one("#hints", Static).update(Content("\n".join(shown + [more])))
+        more = ("Press h for the first hint." if not shown else "Press h for the next one." if detail.hints_shown < total
+                else f"That was every hint. `grade reveal {exercise.id} --force` shows the reference solution.")
+        lines: list = [part for line in shown[:-1] for part in (line, "\n")]
+        if shown:  # the newest hint stands out: it is shown here, not in a pop-up over the grading log
+            lines += [(shown[-1], "bold"), "\n"]
+        self.query_one("#hints", Static).update(Content.assemble(*lines, (more, "$text-muted")))
         self.query_one(AttemptTable).show(detail.attempts)
         self.query_one(BenchmarkChart).show(list(exercise.benchmarks), detail.benchmarks)
 

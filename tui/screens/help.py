@@ -19,6 +19,7 @@ def binding_lines() -> list[tuple[str, list[tuple[str, str]]]]:
     from mldojo.tui.screens.curriculum import CurriculumScreen
     from mldojo.tui.screens.evidence import EvidenceScreen
     from mldojo.tui.screens.exercise import ExerciseScreen
+    from mldojo.tui.screens.group import GroupScreen
 
     def rows(bindings) -> list[tuple[str, str]]:
         return [(_key(b), b.description) for b in bindings if isinstance(b, Binding)]
@@ -27,6 +28,7 @@ def binding_lines() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Everywhere", rows(DojoApp.BINDINGS)),
         ("Curriculum", rows(CurriculumScreen.BINDINGS)),
         ("An exercise", rows(ExerciseScreen.BINDINGS)),
+        ("Group", rows(GroupScreen.BINDINGS)),
         ("Evidence form", rows(EvidenceScreen.BINDINGS) + [("Enter", "Save")]),
         ("Lists", LIST_KEYS),
     ]

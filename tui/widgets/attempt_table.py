@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from mldojo.tui.data import format_seconds, format_when
+from mldojo.tui.data import format_seconds, format_when, verdict_words
 
 SHOWN_ATTEMPTS = 50
 
@@ -25,4 +25,4 @@ class AttemptTable(DataTable):
         """Replace the rows with these attempts (newest first)."""
         self.clear()
         for attempt in attempts[:SHOWN_ATTEMPTS]:
-            self.add_row(format_when(attempt.started_at), attempt.verdict.replace("_", " "), attempt.summary, format_seconds(attempt.duration_s))
+            self.add_row(format_when(attempt.started_at), verdict_words(attempt.verdict), attempt.summary, format_seconds(attempt.duration_s))

@@ -7,6 +7,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Sparkline, Static
 
 from mldojo.tui.data import format_seconds
+from mldojo.words import plural
 
 
 class BenchmarkChart(Vertical):
@@ -15,6 +16,7 @@ class BenchmarkChart(Vertical):
     DEFAULT_CSS = """
     BenchmarkChart { height: auto; padding: 0 1; }
     BenchmarkChart Sparkline { width: 1fr; max-width: 60; margin-bottom: 1; }
+    BenchmarkChart .bench-one { margin-bottom: 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -41,9 +43,13 @@ class BenchmarkChart(Vertical):
             ratio = f" · {latest.ratio:.2f}× the baseline" if latest.ratio is not None else ""
             target = f", target ≤ {latest.target_ratio:g}×" if latest.target_ratio is not None else ""
             best = min(r.median_s for r in runs)
+            if len(runs) < 2:  # one point draws a full bar that says nothing
+                text = f"{benchmark_id} ({device}): {format_seconds(latest.median_s)}{ratio}{target}\none run so far; the next `grade bench` starts your trend line here"
+                widgets.append(Static(text, classes="bench-one"))
+                continue
             widgets.append(Static(
                 f"{benchmark_id} ({device}): latest {format_seconds(latest.median_s)} · best {format_seconds(best)}{ratio}{target}\n"
-                f"median time of your {len(runs)} runs, oldest to newest (lower is faster):"
+                f"median time of your {plural(len(runs), 'run')}, oldest to newest (lower is faster):"
             ))
             widgets.append(Sparkline([r.median_s for r in runs], summary_function=max))
         self.mount_all(widgets)

@@ -6,7 +6,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Static
 
-from mldojo.tui.data import format_seconds, format_when
+from mldojo.tui.data import format_seconds, format_when, verdict_words
 
 CHECK_MARKS = {"passed": ("✓", "$success"), "skipped": ("-", "$text-muted"), "not_implemented": ("…", "$warning")}
 MESSAGE_LINES = 12  # a long traceback is cut here; `grade ID` in a terminal prints it all
@@ -36,14 +36,14 @@ class CheckList(Vertical):
         else:
             colour = "$success" if attempt.verdict == "passed" else "$error"
             rows.append(Static(Content.assemble(
-                (f"Last attempt: {attempt.verdict.replace('_', ' ')}", f"bold {colour}"),
+                (f"Last attempt: {verdict_words(attempt.verdict)}", f"bold {colour}"),
                 f"  {attempt.summary} · {format_when(attempt.started_at)} · {format_seconds(attempt.duration_s)}",
             )))
             if not checks:
                 rows.append(Static("(no check ran: the line above says why; press g to grade again)", classes="check-next"))
             for check in checks:
                 mark, style = CHECK_MARKS.get(check.verdict, ("✗", "$error"))
-                word = "" if check.verdict in ("passed", "failed") else f"  {check.verdict.replace('_', ' ')}"
+                word = "" if check.verdict in ("passed", "failed") else f"  {verdict_words(check.verdict)}"
                 rows.append(Static(Content.assemble(" ", (mark, style), f" {check.name}", (word, style))))
                 if check.verdict != "passed" and check.message:
                     rows.append(Static(Content(_cut(check.message, exercise_id)), classes="check-message"))

@@ -19,6 +19,13 @@ def progress_bar(done: int, total: int) -> str:
     return "█" * filled + "░" * (BAR_CELLS - filled)
 
 
+def _cut(text: str, width: int) -> str:
+    """text in exactly width cells: cut with an ellipsis, or padded."""
+    if len(text) > width:
+        text = text[: max(0, width - 1)] + "…" if width else ""
+    return f"{text:<{width}}"
+
+
 def matches(query: str, exercise) -> bool:
     """Whether a search query (words, any order, any case) matches an exercise's id or title."""
     haystack = f"{exercise.id} {exercise.title}".lower()
@@ -38,8 +45,12 @@ class ExerciseList(OptionList):
     ExerciseList > .option-list--option-disabled { color: $text; text-style: bold; }
     """
 
+    _shown: tuple | None = None  # what show() drew last, to redraw on a resize
+
     def show(self, catalogue: Catalogue, progress: Progress, query: str = "") -> None:
         """Redraw for this progress and search query, keeping the highlighted exercise."""
+        self._shown = (catalogue, progress, query)
+        id_width, title_width = self._widths(catalogue)
         keep = self.highlighted_exercise
         options: list[Option] = []
         for stage in progress.stages:
@@ -55,7 +66,7 @@ class ExerciseList(OptionList):
             )
             options.append(Option(header, id=f"stage:{stage.id}", disabled=True))
             for exercise in exercises:
-                options.append(Option(self._line(exercise, progress), id=exercise.id))
+                options.append(Option(self._line(exercise, progress, id_width, title_width), id=exercise.id))
             if not total:
                 options.append(Option(Content.styled("   (no exercises yet)", "$text-muted"), disabled=True))
         if query and not any(not o.disabled for o in options):
@@ -63,14 +74,26 @@ class ExerciseList(OptionList):
         self.set_options(options)
         self.highlight_exercise(keep)
 
-    def _line(self, exercise, progress: Progress) -> Content:
+    def _line(self, exercise, progress: Progress, id_width: int, title_width: int) -> Content:
         state = progress.state_key(exercise.id)
         mark, word, colour = STATE_STYLES[state]
         status = progress.status_of(exercise.id)
-        tried = f" ({status.attempts}×)" if status and status.attempts else ""
+        # "!": something to know (a broken prerequisite, an edit not graded yet); the summary below says what.
+        flag = [" ", ("!", "$warning")] if status and status.notes() else []
         return Content.assemble(
-            " ", (mark, colour), " ", (f"{exercise.id:<24}", "bold"), f" {exercise.title[:28]:<28} ", (word + tried, colour)
+            " ", (mark, colour), " ", (f"{exercise.id:<{id_width}}", "bold"), "  ", _cut(exercise.title, title_width), "  ", (word, colour), *flag
         )
+
+    def _widths(self, catalogue: Catalogue) -> tuple[int, int]:
+        """(id column, title column): the ids in full, the title in what is left beside the longest state."""
+        id_width = max((len(e.id) for e in catalogue.exercises), default=10)
+        width = self.scrollable_content_region.width or 76
+        fixed = 3 + id_width + 2 + 2 + max(len(w) for _, w, _ in STATE_STYLES.values()) + 2
+        return id_width, max(0, width - fixed)
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.show(*self._shown)
 
     @property
     def highlighted_exercise(self) -> str | None:

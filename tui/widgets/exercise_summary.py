@@ -6,14 +6,15 @@ from textual.content import Content
 from textual.widgets import Static
 
 from mldojo.catalogue import Exercise
-from mldojo.tui.data import STATE_STYLES, Progress
+from mldojo.tui.data import STATE_STYLES, Progress, verdict_words
+from mldojo.words import plural
 
 
 class ExerciseSummary(Static):
     """Summary, prerequisites with their state, and the last verdict of one exercise."""
 
     DEFAULT_CSS = """
-    ExerciseSummary { height: auto; max-height: 6; padding: 0 1; border-top: solid $primary; }
+    ExerciseSummary { height: auto; max-height: 7; padding: 0 1; border-top: solid $primary; }
     """
 
     def show(self, exercise: Exercise | None, progress: Progress) -> None:
@@ -30,6 +31,9 @@ class ExerciseSummary(Static):
             parts.append("nothing before it")
         status = progress.status_of(exercise.id)
         if status and status.attempts:
-            parts += ["\n", ("Last verdict: ", "bold"), f"{status.last_verdict} · {status.attempts} attempt{'s' if status.attempts != 1 else ''}"]
+            mark, words, colour = STATE_STYLES[status.state]
+            parts += ["\n", (f"{mark} {words}", colour), f" · last attempt {verdict_words(status.last_verdict)} · {plural(status.attempts, 'attempt')}"]
+        for note in status.notes() if status else []:
+            parts += ["\n", ("! ", "$warning"), note]
         parts += ["\n", ("Enter opens it · g grades it · h shows a hint", "$text-muted")]
         self.update(Content.assemble(*parts))
