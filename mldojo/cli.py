@@ -45,10 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=int, help="explore other inputs (default: the same inputs every run)")
     check.add_argument("--examples", type=float, default=1.0, metavar="SCALE", help="try SCALE times more inputs per check")
     check.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    check.add_argument("--notebook", metavar="FILE.ipynb", help="grade the code cells of a Jupyter notebook (cells marked "
+                       "`#| export`, else every cell's definitions) instead of the workspace's file")
 
     init = add("init", help="create a workspace, or add new exercises to one")
     init.add_argument("directory", nargs="?", default=".", metavar="DIR")
     init.add_argument("--handle", help="your name in study groups (default: git's user.name)")
+    init.add_argument("--ci", choices=["github"], help="also write a CI workflow that grades every exercise on each push "
+                      "(github: .github/workflows/mldojo.yml)")
 
     listing = add("list", help="every exercise and its state")
     listing.add_argument("--json", action="store_true", help="print the list as JSON (docs/json.md)")
@@ -65,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch = add("watch", help="re-grade every time you save the file")
     watch.add_argument("exercise", metavar="ID")
     watch.add_argument("--seed", type=int)
-    watch.add_argument("--interval", type=float, default=0.5, help=argparse.SUPPRESS)
+    watch.add_argument("--interval", type=float, default=0.2, help=argparse.SUPPRESS)  # how often the file is looked at
     watch.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)  # for tests
     watch.add_argument("--no-keys", action="store_true", help="do not read keys from the terminal (h, n, l, q)")
     done = add("done", help="record a self-reported criterion with its evidence")
@@ -224,6 +228,8 @@ def cmd_check(args) -> int:
     on_progress = None if args.json else "terminal"
     on_graded = None if args.json else (lambda report: render.report_footer(
         out, report, exercise, _hint_position(workspace, exercise), next_up(workspace, exercise) if report.passed else False))
+    if getattr(args, "notebook", None):
+        return _check_notebook(args, workspace, exercise, out, on_check, on_progress, on_graded)
     graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, on_progress=on_progress,
                             examples_scale=args.examples, on_graded=on_graded)
     report = graded.report
@@ -234,6 +240,33 @@ def cmd_check(args) -> int:
     else:
         if not graded.recorded:
             out.print(f"[yellow]warning:[/] this attempt was not recorded: {graded.tracker_problem}")
+    return EXIT_PASS if report.passed else EXIT_FAIL
+
+
+def _check_notebook(args, workspace, exercise, out, on_check, on_progress, on_graded) -> int:
+    """Grade a notebook's graded cells as the exercise (the same judge and sandbox), recorded in the workspace."""
+    import tempfile
+
+    from mldojo.grading import grade_exercise
+    from mldojo.notebook import NotebookError, graded_code, prepare_root, read_notebook_cells
+
+    try:
+        code = graded_code(read_notebook_cells(Path(args.notebook)))
+    except NotebookError as exc:
+        raise UsageError(str(exc)) from None
+    if not args.json:
+        out.print(f"[dim]grading {args.notebook}: code cells {', '.join(map(str, code.cells))} ({code.how})[/]")
+    with tempfile.TemporaryDirectory(prefix="mldojo-notebook-") as folder:
+        module = prepare_root(code, exercise.id, workspace.root, Path(folder))
+        graded = grade_exercise(workspace, exercise, seed=args.seed, on_check=on_check, on_progress=on_progress,
+                                examples_scale=args.examples, on_graded=on_graded, learner_file=module, learner_root=Path(folder))
+    report = graded.report
+    if args.json:
+        data = report.to_dict()
+        data.update(recorded=graded.recorded, notebook={"path": str(args.notebook), "cells": list(code.cells), "how": code.how})
+        print(json.dumps(data, indent=2))
+    elif not graded.recorded:
+        out.print(f"[yellow]warning:[/] this attempt was not recorded: {graded.tracker_problem}")
     return EXIT_PASS if report.passed else EXIT_FAIL
 
 
@@ -286,6 +319,12 @@ def cmd_init(args) -> int:
     for path in stubs:
         print(f"  + {path.relative_to(root)}")
     print(f"  {result.git}")
+    if getattr(args, "ci", None) == "github":
+        from mldojo.classroom import write_workflow
+
+        workflow = write_workflow(root)
+        print(f"  CI: {workflow.relative_to(root)} grades every exercise on each push (JUnit XML, Gradescope "
+              "results.json and a summary on the run's page); commit and push it")
     here = Path.cwd().resolve()
     go = "" if root == here else f"cd {os.path.relpath(root, here)} && "
     print(f"Next: {go}grade   (shows the first exercise, {catalogue.exercises[0].id}, and offers to watch it)")

@@ -28,6 +28,8 @@ def grade_exercise(
     examples_scale: float = 1.0,
     on_progress: Callable | str | None = "terminal",
     on_graded: Callable | None = None,
+    learner_file=None,
+    learner_root=None,
 ) -> Graded:
     """Run the grader on the learner's file and store the attempt (Ctrl-C is recorded too).
 
@@ -35,14 +37,16 @@ def grade_exercise(
     "terminal" shows a live line on the terminal whenever on_check is given, None shows nothing.
     on_graded(report) is called as soon as the verdict is known, before the attempt is recorded
     (recording imports the tracker's database layer: the learner should not wait for it).
+    learner_file / learner_root grade another file than the workspace's (a notebook's cells,
+    mldojo.notebook), still recorded in this workspace's tracker.
     """
     from mldojo.graders.engine import results
     from mldojo.graders.engine.runner import GradeRequest, file_sha256, grade
 
     request = GradeRequest(
         exercise=exercise.id,
-        root=workspace.root,
-        file=workspace.exercise_file(exercise.id),
+        root=learner_root or workspace.root,
+        file=learner_file or workspace.exercise_file(exercise.id),
         time_limit_s=exercise.time_limit_s,
         memory_limit_mb=exercise.memory_limit_mb,
         forbid=exercise.forbid,

@@ -31,8 +31,12 @@ def watch(workspace: Workspace, exercise: Exercise, seed: int | None = None, int
     """Grade now, then again after each change; q or Ctrl-C stops. Returns the last exit code."""
     from mldojo import render
 
+    from mldojo.graders.engine.warm import warm_processes
+
     out = render.console()
-    with KeyReader(enabled=keys) as reader:
+    # Warm learner processes: each save forks a fresh, sandboxed learner process from a template
+    # that already imported NumPy (and torch) and the drivers, instead of starting Python anew.
+    with KeyReader(enabled=keys) as reader, warm_processes():
         session = _Session(workspace, exercise, seed, out, reader)
         try:
             return session.loop(interval, max_runs)

@@ -29,6 +29,8 @@ def configure(parser) -> None:
     show = add("show", help="the group's table (as of the last sync)")
     show.add_argument("--json", action="store_true", help="print the table as JSON")
     add("leave", help="remove your file from the group and forget the group")
+    regrade = add("regrade", help="for instructors: grade the code members shared (--share-code) in the sandbox, beside what they claimed")
+    regrade.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
 def run(args) -> int:
@@ -37,7 +39,7 @@ def run(args) -> int:
 
     action = getattr(args, "group_command", None)
     if action is None:
-        raise UsageError("say what to do: grade group init|join|sync|show|leave (see `grade group --help`)")
+        raise UsageError("say what to do: grade group init|join|sync|show|leave|regrade (see `grade group --help`)")
     try:
         return ACTIONS[action](args)
     except UnsafeRemote as exc:  # a mistake in what was typed (or pasted): a usage error
@@ -46,6 +48,40 @@ def run(args) -> int:
     except GroupError as exc:
         print(f"grade group {action}: {_shown(exc)}")
         return EXIT_FAIL
+
+
+def _regrade(args) -> int:
+    """Re-grade every shared solution of the group (as of the last sync) and flag claims that do not hold."""
+    from mldojo.instructor import RegradeRefused, regrade_shared
+    from mldojo.tracker.group.repository import clone_path, is_joined
+
+    workspace = find_workspace(args)
+    if not is_joined(workspace):
+        raise UsageError("this workspace is not in a group: grade group join REMOTE first (then grade group sync)")
+
+    def shown(result) -> None:
+        if args.json:
+            return
+        flag = "  ✗ DISAGREES" if result.disagrees else ""
+        same = "" if result.same_file is not False else " (the shared file is not the one that passed)"
+        print(f"{result.member:<16} {result.exercise:<24} claimed {result.claimed:<12} re-graded: {result.verdict:<16} "
+              f"{result.summary}{same}{flag}", flush=True)
+
+    try:
+        results = regrade_shared(clone_path(workspace), load_catalogue(), on_result=shown)
+    except RegradeRefused as exc:
+        print(f"grade group regrade: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    disagreements = [r for r in results if r.disagrees]
+    if args.json:
+        print(json.dumps({"results": [r.to_dict() for r in results], "disagreements": len(disagreements)}, indent=2))
+    elif not results:
+        print("nobody in the group has shared code as of your last sync (members share it with `grade group sync "
+              "--share-code`; `grade group sync` fetches what they shared)")
+    else:
+        print(f"\n{len(results)} shared solution{'s' if len(results) != 1 else ''} re-graded; "
+              f"{len(disagreements)} claimed pass{'es' if len(disagreements) != 1 else ''} did not hold")
+    return EXIT_FAIL if disagreements else EXIT_PASS
 
 
 def _shown(message: object) -> str:
@@ -139,4 +175,4 @@ def _print_table(workspace) -> bool:
     return True
 
 
-ACTIONS = {"init": _init, "join": _join, "sync": _sync, "show": _show, "leave": _leave}
+ACTIONS = {"init": _init, "join": _join, "sync": _sync, "show": _show, "leave": _leave, "regrade": _regrade}

@@ -34,6 +34,8 @@ __all__ = [
     "load_fashion_mnist",
     "load_image_set",
     "load_mnist",
+    "load_names",
+    "load_text",
     "locate",
     "read_idx",
     "search",
@@ -46,6 +48,10 @@ def __getattr__(name: str):
         from mldojo.datasets import images
 
         return getattr(images, name)
+    if name in {"load_names", "load_text"}:
+        from mldojo.datasets import text
+
+        return getattr(text, name)
     if name == "read_idx":
         from mldojo.datasets.idx import read_idx
 

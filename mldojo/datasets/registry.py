@@ -180,11 +180,40 @@ TITANIC = DatasetSpec(
     manual="Kaggle needs a (free) login, so mldojo cannot download it: sign in, accept the competition's rules, download train.csv",
 )
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST, TITANIC)}
+NAMES = DatasetSpec(
+    name="names",
+    title="32,033 lowercase first names, one per line (the makemore lectures' names.txt)",
+    layouts=(
+        Layout("txt", (FileSpec("names", (
+            FileName("names.txt", {"sha256": "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"}),)),)),
+    ),
+    homepage="https://github.com/karpathy/makemore",
+    folders=("names", "makemore"),
+    top_level=True,
+    mirrors=("https://raw.githubusercontent.com/karpathy/makemore/master/",),
+)
+
+TINY_SHAKESPEARE = DatasetSpec(
+    name="tinyshakespeare",
+    title="Tiny Shakespeare, 1,115,394 characters of plays (char-rnn's input.txt)",
+    layouts=(
+        Layout("txt", (FileSpec("text", (
+            FileName("input.txt", {"sha256": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"}),
+            FileName("tinyshakespeare.txt", {"sha256": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"}),
+            FileName("tiny_shakespeare.txt", {"sha256": "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"}),
+        )),)),
+    ),
+    homepage="https://github.com/karpathy/char-rnn",
+    folders=("tinyshakespeare", "tiny_shakespeare", "shakespeare"),
+    top_level=True,
+    mirrors=("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/",),
+)
+
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST, TITANIC, NAMES, TINY_SHAKESPEARE)}
 
 # A plain `train.csv` directly in a data folder could be any competition's: it only counts
 # inside a folder named for the data set, or in a folder the learner registered.
-AMBIGUOUS_NAMES = frozenset({"train.csv"})
+AMBIGUOUS_NAMES = frozenset({"train.csv", "input.txt"})
 
 
 def dataset(name: str) -> DatasetSpec:
