@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import apply_edits, explain, grade_source, package_file
+from grading import SOLUTIONS, apply_edits, explain, grade_source, mutants, package_file, place_source
 from mldojo.graders.kit.oracles import sklearn_linear_regression
 from mldojo.graders.kit.strategies import rank_deficient_regression, well_conditioned_regression
 from mldojo.graders.stage1 import linreg as grader
@@ -55,6 +55,8 @@ OTHER_CORRECT_SOLUTIONS = {
         "    w, *_ = np.linalg.lstsq(A, y, rcond=RCOND)\n    return w",
         "    return np.linalg.pinv(A) @ y",
     )),
+    # Typed along with a classic course: loops, a column of ones, inv() after a rank test, GD on J = SSE / 2m.
+    "ng_style": (SOLUTIONS / "stage1" / "linreg_ng_style.py").read_text(),
     # Plain Python loops and another order of operations in the gradient.
     "loops_and_reordered_gradient": _variant(
         ("    return float(np.mean((y_pred - y) ** 2))",
@@ -97,3 +99,96 @@ def test_gd_schedule_leaves_a_wide_margin_for_the_half_gradient_convention(probl
     lr, n_iter = grader._gd_schedule(X, fit_intercept, float(np.linalg.norm(np.append(coef, intercept))))
     w, b = grader._gradient_descent(X, y, fit_intercept, lr / 2, n_iter)  # half steps = half gradient
     assert np.abs(np.append(w - coef, b - intercept)).max() <= grader.GD_TOLERANCE * 1e-2
+
+
+# -- the blind spots of issue 11, closed on every seed ------------------------------------------
+
+SEEDS = (0, 4, 13)  # the default grading and two others: each verdict below must hold on all of them
+STEPS_CHECK = "gradient_descent_takes_n_iter_steps_of_size_lr"
+
+
+def check_outcomes(source: str, check: str, seeds, workspace) -> dict:
+    """{seed: CheckOutcome} of one check of stage1/linreg on `source`, one learner process for all seeds."""
+    return outcomes_of_one_check(EXERCISE, source, check, seeds, workspace)
+
+
+def outcomes_of_one_check(exercise: str, source: str, check: str, seeds, workspace) -> dict:
+    """{seed: CheckOutcome} of one check on `source` for each seed (None: the default seed)."""
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.engine.process import Budget, LearnerModule
+    from mldojo.graders.engine.proxy import Learner, LearnerSession
+    from mldojo.graders.engine.runner import load_grader, run_check
+    from mldojo.graders.kit.checks import checks_of
+
+    target = place_source(exercise, source, workspace)
+    entry = load_catalogue().exercise(exercise)
+    module = LearnerModule(exercise, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
+    session = LearnerSession(module, Budget(120.0))
+    spec = next(spec for spec in checks_of(load_grader(exercise)) if spec.name == check)
+    found = {}
+    try:
+        for seed in seeds:
+            if not session.alive():
+                session.start()
+            found[seed] = run_check(spec, Learner(session), seed)
+    finally:
+        session.close()
+    return found
+
+
+def mutant_source(name: str) -> str:
+    return next(m.source for m in mutants(EXERCISE) if m.name == name)
+
+
+@pytest.mark.parametrize("name, check, words", [
+    ("gd_ignores_n_iter", STEPS_CHECK, "ignores n_iter"),
+    ("gd_runs_until_converged", STEPS_CHECK, "exact least-squares answer"),
+    ("gd_method_ignored", STEPS_CHECK, "exact least-squares answer"),
+    ("gd_ignores_lr", STEPS_CHECK, "ignores lr"),
+    ("gd_ignores_fit_intercept_false_default_true", STEPS_CHECK, "b must stay 0"),
+    ("gd_never_updates_b", STEPS_CHECK, "b never moves"),
+    ("fit_intercept_ignored", "fit_without_intercept_matches_sklearn", "fit with an intercept"),
+])
+def test_linreg_a_stated_parameter_is_exercised_on_every_seed(name, check, words, tmp_path):
+    # n_iter, lr, method and fit_intercept each change the answer of an explicit example.
+    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+        assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
+        assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
+
+
+@pytest.mark.parametrize("name, check", [
+    ("mse_in_float32", "mse_is_the_mean_of_squared_errors"),
+    ("grad_in_float32", "mse_grad_matches_finite_differences"),
+])
+def test_linreg_float_data_beside_grid_data_on_every_seed(name, check, tmp_path):
+    # float32 arithmetic is exact on quarters; the Gaussian examples show it whatever the seed.
+    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+        assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
+        assert "precision of float32" in (outcome.diagnosis or "")
+
+
+@pytest.mark.parametrize("name, check", [
+    ("predict_centres_new_rows", "predict_is_X_times_coef_plus_intercept"),  # one new row
+    ("coef_squeezed", "fit_returns_self_with_the_right_shapes"),  # one feature
+    ("solve_singular_gram", "rank_deficient_X_gives_the_minimum_norm_answer_or_a_clear_error"),  # p > n
+])
+def test_linreg_rare_structure_is_covered_on_every_seed(name, check, tmp_path):
+    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+        assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
+
+
+def test_linreg_steps_mistakes_differ_from_the_right_answer_on_every_explicit_example():
+    # A diagnosis is evidence only where the mistake changes the answer: on the examples every
+    # grading tries, each known gradient-descent mistake does, under either gradient convention.
+    for case in grader.STEPS_CASES:
+        full, half = grader._trajectory(case.X, case.y, case.fit_intercept, case.lr, case.n_iter)
+        for mistake in grader._steps_mistakes(case):
+            wrong = mistake.wrong_answer()
+            assert min(np.abs(wrong - full).max(), np.abs(wrong - half).max()) > 1e-6, mistake.message
+
+
+def test_the_explicit_examples_meet_their_checks_assumptions():
+    # Hypothesis skips an explicit example that fails an assume(): each must meet its check's.
+    point = grader.GAUSSIAN_POINT
+    assert np.all(grader._exact_gradient(point.X, point.y, point.w, point.b) != 0)
+    assert not grader._on_grid(point.X, point.y, point.w, point.b)  # the float64 precision test runs on it

@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from grading import SOLUTIONS, apply_edits, explain, grade_source, package_file
+from grading import SOLUTIONS, apply_edits, explain, grade_source, mutants, package_file, place_source
 from mldojo.graders.kit.linear_models import kkt_violations, sklearn_svc, svm_problems
+from mldojo.graders.stage1 import svm as grader
 
 EXERCISE = "stage1/svm"
 REFERENCE = package_file("reference", EXERCISE).read_text()
 
 OTHER_CORRECT_SOLUTIONS = {
     "platt_smo": (SOLUTIONS / "stage1" / "svm_platt.py").read_text(),
+    "simplified_smo_typed_along": (SOLUTIONS / "stage1" / "svm_simplified_smo.py").read_text(),
     # Intercept always from the middle of the feasible interval, never from free vectors.
     "intercept_from_the_interval": apply_edits(REFERENCE, [(
         "    if free.any():\n        return float(v[free].mean())\n", "",
@@ -44,3 +46,86 @@ def test_sklearn_svc_meets_the_kkt_conditions_the_check_demands(problem):
     signs = np.where(problem.y == model.classes_[1], 1.0, -1.0)
     margins = signs * model.decision_function(problem.X)
     assert kkt_violations(alpha, margins, problem.C).max() <= 1e-5
+
+
+# -- the blind spots of issue 11, closed on every seed ------------------------------------------
+
+SEEDS = (0, 4, 13)  # the default grading and two others: each verdict below must hold on all of them
+KKT = "kkt_conditions_hold_after_fit"
+STOPPING = "fit_stops_within_tol_or_after_max_iter_updates"
+
+
+def check_outcomes(source: str, check: str, seeds, workspace) -> dict:
+    """{seed: CheckOutcome} of one check on `source` for each seed, in one learner process."""
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.engine.process import Budget, LearnerModule
+    from mldojo.graders.engine.proxy import Learner, LearnerSession
+    from mldojo.graders.engine.runner import load_grader, run_check
+    from mldojo.graders.kit.checks import checks_of
+
+    target = place_source(EXERCISE, source, workspace)
+    entry = load_catalogue().exercise(EXERCISE)
+    module = LearnerModule(EXERCISE, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
+    session = LearnerSession(module, Budget(120.0))
+    spec = next(spec for spec in checks_of(load_grader(EXERCISE)) if spec.name == check)
+    found = {}
+    try:
+        for seed in seeds:
+            if not session.alive():
+                session.start()
+            found[seed] = run_check(spec, Learner(session), seed)
+    finally:
+        session.close()
+    return found
+
+
+def mutant_source(name: str) -> str:
+    return next(m.source for m in mutants(EXERCISE) if m.name == name)
+
+
+@pytest.mark.parametrize("name, check, words", [
+    ("fit_ignores_C", "dual_variables_stay_in_the_box_and_balance", "fit ignores C"),
+    ("fit_ignores_C", KKT, "fit ignores C"),
+    ("fit_ignores_gamma", KKT, "fit ignores gamma"),
+    ("fit_ignores_kernel", KKT, "fit ignores kernel"),
+    ("fit_ignores_tol", STOPPING, "fit ignores tol"),
+    ("fit_ignores_max_iter", STOPPING, "fit ignores max_iter"),
+])
+def test_svm_a_stated_parameter_is_exercised_on_every_seed(name, check, words, tmp_path):
+    # C, gamma, the kernel, tol and max_iter each change the verdict on an explicit example.
+    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+        assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
+        assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
+
+
+@pytest.mark.parametrize("name, words", [
+    ("intercept_sign_flipped", "wrong sign"),
+    ("intercept_from_every_support_vector", "alpha_k = C included"),
+    ("intercept_from_first_support_vector", "alpha_ is optimal, but intercept_ is not"),
+    ("smo_stops_after_a_few_steps", "not optimal yet"),
+])
+def test_svm_a_wrong_intercept_is_never_called_unoptimal_multipliers(name, words, tmp_path):
+    # Only the intercept wrong: the diagnosis says so, never "the multipliers are not optimal";
+    # the multipliers themselves short of the optimum: it says that.
+    for seed, outcome in check_outcomes(mutant_source(name), KKT, SEEDS, tmp_path).items():
+        assert outcome.verdict == "failed", f"seed {seed}: {name} passed"
+        assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
+
+
+@pytest.mark.parametrize("name, check", [
+    ("signs_assume_label_one", "fit_returns_self_with_the_documented_attributes"),  # labels 3 and 8
+    ("linear_kernel_transposed", "linear_kernel_matches_sklearn"),  # n = m, where the shape hides it
+])
+def test_svm_rare_structure_is_covered_on_every_seed(name, check, tmp_path):
+    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+        assert outcome.verdict in ("failed", "error"), f"seed {seed}: {name} passed {check}"
+
+
+def test_the_explicit_problems_have_what_their_checks_need():
+    # Each explicit problem must exercise what it is there for, whatever the seed.
+    for problem in (grader.LINEAR_SMALL_C, grader.RBF_SMALL_GAMMA, grader.RBF_OVERLAPPING):
+        alpha = np.abs(sklearn_svc(problem).dual_coef_[0])
+        assert np.sum(alpha >= problem.C * (1 - 1e-6)) >= 3  # bounded vectors: b from them is wrong
+        assert np.any((alpha > 1e-6 * problem.C) & (alpha < problem.C * (1 - 1e-6)))  # a free one pins b
+    assert sorted({tuple(np.unique(p.y)) for p in (grader.LINEAR_SMALL_C, grader.LINEAR_LARGE_C, grader.RBF_SMALL_GAMMA)}) == [
+        (-1, 1), (0, 1), (3, 8)]

@@ -11,7 +11,12 @@ Write three things:
 
 The grader compares your answers with scikit-learn's `LinearRegression`, checks your
 gradient with finite differences, and runs gradient descent with a step size and a number
-of steps it chooses. You may not import scikit-learn, SciPy or PyTorch here.
+of steps it chooses. Gradient descent starts from w = 0 and b = 0 and takes exactly n_iter
+steps w -= lr * dw, b -= lr * db (b stays 0 when fit_intercept=False), with dw and db the
+gradient of the mean squared error (the gradient of MSE / 2 is accepted too): the grader
+also stops it after a few steps and compares where it stands. Work in float64 throughout:
+the grader uses Gaussian data as well as round numbers. You may not import scikit-learn,
+SciPy or PyTorch here.
 
 When X has a column that is an exact combination of the others, many (w, b) fit equally
 well. fit(X, y) with method="normal" must then do one of two things: return the answer
@@ -53,5 +58,5 @@ class LinearRegression:
         raise NotImplementedError("TODO: solve for coef_ and intercept_ with self.method")
 
     def predict(self, X):
-        """Predictions (n,) float64 for X (n, p), from the fitted coef_ and intercept_."""
+        """Predictions (n,) float64 for X (n, p), any rows (new ones too): X @ coef_ + intercept_."""
         raise NotImplementedError("TODO: predictions from coef_ and intercept_")

@@ -21,7 +21,11 @@ Write:
 
 The objective is convex and smooth; stop when the largest entry of its gradient is at
 most tol, or after max_iter iterations. The grader asks for tol=1e-8 within 100
-iterations and compares coef_ with scikit-learn's to 1e-4 and probabilities to 1e-5.
+iterations and compares coef_ with scikit-learn's to 1e-4 and probabilities to 1e-5. It
+also checks that both stopping rules are obeyed: with max_iter=1, or with a tol larger
+than every entry of the gradient, fit must stop well short of the optimum. predict(X) is
+classes_[argmax of predict_proba(X)] row by row (with two classes: classes_[1] where its
+probability is above 0.5), also for a single row.
 With three or more classes, adding the same number to every intercept changes nothing;
 scikit-learn picks intercepts that sum to zero, and the grader compares them up to that
 shift. You may not import scikit-learn, SciPy or PyTorch here.

@@ -22,8 +22,13 @@ problem; afterwards intercept = mean(y) - mean(X, axis=0) @ coef.
 Coordinate descent starts from w = 0 and visits the coordinates j = 0, 1, ..., p-1 in
 turn, each time setting w_j to its exact minimiser with the others held fixed. Stop after
 the first full sweep in which no coefficient moved by more than `tol`, or after `max_iter`
-sweeps. The grader asks for a small tol and compares your answers with scikit-learn's
-to 1e-6. You may not import scikit-learn, SciPy or PyTorch here.
+sweeps (one sweep = one pass over all p coordinates). The grader asks for a small tol and
+compares your answers with scikit-learn's to 1e-6; it also stops you early (max_iter of a
+few sweeps, or a tol so large that the first sweep is the last) and compares where you
+stand with those exact sweeps. lasso_path hands its tol and max_iter on to every alpha's
+solve; each solve may start from zero or from the previous alpha's answer (a warm start).
+Inputs include Gaussian data, a single feature, and more features than rows.
+You may not import scikit-learn, SciPy or PyTorch here.
 """
 
 import numpy as np

@@ -19,9 +19,13 @@ its margin m_i = y_i f(x_i):
     0 < alpha_i < C  ->  |m_i - 1| <= tol
     alpha_i = C      ->  m_i <= 1 + tol
 
-or until max_iter pair updates. The grader checks the constraints, the KKT conditions
-of your alpha_ and intercept_ (within 1e-3 after fit with tol=1e-4), and that the sign of
-your decision function agrees with scikit-learn's SVC on at least 99% of new points.
+or until max_iter pair updates. Start from alpha = 0 (and b = 0) and test the conditions
+before each update: with a tol of 1 or more, alpha = 0 already meets them all, so fit
+makes no update at all; with max_iter=1 it stops after one pair update, far from the
+optimum. The grader checks the constraints, the KKT conditions of your alpha_ and
+intercept_ (within 1e-3 after fit with tol=1e-4) with the kernel, gamma and C you were
+given, these stopping rules, and that the sign of your decision function agrees with
+scikit-learn's SVC on at least 99% of new points. The labels can be any two integers.
 You may not import scikit-learn, SciPy or PyTorch here.
 """
 

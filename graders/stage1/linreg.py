@@ -27,14 +27,17 @@ from mldojo.graders.kit import (
     assert_gradient_close,
     assert_scalar,
     check,
+    example,
     fail,
     given,
     numerical_gradient,
 )
+from mldojo.graders.kit.asserts import CheckFailed
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.oracles import sklearn_linear_regression
 from mldojo.graders.kit.strategies import (
     RegressionProblem,
+    condition_number,
     grid_arrays,
     grid_floats,
     rank_deficient_regression,
@@ -42,10 +45,16 @@ from mldojo.graders.kit.strategies import (
     well_conditioned_regression,
 )
 
-VERSION = "1"
+VERSION = "2"
 
 GD_TOLERANCE = 1e-4  # how close gradient descent must get to scikit-learn's answer
 GD_MARGIN = 1e-4  # n_iter takes even a half-speed learner to GD_TOLERANCE * GD_MARGIN
+STEPS_RTOL, STEPS_ATOL = 1e-9, 1e-11  # a few exact steps differ from ours by rounding only
+STEP_COUNTS = [1, 2, 3, 5, 8]  # n_iter for the checks that stop gradient descent early
+EXACT_GRADIENT = 1e-10  # relative error allowed against the exact gradient on Gaussian data
+SINGLE_PRECISION = ("{name} has the precision of float32 (about 7 digits): exact on the grader's grid values, off on "
+                    "Gaussian data. Keep every array in float64 (np.asarray(..., dtype=np.float64))")
+DEFAULT_LR, DEFAULT_N_ITER = 0.01, 1000  # the stub's defaults: what a learner who ignores them uses
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -77,6 +86,58 @@ class PredictCase:
     y: np.ndarray
     X_new: np.ndarray
     fit_intercept: bool
+
+
+@dataclass
+class StepsCase:
+    """A problem X (n, p), y (n,) and the gradient-descent settings the check fits it with."""
+
+    X: np.ndarray
+    y: np.ndarray
+    fit_intercept: bool
+    lr: float
+    n_iter: int
+
+
+def gaussian_problem(seed: int, n: int, p: int, shift: float = 0.0, noise: float = 0.3) -> RegressionProblem:
+    """A problem with Gaussian features (off any grid: rounding shows) whose columns have mean near `shift`."""
+    rng = np.random.default_rng(seed)
+    # Three decimals: printed exactly in a failure message, yet off the binary grid (0.001 is no power of 2).
+    X = np.round(rng.normal(scale=1.5, size=(n, p)) + shift, 3)  # (n, p)
+    coef = rng.uniform(-2, 2, size=p)
+    intercept = float(rng.uniform(-2, 2))
+    y = np.round(X @ coef + intercept + noise * rng.normal(size=n), 3)
+    return RegressionProblem(X, y, coef, intercept)
+
+
+@st.composite
+def gaussian_regression(draw, max_rows=12, max_features=3) -> RegressionProblem:
+    """Gaussian features, uncentred, full column rank (n > p)."""
+    p = draw(st.integers(1, max_features))
+    n = draw(st.integers(p + 2, max(max_rows, p + 2)))
+    problem = gaussian_problem(draw(st.integers(0, 2**32 - 1)), n, p, shift=draw(st.sampled_from([0.0, 1.5, -3.0])))
+    assume(condition_number(problem.X) <= 1e3)
+    return problem
+
+
+def _safe_lr(X, fit_intercept) -> float:
+    """A power of two at most 0.5 / the largest eigenvalue of the MSE's Hessian: every step contracts."""
+    A = _with_ones(X) if fit_intercept else X
+    largest = float(np.linalg.eigvalsh(2.0 / len(X) * A.T @ A)[-1])
+    return 2.0 ** math.floor(math.log2(0.5 / largest))
+
+
+def steps_case(problem: RegressionProblem, fit_intercept: bool, n_iter: int, lr_scale: float = 1.0) -> StepsCase:
+    """The problem fitted with a safe lr (times lr_scale) for n_iter steps."""
+    return StepsCase(problem.X, problem.y, fit_intercept, _safe_lr(problem.X, fit_intercept) * lr_scale, n_iter)
+
+
+@st.composite
+def steps_cases(draw) -> StepsCase:
+    """A grid or Gaussian problem, either fit_intercept, a step count from STEP_COUNTS and a safe lr."""
+    problem = draw(st.one_of(regression_problems(max_rows=12, max_features=3), gaussian_regression()))
+    fit_intercept, n_iter = draw(st.booleans()), draw(st.sampled_from(STEP_COUNTS))
+    return steps_case(problem, fit_intercept, n_iter, lr_scale=draw(st.sampled_from([1.0, 0.5])))
 
 
 @st.composite
@@ -154,15 +215,51 @@ def _lstsq(A, y):
     return np.linalg.lstsq(A, y, rcond=None)[0]
 
 
-def _gradient_descent(X, y, fit_intercept, lr, n_iter):
-    """Gradient descent as the spec states it, for diagnoses (lr or n_iter changed)."""
+def _gradient_descent(X, y, fit_intercept, lr, n_iter, b_after_w=False):
+    """Gradient descent as the spec states it (and, for diagnoses, with lr or n_iter changed;
+    `b_after_w`: b's step taken from the residual after w has already moved)."""
     w, b = np.zeros(X.shape[1]), 0.0
     for _ in range(n_iter):
         r = X @ w + b - y  # (n,)
         w = w - lr * 2.0 * (X.T @ r) / len(y)
+        if b_after_w:
+            r = X @ w + b - y
         if fit_intercept:
             b = b - lr * 2.0 * float(np.mean(r))
     return w, b
+
+
+def _trajectory(X, y, fit_intercept, lr, n_iter, **variant) -> list[np.ndarray]:
+    """[*coef, intercept] after n_iter steps, with the gradient of the MSE and of MSE / 2 (half steps)."""
+    return [np.append(*_gradient_descent(X, y, fit_intercept, step, n_iter, **variant)) for step in (lr, lr / 2)]
+
+
+def _steps_mistakes(case: StepsCase) -> list[Diagnosis]:
+    """Wrong [*coef_, intercept_] after case.n_iter steps: a setting ignored, a step too many or too few."""
+    X, y, fit, lr, n = case.X, case.y, case.fit_intercept, case.lr, case.n_iter
+    found = [
+        (f"fit ignores n_iter: this is where gradient descent stands after {DEFAULT_N_ITER} steps (the default), "
+         f"not after n_iter={n}; loop `for _ in range(self.n_iter)`",
+         lambda: _trajectory(X, y, fit, lr, DEFAULT_N_ITER)),
+        (f"coef_ and intercept_ are the exact least-squares answer, not where n_iter={n} steps of gradient descent "
+         "stand: with method='gd', fit must take exactly self.n_iter steps (no closed-form solve, no running until "
+         "convergence)", lambda: [np.append(*sklearn_linear_regression(X, y, fit_intercept=fit))] * 2),
+        (f"fit ignores lr: these are {n} steps of size {DEFAULT_LR:g} (the default), not of size lr={lr:g}; use self.lr",
+         lambda: _trajectory(X, y, fit, DEFAULT_LR, n)),
+        (f"gradient descent took n_iter + 1 = {n + 1} steps: `range(self.n_iter)` takes exactly n_iter",
+         lambda: _trajectory(X, y, fit, lr, n + 1)),
+        (f"gradient descent took n_iter - 1 = {n - 1} steps: `range(self.n_iter)` takes exactly n_iter",
+         lambda: _trajectory(X, y, fit, lr, n - 1)),
+        (f"each step is n={len(y)} times too long: the gradient sums over the rows instead of averaging them",
+         lambda: _trajectory(X, y, fit, lr * len(y), n)),
+        ("intercept_ is learned although fit_intercept=False: b must stay 0" if not fit else
+         "b never moves although fit_intercept=True: update b with db as well as w with dw",
+         lambda: _trajectory(X, y, not fit, lr, n)),
+    ]
+    if fit:
+        found.append(("b's step is taken after w has moved: compute dw and db from the same w and b, then update both",
+                      lambda: _trajectory(X, y, fit, lr, n, b_after_w=True)))
+    return [Diagnosis(message, lambda wrong=wrong, k=k: wrong()[k]) for message, wrong in found for k in (0, 1)]
 
 
 def _gd_schedule(X, fit_intercept, start_error):
@@ -220,6 +317,23 @@ def _nearly(coef, exact) -> Diagnosis:
     )
 
 
+def _unless_explained(specific: list[Diagnosis], got, message: str) -> Diagnosis:
+    """A catch-all naming what the evidence shows (`got` itself), given only when no specific mistake explains it."""
+
+    def wrong():
+        answer = np.asarray(got, dtype=np.float64)
+        for diagnosis in specific:
+            try:
+                other = np.asarray(diagnosis.wrong_answer(), dtype=np.float64)
+            except Exception:  # noqa: BLE001 - a mistake that cannot be computed explains nothing
+                continue
+            if other.shape == answer.shape and np.allclose(answer, other, rtol=1e-6, atol=1e-9):
+                return None
+        return answer
+
+    return Diagnosis(message, wrong)
+
+
 def _coef_mistakes(X, y):
     """Wrong coef_ a learner gets by mishandling the intercept."""
     split = (
@@ -252,9 +366,10 @@ def _intercept_mistakes(X, y, coef):
     ]
 
 
-def _gradient_mistakes(name: str, right, wrong_without_b, n: int):
-    """Wrong gradients: a factor 2 lost or doubled, a sum for a mean, a sign, b forgotten."""
+def _gradient_mistakes(name: str, right, wrong_without_b, n: int, single_precision):
+    """Wrong gradients: a factor 2 lost or doubled, a sum for a mean, a sign, b forgotten, float32."""
     return [
+        Diagnosis(SINGLE_PRECISION.format(name=name), lambda: single_precision),
         Diagnosis(f"{name} is half the expected gradient: the derivative of (…)**2 brings down a factor 2",
                   lambda: right / 2),
         Diagnosis(f"{name} is twice the expected gradient: an extra factor of 2?", lambda: right * 2),
@@ -279,13 +394,50 @@ def _mse_mistakes(y, y_pred):
                   lambda: np.mean(np.abs(d))),
         Diagnosis("mse squares the mean difference: square each difference first, then average",
                   lambda: np.mean(d) ** 2),
+        Diagnosis(SINGLE_PRECISION.format(name="mse"),
+                  lambda: np.mean((y_pred.astype(np.float32) - y.astype(np.float32)) ** 2)),
     ]
+
+
+# -- inputs tried on every grading ---------------------------------------------------------
+
+
+def _well_conditioned_fixed(seed: int, n: int, p: int, shift: float) -> RegressionProblem:
+    """Like kit's well_conditioned_regression, from a fixed seed, with columns shifted by `shift`."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, p))
+    Q, _ = np.linalg.qr(Z - Z.mean(axis=0))  # orthonormal, centred columns
+    R, _ = np.linalg.qr(rng.standard_normal((p, p)))
+    X = np.sqrt(n) * (Q * rng.uniform(1.0, 1.5, size=p)) @ R.T + shift  # (n, p)
+    coef, intercept = rng.uniform(-3, 3, size=p), float(rng.uniform(-3, 3))
+    return RegressionProblem(X, X @ coef + intercept + 0.1 * rng.standard_normal(n), coef, intercept)
+
+
+def _dependent_fixed(seed: int, n: int, p: int) -> RegressionProblem:
+    """Gaussian features with three decimals, plus a column x_0 - 2 x_1 + 1 (dependent up to rounding)."""
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(scale=1.5, size=(n, p)), 3)
+    X = np.column_stack([X, np.round(X[:, 0] - 2 * X[:, 1] + 1.0, 3)])  # (n, p + 1)
+    return RegressionProblem(X, np.round(X[:, :p] @ rng.uniform(-2, 2, size=p) + rng.normal(size=n), 3), None, 0.0)
+
+
+_GAUSS = gaussian_problem(21, 9, 3, shift=2.0)
+GAUSSIAN_PREDICTIONS = Predictions(_GAUSS.y, _GAUSS.X[:, 0])  # off the grid: rounding shows
+GAUSSIAN_POINT = GradientPoint(_GAUSS.X, _GAUSS.y, np.array([0.3, -1.7, 0.45]), -0.8)
+ONE_FEATURE = gaussian_problem(22, 7, 1, shift=-1.5)
+MORE_FEATURES_THAN_ROWS = RegressionProblem(gaussian_problem(23, 3, 5, shift=1.0).X, np.array([1.0, -2.5, 0.7]))
+PREDICT_ONE_NEW_ROW = PredictCase(_GAUSS.X, _GAUSS.y, np.array([[0.7, -1.2, 3.1]]), True)
+PREDICT_NEW_ROWS_NO_INTERCEPT = PredictCase(ONE_FEATURE.X, ONE_FEATURE.y, np.array([[1.0], [-2.0], [0.25], [4.0]]),
+                                            fit_intercept=False)
+UNCENTRED = _well_conditioned_fixed(31, 20, 3, shift=1.5)
 
 
 # -- checks --------------------------------------------------------------------------------
 
 
 @check(examples=20)
+@example(case=GAUSSIAN_PREDICTIONS)
+@example(case=Predictions(np.array([1.5]), np.array([-0.25])))
 @given(case=predictions())
 def mse_is_the_mean_of_squared_errors(learner, case):
     """mse(y, y_pred) equals mean((y_pred - y)**2) to 1e-12."""
@@ -302,10 +454,16 @@ def mse_is_the_mean_of_squared_errors(learner, case):
     assert_close(got, expected, what="mse(y, y_pred)", rtol=1e-12, atol=1e-12, diagnoses=mistakes)
 
 
+def _on_grid(*arrays) -> bool:
+    """Whether every value is a multiple of 1/4 (where float32 and float64 sums agree exactly)."""
+    return all(np.all(np.asarray(a) * 4 == np.round(np.asarray(a) * 4)) for a in arrays)
+
+
 @check(examples=30)
+@example(point=GAUSSIAN_POINT)
 @given(point=gradient_points())
 def mse_grad_matches_finite_differences(learner, point):
-    """mse_grad(X, y, w, b) matches central differences of the MSE (relative error at most 1e-7)."""
+    """mse_grad(X, y, w, b) matches central differences of the MSE (relative error at most 1e-7; 1e-10 on Gaussian data)."""
     X, y, w, b = point.X, point.y, point.w, point.b
     n = len(y)
     residual = X @ w + b - y  # (n,)
@@ -326,14 +484,38 @@ def mse_grad_matches_finite_differences(learner, point):
              f"{show(result)}", result)
     dw, db = result
     without_b = 2.0 * np.append(X.T @ (residual - b), np.sum(residual - b)) / n
-    dw_mistakes = _gradient_mistakes("dw", numeric[:-1], without_b[:-1], n)
+    single = _single_precision_gradient(X, y, w, b)  # (p + 1,)
+    dw_mistakes = _gradient_mistakes("dw", numeric[:-1], without_b[:-1], n, single[:-1])
     assert_gradient_close(dw, numeric[:-1], what="dw", max_relative_error=1e-7, diagnoses=dw_mistakes)
     db = assert_scalar(db, "db")
-    db_mistakes = _gradient_mistakes("db", numeric[-1], without_b[-1], n)
+    db_mistakes = _gradient_mistakes("db", numeric[-1], without_b[-1], n, single[-1])
     assert_gradient_close(db, numeric[-1], what="db", max_relative_error=1e-7, diagnoses=db_mistakes)
+    if not _on_grid(X, y, w, b):
+        # Off the grid, rounding shows: float64 arithmetic lands within 1e-10 of the exact gradient.
+        exact = _exact_gradient(X, y, w, b)  # (p + 1,)
+        for what, got, k in (("dw", dw, slice(0, -1)), ("db", db, -1)):
+            assert_gradient_close(got, exact[k], what=f"{what} (Gaussian data, float64 precision expected)",
+                                  max_relative_error=EXACT_GRADIENT,
+                                  diagnoses=[Diagnosis(SINGLE_PRECISION.format(name=what), lambda k=k: single[k])])
+
+
+def _exact_gradient(X, y, w, b) -> np.ndarray:
+    """[*dw, db] of the MSE with every sum taken exactly (math.fsum): (p + 1,)."""
+    r = np.array([math.fsum([*(X[i] * w), b, -y[i]]) for i in range(len(y))])  # (n,)
+    A = _with_ones(X)  # (n, p + 1)
+    return np.array([2.0 * math.fsum(A[:, j] * r) / len(y) for j in range(A.shape[1])])
+
+
+def _single_precision_gradient(X, y, w, b) -> np.ndarray:
+    """[*dw, db] computed in float32, as a learner who casts X down gets it: (p + 1,)."""
+    X32, f = X.astype(np.float32), np.float32
+    r = X32 @ w.astype(f) + f(b) - y.astype(f)
+    return np.append(f(2) * (X32.T @ r) / f(len(y)), f(2) * np.mean(r)).astype(np.float64)
 
 
 @check(examples=10)
+@example(problem=ONE_FEATURE, method="gd", fit_intercept=False)
+@example(problem=_GAUSS, method="normal", fit_intercept=True)
 @given(
     problem=regression_problems(max_rows=10, max_features=4),
     method=st.sampled_from(["normal", "gd"]),
@@ -367,6 +549,8 @@ def fit_returns_self_with_the_right_shapes(learner, problem, method, fit_interce
 
 
 @check(examples=30)
+@example(problem=_GAUSS)
+@example(problem=ONE_FEATURE)
 @given(problem=regression_problems(max_rows=20, max_features=5))
 def normal_equation_matches_sklearn(learner, problem):
     """fit(X, y) with method='normal' gives scikit-learn's coef_ and intercept_ to 1e-6."""
@@ -374,13 +558,15 @@ def normal_equation_matches_sklearn(learner, problem):
     with after_calling(_call_text(method="normal")):
         coef, intercept = _fitted(learner, X, y, method="normal")
         want_coef, want_intercept = sklearn_linear_regression(X, y)
-        assert_close(coef, want_coef, what="coef_", rtol=1e-6, atol=1e-8, diagnoses=_coef_mistakes(X, y))
+        assert_close(coef, want_coef, what="coef_", rtol=1e-6, atol=1e-8,
+                     diagnoses=[*_coef_mistakes(X, y), _nearly(coef, want_coef)])
         intercept = assert_scalar(intercept, "intercept_")
         mistakes = _intercept_mistakes(X, y, want_coef)
         assert_close(intercept, want_intercept, what="intercept_", rtol=1e-6, atol=1e-8, diagnoses=mistakes)
 
 
 @check(examples=20)
+@example(problem=_GAUSS)
 @given(problem=regression_problems(max_rows=20, max_features=5))
 def fit_without_intercept_matches_sklearn(learner, problem):
     """With fit_intercept=False, method='normal' gives scikit-learn's coef_ to 1e-6 and intercept_ is 0.0."""
@@ -418,6 +604,8 @@ def noiseless_data_is_recovered_exactly(learner, problem):
 
 
 @check(examples=20)
+@example(case=PREDICT_ONE_NEW_ROW)
+@example(case=PREDICT_NEW_ROWS_NO_INTERCEPT)
 @given(case=predict_cases())
 def predict_is_X_times_coef_plus_intercept(learner, case):
     """predict(X_new) equals X_new @ coef_ + intercept_ of the fitted model, to 1e-10."""
@@ -432,6 +620,9 @@ def predict_is_X_times_coef_plus_intercept(learner, case):
         Diagnosis("predict subtracts intercept_ instead of adding it", lambda: case.X_new @ coef - intercept),
         Diagnosis("predict returns the predictions for the training X, not for its argument",
                   lambda: case.X @ coef + intercept),
+        Diagnosis("predict centres X_new by its own column means (and adds mean(y)): the centring belongs to "
+                  "fit, with the training means; predict is X_new @ coef_ + intercept_",
+                  lambda: (case.X_new - case.X_new.mean(axis=0)) @ coef + intercept + case.X.mean(axis=0) @ coef),
     ]
     with after_calling(_call_text(fit_intercept=case.fit_intercept) + ", then predict(X_new)"):
         got = model.predict(case.X_new)
@@ -458,6 +649,10 @@ def _check_gradient_descent(learner, X, y, fit_intercept):
                 "coef_ is where gradient descent stands after a single step: is a `return` inside the loop?",
                 lambda: _gradient_descent(X, y, fit_intercept, lr, 1)[0],
             ),
+            *[Diagnosis(f"fit ignores n_iter: coef_ is where {DEFAULT_N_ITER} steps (the default) lead, not "
+                        f"n_iter={n_iter}; loop `for _ in range(self.n_iter)`",
+                        lambda step=step: _gradient_descent(X, y, fit_intercept, step, DEFAULT_N_ITER)[0])
+              for step in (lr, lr / 2) if n_iter != DEFAULT_N_ITER],
         ]
         if fit_intercept:
             coef_mistakes.append(Diagnosis(
@@ -492,13 +687,59 @@ def gradient_descent_converges_to_sklearn(learner, problem):
 
 
 @check(examples=8)
+@example(problem=UNCENTRED, fit_intercept=False)
+@example(problem=UNCENTRED, fit_intercept=True)
 @given(problem=uncentred_regression(), fit_intercept=st.booleans())
 def gradient_descent_handles_uncentred_features(learner, problem, fit_intercept):
     """method='gd' also gets within 1e-4 of scikit-learn when features are not centred, with or without intercept."""
     _check_gradient_descent(learner, problem.X, problem.y, fit_intercept=fit_intercept)
 
 
+STEPS_CASES = [  # tried on every grading: both fit_intercept, one feature, more features than rows
+    steps_case(gaussian_problem(11, 6, 2, shift=1.5), fit_intercept=True, n_iter=3),
+    steps_case(gaussian_problem(12, 5, 1, shift=-2.0), fit_intercept=False, n_iter=1),
+    steps_case(gaussian_problem(13, 3, 4, shift=0.5), fit_intercept=True, n_iter=5),
+]
+
+
+@check(examples=10)
+@example(case=STEPS_CASES[0])
+@example(case=STEPS_CASES[1])
+@example(case=STEPS_CASES[2])
+@given(case=steps_cases())
+def gradient_descent_takes_n_iter_steps_of_size_lr(learner, case):
+    """method='gd' stands, after exactly n_iter steps of size lr from w = 0 and b = 0, where those steps lead (to 1e-9)."""
+    p = case.X.shape[1]
+    params = dict(fit_intercept=case.fit_intercept, method="gd", lr=case.lr, n_iter=case.n_iter)
+    with after_calling(_call_text(**params)):
+        coef, intercept = _fitted(learner, case.X, case.y, **params)
+        _finite_or_diverged(coef, "coef_", case.lr)
+        got = np.append(as_array(coef, "coef_", (p,)), assert_scalar(intercept, "intercept_"))  # (p + 1,)
+        full, half = _trajectory(case.X, case.y, case.fit_intercept, case.lr, case.n_iter)
+
+        def passes(value):
+            return value.shape == full.shape and any(
+                bool(np.all(np.abs(value - want) <= STEPS_ATOL + STEPS_RTOL * np.abs(want))) for want in (full, half))
+
+        if passes(got):
+            return
+        want = full if np.abs(got - full).max() <= np.abs(got - half).max() else half
+        try:
+            assert_close(got, want, what="[*coef_, intercept_]", rtol=STEPS_RTOL, atol=STEPS_ATOL,
+                         diagnoses=_steps_mistakes(case))
+        except CheckFailed as exc:
+            exc.passes = passes  # either gradient convention passes, so neither proves a mistake
+            other = half if want is full else full
+            b_rule = "b -= lr * db" if case.fit_intercept else "b = 0 throughout"
+            exc.message += (f"\n  (n_iter steps w -= lr * dw, {b_rule}, from w = 0 and b = 0; with the gradient of "
+                            f"MSE / 2 in place of the MSE's, {show(other)} would pass too)")
+            exc.args = (exc.message,)
+            raise
+
+
 @check(examples=20)
+@example(problem=MORE_FEATURES_THAN_ROWS)
+@example(problem=_dependent_fixed(41, 9, 2))
 @given(problem=st.one_of(rank_deficient_regression(max_rows=15), affinely_dependent_regression()))
 def rank_deficient_X_gives_the_minimum_norm_answer_or_a_clear_error(learner, problem):
     """With dependent columns in X, fit gives scikit-learn's minimum-norm coef_ (1e-6) or raises LinAlgError."""
@@ -518,30 +759,38 @@ def rank_deficient_X_gives_the_minimum_norm_answer_or_a_clear_error(learner, pro
         intercept = assert_scalar(intercept, "intercept_")
         _refuse_huge(coef, want_coef)
         fitted = X @ coef + intercept  # (n,)
-        not_least_squares = Diagnosis(
+        intercept_mean_y = Diagnosis("intercept_ is mean(y): subtract mean(X, axis=0) @ coef_ from it",
+                                     lambda: X @ coef + y.mean())
+        not_least_squares = _unless_explained(
+            [intercept_mean_y], fitted,
             "coef_ and intercept_ do not fit the data as well as they could. If the full-rank "
-            "checks pass, the cause is that X.T @ X is singular here and solve() or inv() "
+            "checks pass, the likely cause is that X.T @ X is singular here and solve() or inv() "
             "returned rounding noise: use lstsq or pinv with a cutoff for tiny singular values "
             "(the minimum-norm answer), or raise numpy.linalg.LinAlgError",
-            lambda: fitted,
         )
         assert_close(
             fitted, X @ want_coef + want_intercept, what="fitted values X @ coef_ + intercept_",
-            rtol=1e-6, atol=1e-6, diagnoses=[not_least_squares],
+            rtol=1e-6, atol=1e-6, diagnoses=[intercept_mean_y, not_least_squares],
         )
-        augmented = Diagnosis(
-            "coef_ is the minimum-norm solution of [X, 1] @ theta = y, where the intercept counts "
-            "in the norm: centre X and y first and solve for coef_ alone, then "
-            "intercept_ = mean(y) - mean(X, axis=0) @ coef_",
-            lambda: _lstsq(_with_ones(X), y)[:-1],
-        )
-        another_solution = Diagnosis(
+        specific = [
+            Diagnosis(
+                "coef_ is the minimum-norm solution of [X, 1] @ theta = y, where the intercept counts "
+                "in the norm: centre X and y first and solve for coef_ alone, then "
+                "intercept_ = mean(y) - mean(X, axis=0) @ coef_",
+                lambda: _lstsq(_with_ones(X), y)[:-1],
+            ),
+            Diagnosis(
+                "coef_ is the minimum-norm fit without an intercept: with fit_intercept=True, centre X and y "
+                "before solving",
+                lambda: sklearn_linear_regression(X, y, fit_intercept=False)[0],
+            ),
+        ]
+        another_solution = _unless_explained(
+            specific, coef,
             "coef_ fits the data as well as scikit-learn's (the fitted values agree) but is not "
-            "the minimum-norm solution. With dependent columns X.T @ X is singular and many "
-            "coef_ fit equally well; solve() or inv() picks one by the luck of rounding. Take "
-            "the one of least norm (lstsq or pinv with a cutoff, on centred X and y), or raise "
-            "numpy.linalg.LinAlgError",
-            lambda: coef,
+            "the minimum-norm solution. With dependent columns many coef_ fit equally well (solve() or "
+            "inv() of a singular X.T @ X picks one by the luck of rounding). Take the one of least norm "
+            "(lstsq or pinv with a cutoff, on centred X and y), or raise numpy.linalg.LinAlgError",
         )
-        assert_close(coef, want_coef, what="coef_", rtol=1e-6, atol=1e-6, diagnoses=[augmented, another_solution])
+        assert_close(coef, want_coef, what="coef_", rtol=1e-6, atol=1e-6, diagnoses=[*specific, another_solution])
         assert_close(intercept, want_intercept, what="intercept_", rtol=1e-6, atol=1e-6)

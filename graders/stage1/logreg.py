@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import sklearn.linear_model  # noqa: F401 - the oracle's import overlaps the learner process's start-up
 from hypothesis import assume
 from hypothesis import strategies as st
 
@@ -25,28 +26,35 @@ from mldojo.graders.kit import (
     assert_gradient_close,
     assert_scalar,
     check,
+    example,
     fail,
     given,
     numerical_gradient,
 )
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.linear_models import (
+    LabelledProblem,
     binary_log_loss,
+    logistic_problem,
     logistic_problems,
     newton_logistic,
     sklearn_logistic,
     sklearn_one_vs_rest,
+    softmax,
     stable_sigmoid,
 )
 from mldojo.graders.kit.strategies import grid_arrays, grid_floats
 
-VERSION = "2"
+VERSION = "3"
 
 DRIVER = "mldojo.graders.stage1.logreg_driver:"
 FIT = dict(max_iter=100, tol=1e-8)  # what every fit check passes besides C
 COEF_TOL = 1e-4
 PROBA_TOL = 1e-5
 CS = [0.1, 1.0, 10.0]
+NOT_CONVERGED = 1e-4  # a fit stopped after one iteration (or at once) is farther than this from the optimum
+HUGE_TOL = 1e12  # a tol above every entry of the gradient, wherever the fit starts: it must stop at once
+BOUNDARY_LOGITS = [0.3, -2.5, 0.1, -0.3, 0.45, 2.0]  # rows near the boundary (the first alone for one row)
 EXTREME_LOGITS = np.array([-1000.0, -745.0, -710.0, -40.0, -1.0, 0.0, 1.0, 40.0, 710.0, 745.0, 1000.0])
 
 
@@ -86,6 +94,22 @@ def _new_rows(problem, m=12):
     return rng.normal(scale=1.5, size=(m, problem.X.shape[1]))
 
 
+@dataclass
+class ProbeCase:
+    """A problem to fit and how many new rows to probe predict with (1: a single row)."""
+
+    problem: LabelledProblem
+    rows: int = 7
+
+
+BINARY = logistic_problem(101, 2, 14, 2)
+BINARY_SIGNED = logistic_problem(102, 2, 12, 1, labels=[-1, 1])  # one feature, labels -1 and +1
+THREE_CLASSES = logistic_problem(103, 3, 18, 2, labels=[1, 2, 3])
+FOUR_CLASSES = logistic_problem(104, 4, 20, 3, labels=[-4, -1, 2, 5])
+GAUSSIAN_POINT = LossPoint(np.round(np.random.default_rng(105).normal(size=(7, 3)), 3),
+                           np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0]), np.array([0.731, -1.402, 0.266]), -0.317)
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -117,6 +141,29 @@ def _call(C) -> str:
     return f"LogisticRegression(C={C:g}, max_iter={FIT['max_iter']}, tol={FIT['tol']:g}).fit(X, y)"
 
 
+def _objective_gradient(problem, coef, intercept, C) -> np.ndarray:
+    """Gradient of C * sum(loss) + 0.5 * ||coef||**2 at (coef (1 or k, p), intercept (1 or k,)), flattened."""
+    X = problem.X
+    _, codes = np.unique(problem.y, return_inverse=True)
+    Z = X @ coef.T + intercept  # (n, 1) or (n, k)
+    if coef.shape[0] == 1:
+        residual = stable_sigmoid(Z) - codes.reshape(-1, 1)  # (n, 1)
+    else:
+        residual = softmax(Z) - np.eye(coef.shape[0])[codes]  # (n, k)
+    return np.concatenate([(C * residual.T @ X + coef).ravel(), C * residual.sum(axis=0)])
+
+
+def _probe_rows(problem, coef, intercept, rows: int) -> np.ndarray:
+    """New rows (rows, p): with two classes, rows whose logit under (coef, intercept) is each of
+    BOUNDARY_LOGITS in turn (so a threshold anywhere but 0 shows); otherwise rows like the data."""
+    X_new = _new_rows(problem, rows)
+    if coef is None or coef.shape[0] != 1 or not np.any(coef):
+        return X_new
+    c = coef[0]
+    targets = np.resize(BOUNDARY_LOGITS, rows)
+    return X_new + np.outer(targets - (X_new @ c + intercept[0]), c / (c @ c))  # move each row along c
+
+
 def _coef_mistakes(problem, C):
     """Wrong coef_ values from a mis-stated objective."""
     X, y = problem.X, problem.y
@@ -124,6 +171,8 @@ def _coef_mistakes(problem, C):
     mistakes = [
         Diagnosis("coef_ is the fit with the intercept inside the penalty: leave intercept_ out of 0.5 * ||coef_||**2",
                   lambda: newton_logistic(X, y, C, penalise_intercept=True)[0]),
+        Diagnosis(f"fit ignores C: coef_ is the fit with C=1, not C={C:g}; use self.C in the objective",
+                  lambda: newton_logistic(X, y, 1.0)[0]),
         Diagnosis(f"coef_ is the fit with C={1 / C:g}: C multiplies the loss (larger C, weaker penalty); "
                   "it does not multiply the penalty", lambda: newton_logistic(X, y, 1 / C)[0]),
         Diagnosis(f"coef_ is the fit of the mean loss (C / n with n={n}): scikit-learn's objective sums the "
@@ -169,6 +218,8 @@ def _check_fitted(learner, problem, C):
 
 
 @check(examples=20)
+@example(z=np.array([-3.217, -0.04, 0.0, 0.513, 7.089]))  # off the grid
+@example(z=0.731)  # a plain float
 @given(z=st.one_of(grid_floats(-8, 8), st.integers(1, 8).flatmap(lambda n: grid_arrays((n,), -8, 8))))
 def sigmoid_matches_its_definition(learner, z):
     """sigmoid(z) equals 1 / (1 + exp(-z)) elementwise (rtol 1e-12), for numbers and arrays."""
@@ -193,6 +244,7 @@ def sigmoid_is_stable_at_extreme_logits(learner, extra):
 
 
 @check(examples=20)
+@example(point=GAUSSIAN_POINT)
 @given(point=loss_points())
 def log_loss_matches_the_cross_entropy(learner, point):
     """log_loss(X, y, w, b) equals the mean of -[y log p + (1 - y) log(1 - p)], p = sigmoid(X @ w + b) (rtol 1e-10)."""
@@ -207,6 +259,7 @@ def log_loss_matches_the_cross_entropy(learner, point):
         Diagnosis("log_loss swaps the labels: y = 1 should cost -log(p), where p = sigmoid(X @ w + b)",
                   lambda: binary_log_loss(X, 1 - y, w, b)),
         Diagnosis("log_loss uses log base 2: use the natural log (np.log)", lambda: binary_log_loss(X, y, w, b) / np.log(2)),
+        Diagnosis("log_loss ignores b: the logits are X @ w + b", lambda: binary_log_loss(X, y, w, 0.0)),
     ]
     got = assert_scalar(learner.log_loss(X, y, w, b), "log_loss(X, y, w, b)")
     assert_close(got, binary_log_loss(X, y, w, b), what="log_loss(X, y, w, b)", rtol=1e-10, atol=1e-12,
@@ -233,6 +286,7 @@ def log_loss_is_exact_at_extreme_logits(learner, labels):
 
 
 @check(examples=20)
+@example(point=GAUSSIAN_POINT)
 @given(point=loss_points())
 def log_loss_grad_matches_finite_differences(learner, point):
     """log_loss_grad(X, y, w, b) matches central differences of the mean cross-entropy (relative error at most 1e-6)."""
@@ -270,6 +324,8 @@ def log_loss_grad_matches_finite_differences(learner, point):
 
 
 @check(examples=8)
+@example(problem=BINARY)
+@example(problem=FOUR_CLASSES)
 @given(problem=logistic_problems(n_classes=(2, 3, 4), max_rows=16))
 def fit_returns_self_with_sklearn_shapes(learner, problem):
     """fit returns self; classes_ is the sorted labels; coef_ is (1, p) or (k, p), intercept_ (1,) or (k,); predict_proba rows sum to 1."""
@@ -298,6 +354,8 @@ def fit_returns_self_with_sklearn_shapes(learner, problem):
 
 
 @check(examples=10)
+@example(problem=BINARY, C=0.1)
+@example(problem=BINARY_SIGNED, C=10.0)
 @given(problem=logistic_problems(n_classes=(2,)), C=st.sampled_from(CS))
 def binary_fit_matches_sklearn(learner, problem, C):
     """Two classes: coef_ and intercept_ equal scikit-learn's LogisticRegression (same C) to 1e-4, predict_proba to 1e-5."""
@@ -305,6 +363,8 @@ def binary_fit_matches_sklearn(learner, problem, C):
 
 
 @check(examples=6)
+@example(problem=THREE_CLASSES, C=10.0)
+@example(problem=FOUR_CLASSES, C=0.1)
 @given(problem=logistic_problems(n_classes=(3, 4)), C=st.sampled_from(CS))
 def multinomial_fit_matches_sklearn(learner, problem, C):
     """3-4 classes (softmax): coef_ and centred intercept_ equal scikit-learn's to 1e-4, predict_proba to 1e-5."""
@@ -312,6 +372,8 @@ def multinomial_fit_matches_sklearn(learner, problem, C):
 
 
 @check(examples=5)
+@example(problem=logistic_problem(106, 2, 12, 2, labels=[2, 7]))
+@example(problem=logistic_problem(107, 3, 15, 2, labels=[-4, -1, 2]))
 @given(problem=logistic_problems(n_classes=(2, 3), labels=_label_sets))
 def predict_returns_the_most_probable_label(learner, problem):
     """With labels that are not 0..k-1, predict(X_new) is classes_[argmax predict_proba(X_new)] and equals scikit-learn's."""
@@ -340,9 +402,90 @@ def predict_proba_is_stable_far_from_the_data(learner, binary, multiclass):
         call = _call(1.0) + f", then predict_proba(1000 * X_new) with {problem.n_classes} classes"
         reply = learner._drive(DRIVER + "fit_then_predict_proba_strictly", dict(C=1.0, **FIT), problem.X, problem.y, X_far)
         if reply["problem"]:
-            fail(f"after {call}: predict_proba raised {reply['problem']}", diagnosis=(
-                "exp of a logit in the thousands overflows. For the softmax, subtract each row's largest logit before "
-                "exp (the probabilities do not change); for two classes use a stable sigmoid"))
+            advice = ("use a stable sigmoid: exp(-|z|) never overflows" if problem.n_classes == 2 else
+                      "subtract each row's largest logit before exp (the probabilities do not change)")
+            fail(f"after {call}: predict_proba raised {reply['problem']}",
+                 diagnosis=f"exp of a logit in the thousands overflows: {advice}")
         want = sklearn_logistic(problem.X, problem.y, 1.0).predict_proba(X_far)
         with after_calling(call):
             assert_close(reply["value"], want, what="predict_proba(1000 * X_new)", rtol=0.0, atol=PROBA_TOL)
+
+
+STOPPING_EXAMPLES = [(BINARY, "max_iter"), (BINARY, "tol"), (THREE_CLASSES, "max_iter"), (THREE_CLASSES, "tol")]
+
+
+@check(examples=4)
+@example(problem=STOPPING_EXAMPLES[0][0], setting=STOPPING_EXAMPLES[0][1])
+@example(problem=STOPPING_EXAMPLES[1][0], setting=STOPPING_EXAMPLES[1][1])
+@example(problem=STOPPING_EXAMPLES[2][0], setting=STOPPING_EXAMPLES[2][1])
+@example(problem=STOPPING_EXAMPLES[3][0], setting=STOPPING_EXAMPLES[3][1])
+@given(problem=logistic_problems(n_classes=(2, 3)), setting=st.sampled_from(["max_iter", "tol"]))
+def fit_stops_after_max_iter_or_as_soon_as_within_tol(learner, problem, setting):
+    """With max_iter=1, or a tol above every gradient entry, fit stops short of the optimum (largest gradient entry above 1e-4)."""
+    k, p = problem.n_classes, problem.X.shape[1]
+    rows = 1 if k == 2 else k
+    params = dict(C=1.0, max_iter=1, tol=1e-8) if setting == "max_iter" else dict(C=1.0, max_iter=100, tol=HUGE_TOL)
+    call = f"LogisticRegression(C=1, max_iter={params['max_iter']}, tol={params['tol']:g}).fit(X, y)"
+    with after_calling(call):
+        model = learner.LogisticRegression(**params)
+        model.fit(problem.X, problem.y)
+        coef = as_array(model.coef_, "coef_", (rows, p))
+        intercept = as_array(model.intercept_, "intercept_", (rows,))
+        largest = float(np.abs(_objective_gradient(problem, coef, intercept, 1.0)).max())
+        if largest > NOT_CONVERGED:
+            return
+        if setting == "max_iter":
+            fail(f"fit reached the optimum (the largest entry of the objective's gradient at your coef_ and "
+                 f"intercept_ is {largest:.2e}) although max_iter=1: one iteration from the start cannot get "
+                 "there, so fit must stop after max_iter iterations", largest,
+                 diagnosis="fit ignores max_iter: loop `for _ in range(self.max_iter)` (and stop early when the "
+                 "gradient is within tol)")
+        fail(f"fit reached the optimum (the largest entry of the objective's gradient at your coef_ and intercept_ "
+             f"is {largest:.2e}) although tol={HUGE_TOL:g}: every gradient entry is below that tol from the start, "
+             "so fit must stop at once (or after its first iteration)", largest,
+             diagnosis="fit ignores tol: stop as soon as the largest entry of the gradient is at most self.tol")
+
+
+PROBES = [ProbeCase(BINARY_SIGNED), ProbeCase(BINARY, rows=1), ProbeCase(THREE_CLASSES), ProbeCase(FOUR_CLASSES, rows=1)]
+
+
+@check(examples=4)
+@example(case=PROBES[0])
+@example(case=PROBES[1])
+@example(case=PROBES[2])
+@example(case=PROBES[3])
+@given(case=st.builds(ProbeCase, logistic_problems(n_classes=(2, 3), labels=_label_sets), st.sampled_from([1, 7])))
+def predict_is_classes_at_the_argmax_of_predict_proba(learner, case):
+    """predict(X_new) is classes_[argmax(predict_proba(X_new))] row by row, on rows near the boundary (two classes) and on a single row."""
+    problem = case.problem
+    k, p = problem.n_classes, problem.X.shape[1]
+    with after_calling(_call(1.0)):
+        model = _fit(learner, problem, 1.0)
+        classes = np.asarray(model.classes_)
+        assert_equal(classes, np.unique(problem.y), what="classes_")
+        try:
+            coef = np.asarray(model.coef_, dtype=np.float64).reshape(-1, p)
+            intercept = np.asarray(model.intercept_, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            coef = intercept = None
+    X_new = _probe_rows(problem, coef, intercept, case.rows)
+    with after_calling(_call(1.0) + f", then predict_proba(X_new) and predict(X_new) with X_new={show(X_new)}"):
+        proba = as_array(model.predict_proba(X_new), "predict_proba(X_new)", (case.rows, k))
+        got = np.asarray(model.predict(X_new))
+        top = np.sort(proba, axis=1)
+        clear = top[:, -1] - top[:, -2] > 1e-9  # rows whose most probable class is not a tie
+        if got.shape != (case.rows,):
+            fail(f"predict(X_new): expected shape {(case.rows,)}, got shape {got.shape}", got)
+        expected = classes[np.argmax(proba, axis=1)]
+        mistakes = [Diagnosis(f"predict returns column indices 0..k-1, not the labels: map them through "
+                              f"classes_ = {show(classes)}", lambda: np.argmax(proba, axis=1)[clear])]
+        if k == 2 and coef is not None and coef.shape == (1, p):
+            logit = X_new @ coef[0] + intercept[0]  # (rows,)
+            mistakes += [
+                Diagnosis("predict compares the logit X @ coef_ + intercept_ with 0.5: 0.5 is the threshold for "
+                          "the probability; for the logit it is 0", lambda: classes[(logit > 0.5).astype(int)][clear]),
+                Diagnosis("predict gives classes_[1] where the probability of classes_[0] is above 0.5: column 1 "
+                          "of predict_proba is the probability of classes_[1]",
+                          lambda: classes[(proba[:, 0] > 0.5).astype(int)][clear]),
+            ]
+        assert_equal(got[clear], expected[clear], what="predict(X_new) (rows without a tie)", diagnoses=mistakes)

@@ -10,21 +10,44 @@ points. Problems are two blobs a few standard deviations apart, trained on a gri
 from __future__ import annotations
 
 import numpy as np
+import sklearn.metrics.pairwise  # noqa: F401 - the oracle's import overlaps the learner process's start-up
+import sklearn.svm  # noqa: F401 - the oracle's import overlaps the learner process's start-up
 from hypothesis import assume
 from hypothesis import strategies as st
 
 from mldojo.graders.engine.proxy import same_object
-from mldojo.graders.kit import Diagnosis, after_calling, as_array, assert_close, assert_equal, assert_scalar, check, fail, given
+from mldojo.graders.kit import (
+    Diagnosis,
+    after_calling,
+    as_array,
+    assert_close,
+    assert_equal,
+    assert_scalar,
+    check,
+    example,
+    fail,
+    given,
+)
+from mldojo.graders.kit.asserts import fitting_mistakes, name_mistakes
 from mldojo.graders.kit.formatting import show
-from mldojo.graders.kit.linear_models import kkt_violations, sklearn_svc, svm_problems
+from mldojo.graders.kit.linear_models import kkt_violations, sklearn_svc, svm_problem, svm_problems
 from mldojo.graders.kit.strategies import grid_arrays
 
-VERSION = "1"
+VERSION = "2"
 
 FIT_TOL = 1e-4  # the tol every fit check passes
 KKT_TOL = 1e-3  # how far from the KKT conditions a fitted point may be
 AGREEMENT = 0.99  # share of held-out points whose predicted side must match scikit-learn's
 GAMMAS = [0.1, 0.5, 1.0, 2.0]
+HUGE_TOL = 5.0  # with tol >= 1, alpha = 0 (and b = 0) already meets every condition: fit makes no update
+FEW_UPDATES = 1  # max_iter for the check that stops SMO early: one update cannot reach an optimum with 3+ SVs
+DEFAULTS = dict(C=1.0, kernel="rbf", gamma=1.0)  # the stub's defaults: what a learner who ignores them uses
+
+# Problems tried on every grading: each kernel, C below and above 1, gamma below 1, every label set, one feature.
+LINEAR_SMALL_C = svm_problem(201, 24, 2, "linear", C=0.1, separation=1.5, labels=(3, 8))
+LINEAR_LARGE_C = svm_problem(202, 20, 1, "linear", C=10.0, separation=3.0, labels=(-1, 1))
+RBF_SMALL_GAMMA = svm_problem(203, 24, 2, "rbf", C=10.0, gamma=0.1, separation=2.5, labels=(0, 1))
+RBF_OVERLAPPING = svm_problem(204, 20, 3, "rbf", C=0.5, gamma=0.5, separation=1.0, labels=(-1, 1))
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -37,6 +60,11 @@ def row_pairs(draw):
     X = draw(grid_arrays((draw(st.integers(1, 6)), p), -3, 3))
     Y = draw(grid_arrays((draw(st.integers(1, 6)), p), -3, 3))
     return X, Y
+
+
+_ROWS = np.round(np.random.default_rng(205).normal(size=(8, 2)), 3)  # Gaussian rows, three decimals
+ONE_ROW_AGAINST_FOUR = (_ROWS[:1], _ROWS[1:5])  # (1, 2) and (4, 2)
+THREE_AGAINST_THREE = (_ROWS[5:, :1], _ROWS[2:5, 1:])  # (3, 1) and (3, 1): a transposed answer has the right shape
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -80,6 +108,8 @@ def _kernel_mistakes(X, Y, gamma, squared):
                   lambda: np.exp(gamma * squared)),
         Diagnosis("gamma divides the squared distance instead of multiplying it",
                   lambda: np.exp(-squared / gamma)),
+        Diagnosis(f"rbf_kernel ignores gamma: this is exp(-||x - y||**2), gamma=1, not gamma={gamma:g}",
+                  lambda: np.exp(-squared)),
         Diagnosis("the kernel compares X with itself: K[i, j] pairs X[i] with Y[j]",
                   lambda: np.exp(-gamma * ((X[:, None] - X[None]) ** 2).sum(axis=2))),
     ]
@@ -89,6 +119,8 @@ def _kernel_mistakes(X, Y, gamma, squared):
 
 
 @check(examples=15)
+@example(rows=ONE_ROW_AGAINST_FOUR)
+@example(rows=THREE_AGAINST_THREE)
 @given(rows=row_pairs())
 def linear_kernel_matches_sklearn(learner, rows):
     """linear_kernel(X, Y) equals sklearn.metrics.pairwise.linear_kernel(X, Y) (n, m) to 1e-12."""
@@ -101,6 +133,8 @@ def linear_kernel_matches_sklearn(learner, rows):
 
 
 @check(examples=15)
+@example(rows=ONE_ROW_AGAINST_FOUR, gamma=0.1)
+@example(rows=THREE_AGAINST_THREE, gamma=2.0)
 @given(rows=row_pairs(), gamma=st.sampled_from(GAMMAS))
 def rbf_kernel_matches_sklearn(learner, rows, gamma):
     """rbf_kernel(X, Y, gamma) equals sklearn.metrics.pairwise.rbf_kernel (n, m) to rtol 1e-9, atol 1e-12."""
@@ -113,6 +147,8 @@ def rbf_kernel_matches_sklearn(learner, rows, gamma):
 
 
 @check(examples=5)
+@example(problem=LINEAR_LARGE_C)
+@example(problem=LINEAR_SMALL_C)
 @given(problem=svm_problems(max_rows=16))
 def fit_returns_self_with_the_documented_attributes(learner, problem):
     """fit returns self; classes_ is the two sorted labels, alpha_ is (n,), intercept_ a float; predict gives labels."""
@@ -135,18 +171,20 @@ def fit_returns_self_with_the_documented_attributes(learner, problem):
 
 
 @check(examples=10)
+@example(problem=LINEAR_SMALL_C)
+@example(problem=RBF_OVERLAPPING)
 @given(problem=svm_problems(Cs=(0.05, 0.1, 1.0), separation=(0.5, 2.5)))
 def dual_variables_stay_in_the_box_and_balance(learner, problem):
     """After fit, every alpha_i is in [0, C] (to 1e-9 C) and sum(alpha_i * y_i) = 0 (to 1e-8 C n), on overlapping classes."""
     C, n = problem.C, len(problem.y)
     with after_calling(_call(problem)):
-        _, alpha, _ = _fit(learner, problem)
+        _, alpha, intercept = _fit(learner, problem)
         worst = int(np.argmax(np.maximum(alpha - C, -alpha)))
         if alpha[worst] > C * (1 + 1e-9) or alpha[worst] < -1e-9 * C:
             side = f"above C={C:g}" if alpha[worst] > C else "below 0"
             fail(f"alpha_[{worst}] = {show(alpha[worst])} is {side}: every multiplier must stay in [0, C].\n"
-                 f"alpha_ = {show(alpha)}", alpha, diagnosis=(
-                     "after the unconstrained step along the pair, clip alpha_j to [L, H]: with y_i != y_j, "
+                 f"alpha_ = {show(alpha)}", alpha, diagnosis=name_mistakes(_settings_ignored(problem, alpha, intercept))
+                 or ("after the unconstrained step along the pair, clip alpha_j to [L, H]: with y_i != y_j, "
                      "L = max(0, alpha_j - alpha_i) and H = min(C, C + alpha_j - alpha_i); with y_i == y_j, "
                      "L = max(0, alpha_i + alpha_j - C) and H = min(C, alpha_i + alpha_j). Then move alpha_i "
                      "by the opposite amount, times y_i * y_j"))
@@ -160,6 +198,10 @@ def dual_variables_stay_in_the_box_and_balance(learner, problem):
 
 
 @check(examples=10)
+@example(problem=LINEAR_SMALL_C)
+@example(problem=RBF_SMALL_GAMMA)
+@example(problem=RBF_OVERLAPPING)
+@example(problem=LINEAR_LARGE_C)
 @given(problem=svm_problems())
 def kkt_conditions_hold_after_fit(learner, problem):
     """With tol=1e-4, every training point meets the KKT conditions of alpha_ and intercept_ within 1e-3 (margin units)."""
@@ -176,28 +218,120 @@ def kkt_conditions_hold_after_fit(learner, problem):
                 state = "alpha = C, so it needs margin <= 1"
             else:
                 state = "0 < alpha < C, so it needs margin = 1"
-            fail(f"training row {worst}: alpha_ = {show(a)} and margin y f(x) = {show(margins[worst])}; {state} "
-                 f"(off by {show(float(violation[worst]))}, allowed {KKT_TOL:g}).\n"
-                 "(f(x) = sum_i alpha_i y_i K(x_i, x) + intercept_, computed from your alpha_ and intercept_)",
-                 margins, diagnosis=_kkt_diagnosis(problem, alpha, intercept))
+            _kkt_failure(learner, problem, alpha, intercept, _gram(problem, problem.X, problem.X),
+                         f"training row {worst}: alpha_ = {show(a)} and margin y f(x) = {show(margins[worst])}; {state} "
+                         f"(off by {show(float(violation[worst]))}, allowed {KKT_TOL:g}).\n"
+                         "(f(x) = sum_i alpha_i y_i K(x_i, x) + intercept_, computed from your alpha_ and intercept_)")
 
 
-def _kkt_diagnosis(problem, alpha, intercept) -> str | None:
-    """Name the mistake when a simple change to intercept_ would satisfy the KKT conditions."""
-    alpha = np.clip(alpha, 0, problem.C)
-    flipped = _signs(problem) * _expansion(problem, alpha, -intercept, problem.X)
-    if kkt_violations(alpha, flipped, problem.C).max() <= KKT_TOL:
-        return ("intercept_ has the wrong sign: negated, every point meets the KKT conditions. For a free support "
-                "vector k (0 < alpha_k < C), b = y_k - sum_i alpha_i y_i K(x_i, x_k)")
-    without_b = _signs(problem) * _expansion(problem, alpha, 0.0, problem.X)  # margins with b = 0
-    if kkt_violations(alpha, without_b, problem.C).max() <= KKT_TOL:
-        return "the KKT conditions hold with intercept_ = 0: did fit forget to store b?"
-    return ("the multipliers are not optimal yet: does the loop stop before every point is within tol of its "
-            "condition (a pass limit, or max_iter too small)? Pick the pair that violates the conditions the most "
-            "and keep going until none does by more than tol")
+def _intercept_range(problem, alpha, gram, tol=KKT_TOL, C=None) -> tuple[float, float]:
+    """[lo, hi]: the intercepts b with which alpha (n,) meets every KKT condition within tol
+    (empty when lo > hi: then alpha itself is not optimal). Point i's margin is 1 exactly at
+    b = v_i = y_i - sum_j alpha_j y_j K_ij, and y_i (b - v_i) = margin - 1."""
+    C = problem.C if C is None else C
+    signs = _signs(problem)
+    v = signs - gram @ (alpha * signs)  # (n,)
+    at_zero, at_c = alpha <= 1e-8 * C, alpha >= C * (1 - 1e-8)
+    free = ~at_zero & ~at_c
+    below = (at_zero & (signs > 0)) | (at_c & (signs < 0)) | free  # these need b >= v_i - tol
+    above = (at_zero & (signs < 0)) | (at_c & (signs > 0)) | free  # these need b <= v_i + tol
+    lo = float(v[below].max()) - tol if below.any() else -np.inf
+    hi = float(v[above].min()) + tol if above.any() else np.inf
+    return lo, hi
+
+
+def _settings_ignored(problem, alpha, intercept) -> list[str]:
+    """The stated settings whose default would make alpha_ and intercept_ meet every KKT condition."""
+    found = []
+    other_kernel = "rbf" if problem.kernel == "linear" else "linear"
+    variants = [(f"fit ignores kernel={problem.kernel!r}: alpha_ and intercept_ meet the KKT conditions of "
+                 f"kernel={other_kernel!r}, not of kernel={problem.kernel!r}",
+                 dict(kernel=other_kernel, gamma=problem.gamma if other_kernel == "rbf" else 1.0, C=problem.C))]
+    if other_kernel == "rbf" and problem.gamma != DEFAULTS["gamma"]:
+        variants.append(("fit ignores kernel='linear': alpha_ and intercept_ meet the KKT conditions of the RBF "
+                         "kernel with gamma=1 (the defaults)", dict(kernel="rbf", gamma=1.0, C=problem.C)))
+    if problem.kernel == "rbf" and problem.gamma != DEFAULTS["gamma"]:
+        variants.append((f"fit ignores gamma: alpha_ and intercept_ meet the KKT conditions of the RBF kernel with "
+                         f"gamma=1 (the default), not gamma={problem.gamma:g}",
+                         dict(kernel="rbf", gamma=1.0, C=problem.C)))
+    if problem.C != DEFAULTS["C"]:
+        variants.append((f"fit ignores C: alpha_ and intercept_ meet the KKT conditions with C=1 (the default), "
+                         f"not C={problem.C:g}", dict(kernel=problem.kernel, gamma=problem.gamma, C=1.0)))
+    for message, setting in variants:
+        other = type(problem)(problem.X, problem.y, problem.X_test, setting["kernel"], setting["C"], setting["gamma"])
+        box = np.clip(alpha, 0.0, setting["C"])
+        lo, hi = _intercept_range(other, box, _gram(other, problem.X, problem.X))
+        if np.allclose(box, alpha, rtol=0, atol=1e-9 * setting["C"]) and lo <= intercept <= hi:
+            found.append(message)
+    return found
+
+
+def _own_kernel_explains(learner, problem, alpha, intercept, gram) -> str | None:
+    """A diagnosis when the learner's own kernel function differs from the true one and alpha_,
+    intercept_ meet every KKT condition with the Gram matrix it gives."""
+    name = f"{problem.kernel}_kernel"
+    try:
+        args = (problem.X, problem.X) + ((problem.gamma,) if problem.kernel == "rbf" else ())
+        own = np.asarray(getattr(learner, name)(*args), dtype=np.float64)
+    except Exception:  # noqa: BLE001 - a kernel that cannot be called explains nothing here
+        return None
+    if own.shape != gram.shape or not np.all(np.isfinite(own)) or np.allclose(own, gram, rtol=1e-9, atol=1e-12):
+        return None
+    lo, hi = _intercept_range(problem, alpha, own)
+    if lo <= intercept <= hi:
+        return (f"alpha_ and intercept_ are optimal for the Gram matrix your {name} gives, and that matrix is not "
+                f"the {problem.kernel} kernel's: fix {name} first (its own check shows where it differs)")
+    return None
+
+
+def _kkt_failure(learner, problem, raw_alpha, intercept, gram, message: str) -> None:
+    """Fail the KKT check, naming the mistake only as far as the evidence goes: alpha_ outside the
+    box, optimal for another kernel or a default setting, optimal with some other intercept_, or
+    not optimal at all."""
+    alpha = np.clip(raw_alpha, 0, problem.C)
+    if not np.allclose(alpha, raw_alpha, rtol=0, atol=1e-9 * problem.C):
+        fail(message, raw_alpha, diagnosis=(
+            "some multipliers lie outside [0, C], where no KKT condition can hold: keep every step inside the box "
+            "(the check dual_variables_stay_in_the_box_and_balance says more)"))
+    if abs(float(alpha @ _signs(problem))) > 1e-8 * problem.C * len(alpha):
+        fail(message, raw_alpha, diagnosis=(
+            "sum(alpha_ * y) is not 0, so alpha_ is not a feasible point of the dual: move the two multipliers of "
+            "each step together (the check dual_variables_stay_in_the_box_and_balance says more)"))
+    lo, hi = _intercept_range(problem, alpha, gram)
+    own = _own_kernel_explains(learner, problem, alpha, intercept, gram)
+    if own:
+        fail(message, raw_alpha, diagnosis=own)
+    if lo > hi:  # no intercept fits these multipliers: they are not optimal for this problem
+        ignored = _settings_ignored(problem, raw_alpha, intercept)
+        known = name_mistakes(ignored) or (
+            "the multipliers are not optimal yet: no value of intercept_ would make every training point meet its "
+            "condition. SMO must keep taking pair steps until no point violates its condition by more than tol "
+            "(or max_iter steps are done): does the loop stop early, or do some steps fail to improve the pair?")
+        fail(message, alpha, diagnosis=known)
+    signs = _signs(problem)
+    v = signs - gram @ (alpha * signs)  # (n,) the b that puts each point exactly on its margin
+    support = alpha > 1e-8 * problem.C
+    specific = [
+        Diagnosis("intercept_ has the wrong sign: negated, every point meets the KKT conditions. For a free "
+                  "support vector k (0 < alpha_k < C), b = y_k - sum_i alpha_i y_i K(x_i, x_k)",
+                  lambda: intercept if lo <= -intercept <= hi else None),
+        Diagnosis("intercept_ is 0: did fit forget to store b?", lambda: 0.0),
+        Diagnosis("intercept_ averages y_k - sum_i alpha_i y_i K(x_i, x_k) over every support vector, those with "
+                  "alpha_k = C included: only free ones (0 < alpha_k < C) sit exactly on the margin",
+                  lambda: float(v[support].mean()) if support.any() else None),
+    ]
+    passes = lambda b: bool(lo <= float(np.asarray(b).reshape(())) <= hi)  # noqa: E731
+    named = name_mistakes(fitting_mistakes(intercept, specific, passes))
+    fail(message, intercept, diagnosis=named or (
+        f"alpha_ is optimal, but intercept_ is not: any b in [{lo:.6g}, {hi:.6g}] meets every condition with your "
+        f"alpha_, and intercept_ = {intercept:.6g} lies outside. For a free support vector k (0 < alpha_k < C), "
+        "b = y_k - sum_i alpha_i y_i K(x_i, x_k) (average over the free ones); with none free, take the middle of "
+        "that interval"))
 
 
 @check(examples=8)
+@example(problem=RBF_SMALL_GAMMA)
+@example(problem=LINEAR_SMALL_C)
 @given(problem=svm_problems(max_rows=20))
 def decision_function_is_the_kernel_expansion(learner, problem):
     """decision_function(X_new) equals sum_i alpha_i y_i K(x_i, x) + intercept_ from the model's own alpha_ and intercept_ (1e-8)."""
@@ -249,10 +383,12 @@ def _agrees_with_sklearn(learner, problem):
                  f"  scikit-learn: {int(len(reference.support_))} support vectors, intercept {show(float(reference.intercept_[0]))}; "
                  f"yours: {int(np.sum(alpha > 1e-8 * C))} with alpha > 0, intercept_ {show(intercept)}",
                  got, diagnoses=[Diagnosis("the decision values are scikit-learn's with the sign flipped: is +1 "
-                                           "given to classes_[0] instead of classes_[1]?", lambda: -want)])
+                                           "given to classes_[0] instead of classes_[1]?", lambda: -want)],
+                 passes=lambda value: bool(np.mean(np.sign(value) == np.sign(want)) >= AGREEMENT))
 
 
 @check(examples=10)
+@example(problem=LINEAR_SMALL_C)
 @given(problem=svm_problems(kernels=("linear",)))
 def linear_svm_agrees_with_sklearn(learner, problem):
     """kernel='linear': the sign of decision_function agrees with scikit-learn's SVC on >= 99% of 300 new points."""
@@ -260,7 +396,45 @@ def linear_svm_agrees_with_sklearn(learner, problem):
 
 
 @check(examples=10)
+@example(problem=RBF_SMALL_GAMMA)
 @given(problem=svm_problems(kernels=("rbf",)))
 def rbf_svm_agrees_with_sklearn(learner, problem):
     """kernel='rbf': the sign of decision_function agrees with scikit-learn's SVC on >= 99% of 300 new points."""
     _agrees_with_sklearn(learner, problem)
+
+
+STOPPING_EXAMPLES = [(RBF_OVERLAPPING, "tol"), (LINEAR_SMALL_C, "max_iter"), (RBF_OVERLAPPING, "max_iter")]
+
+
+@check(examples=4)
+@example(problem=STOPPING_EXAMPLES[0][0], setting=STOPPING_EXAMPLES[0][1])
+@example(problem=STOPPING_EXAMPLES[1][0], setting=STOPPING_EXAMPLES[1][1])
+@example(problem=STOPPING_EXAMPLES[2][0], setting=STOPPING_EXAMPLES[2][1])
+# max_iter only on the explicit problems: one pass of a solver that tests max_iter once per pass over
+# the points (a common and harmless way to write it) must stay short of the optimum there.
+@given(problem=svm_problems(separation=(0.5, 2.0)), setting=st.just("tol"))
+def fit_stops_within_tol_or_after_max_iter_updates(learner, problem, setting):
+    """With tol=5, alpha = 0 already meets every condition and fit makes no update; with max_iter=1, fit stops short of the optimum."""
+    gamma = f", gamma={problem.gamma:g}" if problem.kernel == "rbf" else ""
+    tol, max_iter = (HUGE_TOL, 100_000) if setting == "tol" else (FIT_TOL, FEW_UPDATES)
+    call = f"SVC(C={problem.C:g}, kernel={problem.kernel!r}{gamma}, tol={tol:g}, max_iter={max_iter}).fit(X, y)"
+    with after_calling(call):
+        model = learner.SVC(C=problem.C, kernel=problem.kernel, gamma=problem.gamma, tol=tol, max_iter=max_iter)
+        model.fit(problem.X, problem.y)
+        alpha = as_array(model.alpha_, "alpha_", (len(problem.y),))
+        moved = np.flatnonzero(np.abs(alpha) > 1e-12 * problem.C)
+        if setting == "tol" and moved.size:
+            fail(f"alpha_ = {show(alpha)}: {moved.size} multipliers moved, none should have. With tol={tol:g}, "
+                 "alpha = 0 (and b = 0) already meets every condition (margin 0 >= 1 - tol), so SMO must stop "
+                 "before its first pair update", alpha,
+                 diagnosis="fit ignores tol, or tests it only after a first update: check every point against its "
+                 "condition within self.tol before picking a pair")
+        if setting == "max_iter" and moved.size > 2 * max_iter:
+            intercept = assert_scalar(model.intercept_, "intercept_")
+            lo, hi = _intercept_range(problem, np.clip(alpha, 0, problem.C), _gram(problem, problem.X, problem.X))
+            if lo <= intercept <= hi:  # converged: every point meets its condition
+                fail(f"fit reached the optimum ({moved.size} nonzero multipliers, every KKT condition met) although "
+                     f"max_iter={max_iter}: one pair update from alpha = 0 moves only two multipliers.\n"
+                     f"alpha_ = {show(alpha)}", alpha,
+                     diagnosis="fit ignores max_iter: stop after self.max_iter pair updates even when points still "
+                     "violate their conditions")

@@ -36,6 +36,18 @@ class SVC:
             r = E[i] * t[i]  # = margin - 1
             return (r < -tol and a[i] < C) or (r > tol and a[i] > 0)
 
+        def refit_b():
+            g = t * (K @ (a * t))  # y_i * sum_j a_j y_j K_ij
+            free = (a > 1e-10 * C) & (a < C - 1e-10 * C)
+            if free.any():
+                return float(np.mean(t[free] - (K @ (a * t))[free]))
+            # A multiplier within rounding of a bound sits at that bound.
+            pos, below_c = a > 1e-10 * C, a < C - 1e-10 * C
+            lower = [t[i] * (1 - g[i]) for i in range(n) if (t[i] > 0 and below_c[i]) or (t[i] < 0 and pos[i])]
+            upper = [t[i] * (1 - g[i]) for i in range(n) if (t[i] > 0 and pos[i]) or (t[i] < 0 and below_c[i])]
+            return float((max(lower) + min(upper)) / 2)
+
+        stalled = False
         while steps < self.max_iter:
             E = K @ (a * t) + b - t  # f(x_i) - y_i
             candidates = [i for i in range(n) if violates(i, E)]
@@ -69,18 +81,14 @@ class SVC:
                     progressed = True
                     break
             if not progressed:
-                break
+                if stalled:
+                    break
+                b, stalled = refit_b(), True  # the running b can strand a violation no pair can fix
+            else:
+                stalled = False
         self.alpha_ = a
         # Refit b from the optimality conditions (the running b only tracks the last pair).
-        g = t * (K @ (a * t))  # y_i * sum_j a_j y_j K_ij
-        free = (a > 1e-10 * C) & (a < C - 1e-10 * C)
-        if free.any():
-            b = float(np.mean(t[free] - (K @ (a * t))[free]))
-        else:
-            lower = [t[i] * (1 - g[i]) for i in range(n) if (t[i] > 0 and a[i] < C) or (t[i] < 0 and a[i] > 0)]
-            upper = [t[i] * (1 - g[i]) for i in range(n) if (t[i] > 0 and a[i] > 0) or (t[i] < 0 and a[i] < C)]
-            b = float((max(lower) + min(upper)) / 2)
-        self.intercept_ = b
+        self.intercept_ = refit_b()
         self._X, self._t = X, t
         return self
 
