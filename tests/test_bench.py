@@ -102,8 +102,10 @@ def test_a_paused_side_runs_nothing_until_resumed_not_even_a_setsid_grandchild(t
         time.sleep(0.5)
         assert process.cpu_seconds() - frozen <= 0.03, "a paused process kept running"
         process.resume()
-        time.sleep(0.5)
-        assert process.cpu_seconds() - frozen >= 0.3, "the resumed processes did not run again"
+        deadline = time.monotonic() + 30  # a busy machine gives the resumed processes their share slowly
+        while process.cpu_seconds() - frozen < 0.1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.cpu_seconds() - frozen >= 0.1, "the resumed processes did not run again"
 
 
 def test_attention_flops_follow_the_stated_formula():
