@@ -61,8 +61,8 @@ def train_neural_bigram(words, generator):
     xs, ys = torch.tensor(xs), torch.tensor(ys)
     num = xs.nelement()
     W = torch.randn((27, 27), generator=generator, requires_grad=True)
-    for _ in range(150):
-        xenc = F.one_hot(xs, num_classes=27).float()
+    xenc = F.one_hot(xs, num_classes=27).float()
+    for _ in range(250):
         logits = xenc @ W
         counts = logits.exp()
         probs = counts / counts.sum(1, keepdims=True)
