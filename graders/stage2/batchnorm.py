@@ -257,6 +257,7 @@ def keeps_badly_scaled_tanh_layers_out_of_saturation(learner):
 def written_without_torchs_batch_norm(learner):
     """The module is written from tensor operations: nn.BatchNorm1d, F.batch_norm and friends are refused
     (read in your file, and refused again while your code runs)."""
+    learner._drive(DRIVER + "construct", 3)  # an unwritten module is "not implemented", not a pass
     hits = uses_torch_batch_norm(learner._session.module.file)
     if hits:
         fail("your file uses torch's own batch normalisation, which this exercise asks you to write:\n  " + "\n  ".join(hits))

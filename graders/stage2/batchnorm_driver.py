@@ -105,6 +105,12 @@ def _missing_names(norm):
     return ""
 
 
+def construct(module, num_features):
+    """Build the learner's BatchNorm1d (an unwritten stub raises NotImplementedError here)."""
+    module.BatchNorm1d(num_features)
+    return None
+
+
 def load_and_evaluate(module, num_features, state, x):
     """Load nn.BatchNorm1d's state dict (strict) into the learner's module, evaluate x."""
     guard = NormGuard()

@@ -1,0 +1,78 @@
+"""stage3/tokenizer beyond the generic tests: minbpe's own structure passes, the split patterns are
+the published ones, the real-data check says how to get tiny Shakespeare, and the training
+benchmark times only a tokenizer whose merges are the judge's."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from grading import SOLUTIONS, explain, grade_source, package_file
+
+EXERCISE = "stage3/tokenizer"
+MINBPE_STYLE = SOLUTIONS / "stage3" / "tokenizer_minbpe_style.py"
+
+
+def test_minbpe_style_solution_passes_on_several_seeds(tmp_path):
+    for seed in (None, 7):
+        report = grade_source(EXERCISE, MINBPE_STYLE, tmp_path / f"s{seed}", seed=seed)
+        assert report.passed, explain(report)
+
+
+def _module(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_split_patterns_are_the_published_ones_everywhere():
+    from mldojo.graders.stage3 import tokenizer as grader
+
+    stub = _module(package_file("exercises", EXERCISE), "stub_tokenizer")
+    reference = _module(package_file("reference", EXERCISE), "reference_tokenizer")
+    assert stub.GPT4_SPLIT_PATTERN == reference.GPT4_SPLIT_PATTERN == grader.GPT4
+    assert stub.GPT2_SPLIT_PATTERN == reference.GPT2_SPLIT_PATTERN == grader.GPT2
+    import regex
+
+    assert regex.findall(grader.GPT4, "Hello've world123 how's   are you!!!?\n") == [
+        "Hello", "'ve", " world", "123", " how", "'s", "  ", " are", " you", "!!!?\n"]
+
+
+def test_the_judges_bpe_breaks_ties_by_first_occurrence():
+    from mldojo.graders.stage3.tokenizer import chunks_of, learn
+
+    # (b, a) and (a, b) both occur twice in "ba ab ba ab"-like bytes; (b, a) comes first
+    assert learn([b"baab"], 1) == [(ord("b"), ord("a"))]
+    assert learn([b"xy", b"ab", b"ab", b"xy"], 1) == [(ord("x"), ord("y"))]
+    assert learn(chunks_of("ab ab", None), 1) == [(ord("a"), ord("b"))]
+
+
+def test_without_tiny_shakespeare_the_check_that_needs_it_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLDOJO_DATA_DIR", str(tmp_path / "empty"))
+    report = grade_source(EXERCISE, package_file("reference", EXERCISE), tmp_path / "ws",
+                          only=("tiny_shakespeare_merges_and_encodings_are_the_judges",))
+    (outcome,) = report.checks
+    assert outcome.verdict == "skipped" and "grade data fetch tinyshakespeare" in outcome.message, explain(report)
+
+
+@pytest.mark.slow  # the judge learns 256 merges of tiny Shakespeare itself (about 15 s)
+def test_the_benchmark_times_the_reference_and_refuses_wrong_merges(tmp_path):
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.bench.stage3_tokenizer import measure
+
+    exercise = load_catalogue().exercise(EXERCISE)
+    (bench,) = exercise.benchmarks
+    assert (bench.id, bench.device, bench.target_s) == ("cpu-train-512", "cpu", 30.0)
+    target = tmp_path / "stage3" / "tokenizer.py"
+    target.parent.mkdir(parents=True)
+    target.write_text(package_file("reference", EXERCISE).read_text())
+    outcome = measure(exercise, bench, target, tmp_path)
+    assert outcome.status == "measured", outcome.message
+    assert outcome.learner.timing.n == 1 and outcome.details["vocab_size"] == 512
+    one_short = package_file("reference", EXERCISE).read_text().replace("vocab_size - 256)", "vocab_size - 257)")
+    assert one_short != package_file("reference", EXERCISE).read_text()
+    target.write_text(one_short)
+    refused = measure(exercise, bench, target, tmp_path)
+    assert refused.status == "failed" and "differ from the judge's" in refused.message, refused.message
