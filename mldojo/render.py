@@ -83,7 +83,7 @@ class TrainingProgress:
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         limit = event.get("time_limit_s")
-        what = f"training on {event.get('dataset', 'the data')} (limit {limit:g} s)" if limit else "training"
+        what = f"training on {event.get('dataset', 'the data')} (limit {limit:.0f} s)" if limit else "training"
         if not self.out.is_terminal:
             self.out.print(f"    {escape(what)} …")
             return

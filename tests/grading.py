@@ -147,3 +147,39 @@ def explain(report) -> str:
     for c in report.checks:
         lines.append(f"  {c.verdict:>16} {c.name}: {c.message}\n{c.inputs}\n  diagnosis: {c.diagnosis}\n{c.traceback}")
     return "\n".join(lines)
+
+
+def outcomes_of_one_check(exercise: str, source: Path | str, check: str, seeds, workspace: Path,
+                          time_limit_s: float = 120.0) -> dict:
+    """{seed: CheckOutcome} of one check of `exercise` on `source` for each seed, in one learner process."""
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.engine.process import Budget, LearnerModule
+    from mldojo.graders.engine.proxy import Learner, LearnerSession
+    from mldojo.graders.engine.runner import load_grader, run_check
+    from mldojo.graders.kit.checks import checks_of
+
+    target = place_source(exercise, source, workspace)
+    entry = load_catalogue().exercise(exercise)
+    module = LearnerModule(exercise, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
+    session = LearnerSession(module, Budget(time_limit_s))
+    spec = next(spec for spec in checks_of(load_grader(exercise)) if spec.name == check)
+    found = {}
+    try:
+        for seed in seeds:
+            if not session.alive():
+                session.start()
+            found[seed] = run_check(spec, Learner(session), seed)
+    finally:
+        session.close()
+    return found
+
+
+def mutant_source(exercise: str, name: str) -> str:
+    """The source of one kept mutant of `exercise`, by its file name."""
+    return next(m.source for m in mutants(exercise) if m.name == name)
+
+
+def verdicts_across_seeds(mutant: Mutant, seeds, workspace: Path) -> dict:
+    """{seed: (verdict, diagnosis)} of the mutant's expected check, one learner process for all seeds."""
+    outcomes = outcomes_of_one_check(mutant.exercise, mutant.source, mutant.expect, seeds, workspace, time_limit_s=600)
+    return {seed: (outcome.verdict, outcome.diagnosis) for seed, outcome in outcomes.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 
 from grading import SOLUTIONS, explain, failures_across_seeds, grade_source, mutants, package_file
@@ -76,3 +77,48 @@ def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
 def test_reference_passes_on_every_seed(tmp_path):
     failures = failures_across_seeds(EXERCISE, package_file("reference", EXERCISE), with_tree(tmp_path), SEEDS)
     assert not failures, "\n".join(failures)
+
+
+# -- the blind spots of issue 11, closed on every seed --------------------------------------
+
+MUTANT = {m.name: m for m in mutants(EXERCISE)}
+
+
+def test_a_forest_in_lecture_style_passes(tmp_path):
+    report = grade_source(EXERCISE, SOLUTIONS / "stage1" / "forest_loops.py", with_tree(tmp_path))
+    assert report.passed, explain(report)
+
+
+def _graded(name, check, workspace, seed):
+    report = grade_source(EXERCISE, MUTANT[name].source, with_tree(workspace / f"{name}-{seed}"), seed=seed, only=(check,))
+    return report, {c.name: c for c in report.checks}[check]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_forest_a_stated_parameter_is_exercised_on_every_seed(seed, tmp_path):
+    for name in ("max_depth_not_passed", "min_samples_leaf_not_passed", "max_features_rounded", "log2_as_sqrt",
+                 "n_estimators_ignored", "hard_vote", "proba_summed_not_averaged", "only_the_last_tree_votes"):
+        report, outcome = _graded(name, MUTANT[name].expect, tmp_path, seed)
+        assert outcome.verdict == "failed", (name, explain(report))
+        assert MUTANT[name].diagnosis in (outcome.diagnosis or ""), (name, explain(report))
+
+
+def test_forest_max_features_cases_tell_the_rounding_slips_apart():
+    from mldojo.graders.stage1 import forest as grader
+
+    for slip_name, how in (("round", lambda v: int(round(v))), ("ceil", lambda v: int(np.ceil(v)))):
+        assert any(grader._expected_k(m, p, how) != grader._expected_k(m, p) for m, p in grader.MAX_FEATURES_CASES
+                   if isinstance(m, (str, float))), slip_name
+    assert any(grader._expected_k("sqrt", p) != grader._expected_k("log2", p) for m, p in grader.MAX_FEATURES_CASES)
+
+
+def test_forest_a_forest_whose_trees_ignore_n_estimators_is_not_told_it_averages_one_tree(tmp_path):
+    report, outcome = _graded("n_estimators_ignored", "a_forest_varies_less_than_one_tree", tmp_path, None)
+    assert outcome.verdict == "failed" and "n_estimators is ignored" in (outcome.diagnosis or ""), explain(report)
+
+
+def test_forest_the_rare_class_is_missed_by_some_tree_in_the_first_forests():
+    from mldojo.graders.stage1 import forest as grader
+
+    y = grader._proba_data().y
+    assert np.sum(y == 6) == 1  # one row: a bootstrap sample misses it with probability (29/30)^30 = 0.36

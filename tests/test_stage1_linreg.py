@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import SOLUTIONS, apply_edits, explain, grade_source, mutants, package_file, place_source
+from grading import SOLUTIONS, apply_edits, explain, grade_source, mutant_source, outcomes_of_one_check, package_file
 from mldojo.graders.kit.oracles import sklearn_linear_regression
 from mldojo.graders.kit.strategies import rank_deficient_regression, well_conditioned_regression
 from mldojo.graders.stage1 import linreg as grader
@@ -66,7 +66,6 @@ OTHER_CORRECT_SOLUTIONS = {
 }
 
 
-
 @pytest.mark.parametrize("name", OTHER_CORRECT_SOLUTIONS)
 def test_other_correct_solutions_pass(name, tmp_path):
     report = grade_source(EXERCISE, OTHER_CORRECT_SOLUTIONS[name], tmp_path)
@@ -107,39 +106,6 @@ SEEDS = (0, 4, 13)  # the default grading and two others: each verdict below mus
 STEPS_CHECK = "gradient_descent_takes_n_iter_steps_of_size_lr"
 
 
-def check_outcomes(source: str, check: str, seeds, workspace) -> dict:
-    """{seed: CheckOutcome} of one check of stage1/linreg on `source`, one learner process for all seeds."""
-    return outcomes_of_one_check(EXERCISE, source, check, seeds, workspace)
-
-
-def outcomes_of_one_check(exercise: str, source: str, check: str, seeds, workspace) -> dict:
-    """{seed: CheckOutcome} of one check on `source` for each seed (None: the default seed)."""
-    from mldojo.catalogue import load_catalogue
-    from mldojo.graders.engine.process import Budget, LearnerModule
-    from mldojo.graders.engine.proxy import Learner, LearnerSession
-    from mldojo.graders.engine.runner import load_grader, run_check
-    from mldojo.graders.kit.checks import checks_of
-
-    target = place_source(exercise, source, workspace)
-    entry = load_catalogue().exercise(exercise)
-    module = LearnerModule(exercise, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
-    session = LearnerSession(module, Budget(120.0))
-    spec = next(spec for spec in checks_of(load_grader(exercise)) if spec.name == check)
-    found = {}
-    try:
-        for seed in seeds:
-            if not session.alive():
-                session.start()
-            found[seed] = run_check(spec, Learner(session), seed)
-    finally:
-        session.close()
-    return found
-
-
-def mutant_source(name: str) -> str:
-    return next(m.source for m in mutants(EXERCISE) if m.name == name)
-
-
 @pytest.mark.parametrize("name, check, words", [
     ("gd_ignores_n_iter", STEPS_CHECK, "ignores n_iter"),
     ("gd_runs_until_converged", STEPS_CHECK, "exact least-squares answer"),
@@ -151,7 +117,7 @@ def mutant_source(name: str) -> str:
 ])
 def test_linreg_a_stated_parameter_is_exercised_on_every_seed(name, check, words, tmp_path):
     # n_iter, lr, method and fit_intercept each change the answer of an explicit example.
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
         assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
 
@@ -162,7 +128,7 @@ def test_linreg_a_stated_parameter_is_exercised_on_every_seed(name, check, words
 ])
 def test_linreg_float_data_beside_grid_data_on_every_seed(name, check, tmp_path):
     # float32 arithmetic is exact on quarters; the Gaussian examples show it whatever the seed.
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
         assert "precision of float32" in (outcome.diagnosis or "")
 
@@ -173,7 +139,7 @@ def test_linreg_float_data_beside_grid_data_on_every_seed(name, check, tmp_path)
     ("solve_singular_gram", "rank_deficient_X_gives_the_minimum_norm_answer_or_a_clear_error"),  # p > n
 ])
 def test_linreg_rare_structure_is_covered_on_every_seed(name, check, tmp_path):
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import SOLUTIONS, apply_edits, explain, grade_source, mutants, package_file, place_source
+from grading import SOLUTIONS, apply_edits, explain, grade_source, mutant_source, outcomes_of_one_check, package_file
 from mldojo.graders.kit.linear_models import logistic_problems, newton_logistic, sklearn_logistic
 from mldojo.graders.stage1 import logreg as grader
 
@@ -60,34 +60,6 @@ STOPPING = "fit_stops_after_max_iter_or_as_soon_as_within_tol"
 ARGMAX = "predict_is_classes_at_the_argmax_of_predict_proba"
 
 
-def check_outcomes(source: str, check: str, seeds, workspace) -> dict:
-    """{seed: CheckOutcome} of one check on `source` for each seed, in one learner process."""
-    from mldojo.catalogue import load_catalogue
-    from mldojo.graders.engine.process import Budget, LearnerModule
-    from mldojo.graders.engine.proxy import Learner, LearnerSession
-    from mldojo.graders.engine.runner import load_grader, run_check
-    from mldojo.graders.kit.checks import checks_of
-
-    target = place_source(EXERCISE, source, workspace)
-    entry = load_catalogue().exercise(EXERCISE)
-    module = LearnerModule(EXERCISE, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
-    session = LearnerSession(module, Budget(120.0))
-    spec = next(spec for spec in checks_of(load_grader(EXERCISE)) if spec.name == check)
-    found = {}
-    try:
-        for seed in seeds:
-            if not session.alive():
-                session.start()
-            found[seed] = run_check(spec, Learner(session), seed)
-    finally:
-        session.close()
-    return found
-
-
-def mutant_source(name: str) -> str:
-    return next(m.source for m in mutants(EXERCISE) if m.name == name)
-
-
 @pytest.mark.parametrize("name, check, words", [
     ("fit_ignores_max_iter", STOPPING, "fit ignores max_iter"),
     ("fit_ignores_tol", STOPPING, "fit ignores tol"),
@@ -96,7 +68,7 @@ def mutant_source(name: str) -> str:
 ])
 def test_logreg_a_stated_parameter_is_exercised_on_every_seed(name, check, words, tmp_path):
     # max_iter, tol and C each change the answer of an explicit example.
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
         assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
 
@@ -108,7 +80,7 @@ def test_logreg_a_stated_parameter_is_exercised_on_every_seed(name, check, words
     ("predict_returns_indices", "predict_returns_the_most_probable_label"),  # labels that are not 0..k-1
 ])
 def test_logreg_rare_structure_is_covered_on_every_seed(name, check, tmp_path):
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
 
 

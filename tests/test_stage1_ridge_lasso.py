@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grading import SOLUTIONS, apply_edits, explain, grade_source, mutants, package_file, place_source
+from grading import SOLUTIONS, apply_edits, explain, grade_source, mutant_source, outcomes_of_one_check, package_file
 from mldojo.graders.kit.linear_models import (
     coordinate_descent,
     lasso_alpha_max,
@@ -79,34 +79,6 @@ STOPPING = "lasso_cd_stops_after_max_iter_sweeps_or_once_within_tol"
 PATH_STOPPING = "lasso_path_passes_tol_and_max_iter_to_every_alpha"
 
 
-def check_outcomes(source: str, check: str, seeds, workspace) -> dict:
-    """{seed: CheckOutcome} of one check on `source` for each seed, in one learner process."""
-    from mldojo.catalogue import load_catalogue
-    from mldojo.graders.engine.process import Budget, LearnerModule
-    from mldojo.graders.engine.proxy import Learner, LearnerSession
-    from mldojo.graders.engine.runner import load_grader, run_check
-    from mldojo.graders.kit.checks import checks_of
-
-    target = place_source(EXERCISE, source, workspace)
-    entry = load_catalogue().exercise(EXERCISE)
-    module = LearnerModule(EXERCISE, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
-    session = LearnerSession(module, Budget(120.0))
-    spec = next(spec for spec in checks_of(load_grader(EXERCISE)) if spec.name == check)
-    found = {}
-    try:
-        for seed in seeds:
-            if not session.alive():
-                session.start()
-            found[seed] = run_check(spec, Learner(session), seed)
-    finally:
-        session.close()
-    return found
-
-
-def mutant_source(name: str) -> str:
-    return next(m.source for m in mutants(EXERCISE) if m.name == name)
-
-
 @pytest.mark.parametrize("name, check, words", [
     ("lasso_cd_ignores_max_iter", STOPPING, "ignores max_iter"),
     ("lasso_cd_ignores_tol", STOPPING, "ignores tol"),
@@ -117,7 +89,7 @@ def mutant_source(name: str) -> str:
 ])
 def test_ridge_lasso_a_stated_parameter_is_exercised_on_every_seed(name, check, words, tmp_path):
     # tol, max_iter, their hand-over in lasso_path and the order of alphas each decide an explicit example.
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
         assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
 
@@ -129,7 +101,7 @@ def test_ridge_lasso_a_stated_parameter_is_exercised_on_every_seed(name, check, 
     ("ridge_squeezes_coef", "ridge_matches_sklearn_Ridge"),  # one feature
 ])
 def test_ridge_lasso_rare_structure_is_covered_on_every_seed(name, check, tmp_path):
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
 
 

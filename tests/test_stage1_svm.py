@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from grading import SOLUTIONS, apply_edits, explain, grade_source, mutants, package_file, place_source
+from grading import SOLUTIONS, apply_edits, explain, grade_source, mutant_source, outcomes_of_one_check, package_file
 from mldojo.graders.kit.linear_models import kkt_violations, sklearn_svc, svm_problems
 from mldojo.graders.stage1 import svm as grader
 
@@ -55,34 +55,6 @@ KKT = "kkt_conditions_hold_after_fit"
 STOPPING = "fit_stops_within_tol_or_after_max_iter_updates"
 
 
-def check_outcomes(source: str, check: str, seeds, workspace) -> dict:
-    """{seed: CheckOutcome} of one check on `source` for each seed, in one learner process."""
-    from mldojo.catalogue import load_catalogue
-    from mldojo.graders.engine.process import Budget, LearnerModule
-    from mldojo.graders.engine.proxy import Learner, LearnerSession
-    from mldojo.graders.engine.runner import load_grader, run_check
-    from mldojo.graders.kit.checks import checks_of
-
-    target = place_source(EXERCISE, source, workspace)
-    entry = load_catalogue().exercise(EXERCISE)
-    module = LearnerModule(EXERCISE, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb)
-    session = LearnerSession(module, Budget(120.0))
-    spec = next(spec for spec in checks_of(load_grader(EXERCISE)) if spec.name == check)
-    found = {}
-    try:
-        for seed in seeds:
-            if not session.alive():
-                session.start()
-            found[seed] = run_check(spec, Learner(session), seed)
-    finally:
-        session.close()
-    return found
-
-
-def mutant_source(name: str) -> str:
-    return next(m.source for m in mutants(EXERCISE) if m.name == name)
-
-
 @pytest.mark.parametrize("name, check, words", [
     ("fit_ignores_C", "dual_variables_stay_in_the_box_and_balance", "fit ignores C"),
     ("fit_ignores_C", KKT, "fit ignores C"),
@@ -93,7 +65,7 @@ def mutant_source(name: str) -> str:
 ])
 def test_svm_a_stated_parameter_is_exercised_on_every_seed(name, check, words, tmp_path):
     # C, gamma, the kernel, tol and max_iter each change the verdict on an explicit example.
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed {check}"
         assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
 
@@ -107,7 +79,7 @@ def test_svm_a_stated_parameter_is_exercised_on_every_seed(name, check, words, t
 def test_svm_a_wrong_intercept_is_never_called_unoptimal_multipliers(name, words, tmp_path):
     # Only the intercept wrong: the diagnosis says so, never "the multipliers are not optimal";
     # the multipliers themselves short of the optimum: it says that.
-    for seed, outcome in check_outcomes(mutant_source(name), KKT, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), KKT, SEEDS, tmp_path).items():
         assert outcome.verdict == "failed", f"seed {seed}: {name} passed"
         assert words in (outcome.diagnosis or ""), f"seed {seed}: {outcome.diagnosis}"
 
@@ -117,7 +89,7 @@ def test_svm_a_wrong_intercept_is_never_called_unoptimal_multipliers(name, words
     ("linear_kernel_transposed", "linear_kernel_matches_sklearn"),  # n = m, where the shape hides it
 ])
 def test_svm_rare_structure_is_covered_on_every_seed(name, check, tmp_path):
-    for seed, outcome in check_outcomes(mutant_source(name), check, SEEDS, tmp_path).items():
+    for seed, outcome in outcomes_of_one_check(EXERCISE, mutant_source(EXERCISE, name), check, SEEDS, tmp_path).items():
         assert outcome.verdict in ("failed", "error"), f"seed {seed}: {name} passed {check}"
 
 

@@ -85,3 +85,79 @@ def test_the_driver_imports_nothing_heavy():
         "heavy = {'numpy', 'torch', 'hypothesis'} & set(sys.modules); assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- every operation on every grading, diagnoses as evidence ----------------------------------------
+import importlib.util  # noqa: E402
+
+from mldojo.graders.kit.asserts import CheckFailed  # noqa: E402
+from mldojo.graders.stage2 import micrograd_driver  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", [0, 3, 7])
+@pytest.mark.parametrize("name, check", [
+    ("only_radd_missing", "a_plain_number_on_the_left"),
+    ("rtruediv_operands_swapped", "a_plain_number_on_the_left"),
+    ("pow_refuses_float_exponents", "raising_to_a_number_power"),
+    ("tanh_forgets_the_upstream_grad", "every_operation_applies_the_chain_rule_and_adds_into_grad"),
+    ("pow_assigns_its_grad", "every_operation_applies_the_chain_rule_and_adds_into_grad"),
+])
+def test_micrograd_rare_structure_is_covered_on_every_seed(name, check, seed, tmp_path):
+    """Each operator, its reflected form and each exponent kind is tried on every grading."""
+    report = grade_source(EXERCISE, MUTANTS[name].source, tmp_path, seed=seed, only=(check,))
+    assert report.checks[0].verdict in ("failed", "error"), explain(report)
+
+
+def test_micrograd_a_stated_parameter_is_exercised(tmp_path):
+    """`v ** k` uses k: a __pow__ that ignores its exponent fails, without a made-up diagnosis."""
+    report = grade_source(EXERCISE, MUTANTS["pow_ignores_its_exponent"].source, tmp_path, only=("raising_to_a_number_power",))
+    (outcome,) = report.checks
+    assert outcome.verdict == "failed" and outcome.diagnosis is None, explain(report)
+
+
+def test_every_explicit_program_is_fair_to_grade():
+    programs = [*grader.POWER_EXAMPLES, *grader.REUSE_EXAMPLES, *grader.CHAIN_RULE_EXAMPLES]
+    assert all(grader.well_conditioned(p.nodes) for p in programs)
+    ops = {node[0] for p in grader.CHAIN_RULE_EXAMPLES for node in p.nodes}
+    assert set(grader.ALL_OPS) <= ops
+
+
+class InProcessLearner:
+    """The grader's view of a learner module, run here (only for these unit tests)."""
+
+    def __init__(self, source: str, tmp_path):
+        path = tmp_path / "learner_micrograd.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("learner_micrograd", path)
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+
+    def _drive(self, driver, nodes, backward=True):
+        return micrograd_driver.run_program(self.module, nodes, backward=backward)
+
+
+def _diagnosis(check, learner, program):
+    with pytest.raises(CheckFailed) as failure:
+        check(learner, program=program)
+    return failure.value.diagnose()
+
+
+def test_micrograd_diagnoses_are_confirmed_on_a_second_input(tmp_path):
+    """At a = 0.5, b = a ** 2, 'the factor k is missing' and 'the exponent must drop' give the
+    same a.grad (0.5): only the mistake the learner made is confirmed on another a."""
+    program = grader.Program([("leaf", 0.5), ("pow", 0, 2)])
+    missing = InProcessLearner(MUTANTS["pow_derivative_missing_exponent"].source, tmp_path)
+    diagnosis = _diagnosis(grader.raising_to_a_number_power, missing, program)
+    assert diagnosis == grader.MISTAKES["pow_missing_exponent"]
+
+
+def test_micrograd_diagnoses_never_name_a_mistake_the_values_rule_out(tmp_path):
+    """rsub computing v - k has the same k - v gradient as a lost minus sign in __sub__; the values tell them apart."""
+    report = grade_source(EXERCISE, MUTANTS["sub_gradient_sign_lost"].source, tmp_path, only=("a_plain_number_on_the_left",))
+    assert report.checks[0].diagnosis == grader.MISTAKES["sub_sign"], explain(report)
+
+
+@pytest.mark.parametrize("seed", [None, 4])
+def test_a_solution_that_orders_the_graph_by_counting_uses_passes(seed, tmp_path):
+    report = grade_source(EXERCISE, SOLUTIONS / "stage2" / "micrograd_iterative_style.py", tmp_path, seed=seed)
+    assert report.passed, explain(report)

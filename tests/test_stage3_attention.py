@@ -121,3 +121,143 @@ def test_the_stub_explains_the_task_and_keeps_torchs_signature():
     assert "def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=False)" in text
     assert "def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None, average_attn_weights=True)" in text
     assert Path(package_file("reference", EXERCISE)).read_text().count("scaled_dot_product_attention(") == 1  # its own def only
+
+
+# -- every mask kind x dimensions >= 2 on every seed; diagnoses as evidence; shrinking ----------------
+import dataclasses  # noqa: E402
+import importlib  # noqa: E402
+import importlib.util  # noqa: E402
+import time  # noqa: E402
+
+from grading import mutants, place_source  # noqa: E402
+from mldojo.graders.kit.asserts import CheckFailed  # noqa: E402
+from mldojo.graders.stage3 import _attention_inputs as inputs  # noqa: E402
+from mldojo.graders.stage3 import attention as grader  # noqa: E402
+
+MUTANTS = {mutant.name: mutant for mutant in mutants(EXERCISE)}
+SEEDS = (0, 5, 11)
+
+
+def _session(mutant, workspace):
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.engine.process import Budget, LearnerModule
+    from mldojo.graders.engine.proxy import LearnerSession
+
+    target = place_source(mutant.exercise, mutant.source, workspace)
+    entry = load_catalogue().exercise(mutant.exercise)
+    return LearnerSession(LearnerModule(mutant.exercise, workspace.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb), Budget(600))
+
+
+def outcomes_across_seeds(mutant, seeds, workspace, explicit=True):
+    """{seed: CheckOutcome} of the mutant's expected check (without the fixed examples when not `explicit`)."""
+    from mldojo.graders.engine.proxy import Learner
+    from mldojo.graders.engine.runner import load_grader, run_check
+    from mldojo.graders.kit.checks import checks_of
+
+    (spec,) = [s for s in checks_of(load_grader(EXERCISE)) if s.name == mutant.expect]
+    spec = spec if explicit else dataclasses.replace(spec, explicit=())
+    session = _session(mutant, workspace)
+    found = {}
+    try:
+        for seed in seeds:
+            if not session.alive():
+                session.start()
+            found[seed] = run_check(spec, Learner(session), seed)
+    finally:
+        session.close()
+    return found
+
+
+@pytest.mark.parametrize("name", ["attn_mask_3d_reshaped_head_major", "key_padding_repeated_head_major", "sdpa_3d_mask_read_as_per_batch",
+                                  "sdpa_flattens_the_batch_for_bmm", "value_projected_from_key", "out_proj_bias_missing"])
+def test_attention_rare_structure_is_covered_on_every_seed(name, tmp_path):
+    """Batch and heads both >= 2 with a mask that differs along both, broadcast leading axes: in every grading."""
+    found = outcomes_across_seeds(MUTANTS[name], SEEDS, tmp_path)
+    assert all(o.verdict in ("failed", "error") for o in found.values()), {s: (o.verdict, o.message) for s, o in found.items()}
+
+
+@pytest.mark.parametrize("name", ["mha_ignores_batch_first", "mha_ignores_need_weights", "mha_ignores_average_attn_weights",
+                                  "sdpa_ignores_attn_mask", "sdpa_ignores_is_causal", "in_proj_bias_missing"])
+def test_attention_a_stated_parameter_is_exercised_on_every_seed(name, tmp_path):
+    found = outcomes_across_seeds(MUTANTS[name], SEEDS, tmp_path)
+    assert all(o.verdict in ("failed", "error") for o in found.values()), {s: (o.verdict, o.message) for s, o in found.items()}
+
+
+@pytest.mark.parametrize("name, words, never", [
+    ("out_proj_bias_missing", "out_proj's bias was not added", "the output projection is missing"),
+    ("no_out_proj", "the output projection is missing", "bias was not added"),
+])
+def test_attention_the_output_projection_and_its_bias_are_told_apart(name, words, never, tmp_path):
+    found = outcomes_across_seeds(MUTANTS[name], SEEDS, tmp_path)
+    for outcome in found.values():
+        assert words in (outcome.diagnosis or "") and never not in outcome.diagnosis, outcome.diagnosis
+
+
+@pytest.mark.parametrize("name", ["mha_masks_keep_true", "heads_reshape_without_transpose", "weights_summed_over_heads"])
+def test_an_mha_failure_shrinks_fast_to_a_small_input(name, tmp_path):
+    """Without the fixed examples, a drawn failure shrinks in a few seconds to small shapes (values come from a seed)."""
+    started = time.perf_counter()
+    found = outcomes_across_seeds(MUTANTS[name], (None, 7), tmp_path, explicit=False)
+    assert time.perf_counter() - started < 40
+    for outcome in found.values():
+        assert outcome.verdict == "failed" and outcome.duration_s < 10, (outcome.verdict, outcome.duration_s)
+        assert "MultiHeadAttention(" in outcome.inputs and outcome.inputs.count("\n") < 40, outcome.inputs
+
+
+def test_every_mask_kind_meets_batch_and_heads_of_two_or_more_in_the_fixed_examples():
+    shapes = {p.attn_mask.shape for kind in ("bool", "float") for p in inputs.SDPA_EXAMPLES[kind]}
+    assert {(2, 3, 3, 4), (2, 1, 3, 4), (1, 3, 3, 4), (3, 3, 4), (2, 1, 1, 4), (3, 4), (1, 4)} <= shapes
+    for kind in ("bool", "float"):
+        assert all(p.q.shape[:2] == (2, 3) for p in inputs.SDPA_EXAMPLES[kind])
+    causal = inputs.SDPA_EXAMPLES["causal"]
+    assert any(p.q.shape[-2] < p.k.shape[-2] for p in causal) and any(p.q.shape[-2] > p.k.shape[-2] for p in causal)
+    mha = inputs.MHA_EXAMPLES
+    assert any(p.attn_mask is not None and p.attn_mask.ndim == 3 and p.batch >= 2 and p.num_heads >= 2 for p in mha)
+    assert any(p.key_padding_mask is not None and p.key_padding_mask.dtype == bool and p.batch >= 2 for p in mha)
+    assert any(p.key_padding_mask is not None and p.key_padding_mask.dtype != bool for p in mha)
+    assert {p.batch_first for p in mha} == {True, False} and {p.bias for p in mha} == {True, False}
+    assert any(not p.need_weights for p in mha) and any(not p.average_attn_weights for p in mha)
+
+
+@pytest.mark.parametrize("mistake", sorted(variants.MHA_MISTAKES))
+def test_every_known_mha_mistake_changes_the_answer_in_some_fixed_example(mistake):
+    def differs(p):
+        try:
+            wrong = variants.mha(p, mistake)
+        except RuntimeError:  # the mistake cannot even run on this input: a learner's code would raise
+            return True
+        right = variants.mha(p)
+        return any(a is not None and (b is None or a.shape != b.shape or not np.allclose(a, b, equal_nan=True)) for a, b in zip(wrong, right))
+
+    assert any(differs(p) for p in inputs.MHA_EXAMPLES), f"{mistake} never shows in the fixed MHA examples"
+
+
+class InProcessLearner:
+    """The learner module and the grader's drivers run in this process (unit tests only)."""
+
+    def __init__(self, source: str, tmp_path):
+        path = tmp_path / "learner_attention.py"
+        path.write_text(source)
+        spec = importlib.util.spec_from_file_location("learner_attention", path)
+        self._module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self._module)
+
+    def _drive(self, target, *args):
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)(self._module, *args)
+
+
+def test_attention_diagnoses_are_confirmed_on_a_second_input(tmp_path):
+    """With out_proj.weight = I, 'no output projection' and 'no output bias' give the same output;
+    only the mistake the learner made is confirmed on a problem with other weights."""
+    p = inputs.mha_problem(90, kind="bool", padding=True)
+    p.state["out_proj.weight"] = np.eye(p.embed_dim)
+    learner = InProcessLearner(MUTANTS["out_proj_bias_missing"].source, tmp_path)
+    with pytest.raises(CheckFailed) as failure:
+        grader.mha_matches_torch(learner, p=p)
+    assert failure.value.diagnose() == variants.MHA_MISTAKES["out_proj_bias_missing"]
+
+
+def test_an_einsum_solution_typed_along_with_a_course_passes(tmp_path):
+    report = grade_source(EXERCISE, SOLUTIONS / "stage3" / "attention_einsum_style.py", tmp_path)
+    assert report.passed, explain(report)

@@ -24,7 +24,9 @@ midpoints, send x <= threshold left, and stop at max_depth or when a node's targ
 all equal.
 
 The grader compares the regressor's staged predictions with scikit-learn's
-GradientBoostingRegressor (squared error) to 1e-6 on data where no two splits tie,
+GradientBoostingRegressor (squared error), and the classifier's decision_function with
+scikit-learn's GradientBoostingClassifier, to 1e-6 on data where no two splits tie (with
+unbalanced classes, and with learning_rate and max_depth away from their defaults); it
 checks that the training loss never rises from one stage to the next, and compares the
 classifier's held-out accuracy with scikit-learn's on fixed problems (within 1 point).
 You may not import scikit-learn, SciPy or PyTorch here.

@@ -22,9 +22,11 @@ min_samples_leaf)`:
 
 The trees are yours: the import below loads stage1/tree.py from your workspace, and it
 needs max_features and random_state there. The grader checks that the same random_state
-gives the same forest, the bootstrap and feature-sampling sizes, held-out accuracy within
-2 points of scikit-learn's RandomForestClassifier on fixed problems, and that a forest
-varies less than a single tree. You may not import scikit-learn, SciPy or PyTorch here.
+gives the same forest, the bootstrap and feature-sampling sizes (max_features in every form,
+rounded down), that every tree keeps to max_depth and min_samples_leaf, that predict_proba
+is exactly the mean of the trees' own predict_proba (also when a tree never saw a class),
+held-out accuracy within 2 points of scikit-learn's RandomForestClassifier on fixed
+problems, and that a forest varies less than a single tree. You may not import scikit-learn, SciPy or PyTorch here.
 """
 
 import numpy as np

@@ -5,7 +5,9 @@ Write two functions:
 1. `kmeans(X, k, init, max_iter=300, tol=1e-4)`: Lloyd's algorithm from the initial
    centres `init` (k, p). Each iteration:
    a. assign every row of X to its nearest centre (squared Euclidean distance; on an
-      exact tie, the lower-numbered centre);
+      exact tie, the lower-numbered centre). If you expand ||x - c||^2 as
+      ||x||^2 - 2 x.c + ||c||^2, clip it at 0: on float data rounding can take a row's
+      distance to a centre at the same point slightly below 0;
    b. record the inertia of that assignment: the sum over rows of the squared distance
       to the centre they were just assigned to (before moving the centres);
    c. move every centre to the mean of its rows. A centre that received no rows (an
@@ -28,8 +30,10 @@ Write two functions:
    gives the same centres. Return the chosen rows, (k, p), in the order picked.
 
 The grader runs scikit-learn's KMeans from the same initial centres and compares labels,
-centres and inertia; it checks that the inertia never rises; and it draws thousands of
-seedings from your k-means++ to test the D^2 probabilities. You may not import
+centres and inertia (on grid data and on Gaussian data); it checks that the inertia never
+rises, that exact ties go to the lower-numbered centre, and that max_iter and tol are
+obeyed; and it draws thousands of seedings from your k-means++ to test the D^2
+probabilities, and seeds Gaussian data with k = n. You may not import
 scikit-learn, SciPy or PyTorch here.
 """
 

@@ -11,11 +11,15 @@ every training row: "brute force") and lets them decide:
 
 Both have `kneighbors(X)`, which returns the distances and the indices (into the training
 rows) of the k nearest rows, nearest first, like scikit-learn's `KNeighborsClassifier`.
-When several training rows are at the same distance, any of them may be returned.
+When several training rows are at the same distance, any of them may be returned. A query
+row equal to a training row is at distance 0 from it, so that row is its first neighbour:
+if you compute distances as ||a||^2 + ||b||^2 - 2 a.b, rounding can take that 0 slightly
+below zero, so clip at 0 before the square root (a distance is never NaN).
 
 The grader compares you with scikit-learn's brute-force neighbours on data where no two
-distances are equal, checks that k = n gives the majority label and the mean target, and
-checks ties separately. You may not import scikit-learn, SciPy or PyTorch here.
+distances are equal (grid data, and Gaussian data whose query rows include copies of
+training rows), checks that k = n gives the majority label and the mean target, and checks
+ties separately. You may not import scikit-learn, SciPy or PyTorch here.
 """
 
 import numpy as np

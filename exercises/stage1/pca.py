@@ -9,6 +9,8 @@ Write three functions:
    of the centred X, without forming the covariance matrix.
 3. `reconstruct(X, components, mean)`: project the rows of X onto the components and map
    them back into feature space: the best approximation of X that the k components allow.
+   X may be new rows (even a single row) that the PCA was never fitted on: centre them
+   with the mean you are given, not with their own mean.
 
 Both pca functions return (components, explained_variance, mean):
 - components (k, p): one unit-length principal direction per row, orthogonal to each
@@ -21,9 +23,9 @@ These match scikit-learn's PCA(n_components=k): components_, explained_variance_
 mean_.
 
 The grader compares both functions with scikit-learn on generated data whose variances are
-well separated, checks that the reconstruction error equals the variance left in the
-discarded components, and runs your PCA on scikit-learn's handwritten digits (1797 images
-of 8 x 8 pixels). You may not import scikit-learn, SciPy or PyTorch here.
+well separated (k = 1, k = p and in between), checks that the reconstruction error equals the
+variance left in the discarded components, reconstructs new rows, and runs your PCA on
+scikit-learn's handwritten digits (1797 images of 8 x 8 pixels). You may not import scikit-learn, SciPy or PyTorch here.
 """
 
 import numpy as np

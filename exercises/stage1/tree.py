@@ -21,12 +21,16 @@ it. Trees are grown greedily, from the root down. Write:
    predicts the mean target of its rows. Besides fit/predict, write apply(X) (which leaf
    each row reaches, as an integer id), get_depth() and get_n_leaves(), as scikit-learn has.
    The classifier also takes max_features and random_state, for stage1/forest: with
-   max_features=k, each node chooses its split among k features drawn at random.
+   max_features=k, each node draws k distinct features at random (every set of k equally
+   likely) and takes the best split among those only.
 
 The grader checks the impurities against their definitions and compares your trees with
 scikit-learn's on data where no two splits are equally good (so tie-breaking never
-matters): the same predictions, depth and number of leaves. With no limits, a tree must
-fit distinct training rows perfectly, and every limit must hold. stage1/forest and
+matters): the same predictions, depth and number of leaves, with each criterion and each
+limit on examples where it changes the tree. With no limits, a tree must fit distinct
+training rows perfectly, and every limit must hold. With max_features=k, the grader grows
+many one-split trees with different random_states and tests how often each feature is
+chosen. stage1/forest and
 stage1/boosting build on this file. You may not import scikit-learn, SciPy or PyTorch here.
 """
 

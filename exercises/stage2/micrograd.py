@@ -18,9 +18,11 @@ The interface follows micrograd's:
 
 What the grader looks at: `.data` (a float), `.grad` (0.0 until backward runs), the
 operators `+ - * /` between Values and with a plain number on either side (`v + 1`,
-`2 * v`, `1 - v`, `3 / v`), `v ** k` for a plain number k, unary `-v`, the methods
-`exp()`, `tanh()`, `relu()` and `backward()`. Values are reused freely (`a * a`, a result
-feeding several later operations), and graphs can be thousands of operations deep.
+`2 * v`, `1 - v`, `3 / v`), `v ** k` for a plain number k (int or float: 2, 3.0, -1, 0.5,
+0), unary `-v`, the methods `exp()`, `tanh()`, `relu()` and `backward()`. Every operation's
+backward step adds (local derivative) * out.grad into its inputs' .grad. Values are reused
+freely (`a * a`, a result feeding several later operations), and graphs can be thousands of
+operations deep.
 Use the `math` module for exp and tanh; no autograd library may be imported.
 """
 

@@ -43,7 +43,8 @@ def softmax_loss(scores, y):
     """Softmax cross-entropy: scores (N, C) float, y (N,) int in [0, C) -> (loss, dscores).
 
     loss is the mean over the N rows of -log softmax(scores)[i, y[i]], a float;
-    dscores (N, C) is d loss / d scores. Must stay finite for scores as large as ±1e4.
+    dscores (N, C) is d loss / d scores. Must stay finite and exact for scores as large
+    as ±1e4, however far apart the rows or the classes of a row are.
     """
     raise NotImplementedError("TODO: softmax_loss")
 
@@ -53,8 +54,10 @@ def adam(w, dw, config=None):
 
     config keys: learning_rate (default 1e-3), beta1 (0.9), beta2 (0.999), epsilon (1e-8),
     m and v (moment estimates, zeros like w at first) and t (steps taken, 0 at first).
-    Fill in missing keys, take the step, and return the updated config: the caller passes
-    it back in for the next step.
+    Use the values config has and fill in only the missing keys, take the step, and return
+    the updated config: the caller passes it back in for the next step. The step is
+    torch.optim.Adam's: t += 1, update m and v, unbias them by (1 - beta**t), then
+    next_w = w - learning_rate * m_hat / (sqrt(v_hat) + epsilon). w may have any shape.
     """
     raise NotImplementedError("TODO: adam")
 
@@ -65,7 +68,8 @@ class MLP:
     def __init__(self, sizes, seed=0):
         """sizes: [D, H1, ..., C] (input size, hidden sizes, number of classes); seed: int.
 
-        Fill self.params with W1 .. WL (random, fixed by the seed) and b1 .. bL (float64).
+        Fill self.params with W1 .. WL (random, fixed by the seed: the same seed gives the
+        same weights, another seed other weights) and b1 .. bL (float64).
         """
         raise NotImplementedError("TODO: MLP.__init__")
 
@@ -80,10 +84,13 @@ class MLP:
     def train(self, X, y, epochs, batch_size, lr, on_epoch=None):
         """Minibatch training with adam() (default betas and epsilon) at learning rate lr.
 
-        Each epoch visits every row of X once in shuffled batches of batch_size; each batch
-        takes one Adam step on every parameter. After each epoch, call
-        on_epoch(epoch, mean_loss) if it is given (epoch counts from 1).
-        Returns the list of each epoch's mean training loss.
+        Each epoch shuffles the rows (a new permutation of all N rows, X and y alike), then
+        cuts them into batches of batch_size in that order; the last batch is smaller when
+        batch_size does not divide N. Each batch takes one Adam step on every parameter,
+        each parameter keeping its own Adam config for the whole of train. After each epoch,
+        call on_epoch(epoch, mean_loss) if it is given (epoch counts from 1; mean_loss is
+        the mean of the epoch's batch losses).
+        Returns the list of each epoch's mean training loss (the numbers on_epoch got).
         """
         raise NotImplementedError("TODO: MLP.train")
 

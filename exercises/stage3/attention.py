@@ -44,12 +44,16 @@ from torch import nn
 def scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=False):
     """Attention of every query over every key, torch's semantics.
 
-    q:  (..., L, E)   queries; the leading axes (batch, heads, ...) broadcast
+    q:  (..., L, E)   queries; the leading axes (batch, heads, ...) broadcast between
+                      q and k, v as in any tensor operation: q (2, 1, L, E) with k and v
+                      (1, 3, S, ·) attends in a (2, 3) batch
     k:  (..., S, E)   keys
     v:  (..., S, Ev)  values
-    attn_mask: None, or a tensor broadcastable to (..., L, S):
+    attn_mask: None, or a tensor broadcastable to (..., L, S), aligned from the right:
+               (L, S), (1, S), (H, L, S) or (B, H, L, S) against q (B, H, L, E) all work,
+               and a 3-D mask (H, L, S) is one mask per head, not per batch item
                dtype torch.bool  -> True where the query may attend, False where not
-               a float dtype     -> added to the scores before the softmax
+               a float dtype     -> added to the scores (after scaling), before the softmax
     is_causal: True -> query i may attend keys 0..i only (torch.ones(L, S).tril())
     Returns (..., L, Ev), same dtype as q (float32 and float64 are both graded).
     """
@@ -73,9 +77,11 @@ class MultiHeadAttention(nn.Module):
         """Attend from query to key/value through H heads.
 
         query (L, N, E), key (S, N, E), value (S, N, E)   [or (N, L, E) ... with batch_first]
-        key_padding_mask: None or (N, S); bool True = ignore this key, or floats to add
+        key_padding_mask: None or (N, S); bool True = ignore this key, or floats to add;
+                   row n is batch item n's, for every head
         attn_mask: None, (L, S) or (N * H, L, S); bool True = this pair may NOT attend,
-                   or floats to add to the scores
+                   or floats to add to the scores; a 3-D mask is batch-major: its row
+                   n * H + h belongs to batch item n, head h
         Returns (output, weights):
             output  shaped like query (float dtype of the inputs)
             weights (N, L, S) averaged over the heads when average_attn_weights,

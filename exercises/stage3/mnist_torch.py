@@ -13,9 +13,11 @@ from torch import nn
 
 
 def build_model():
-    """A fresh nn.Module mapping images (B, 784) float32 to raw class scores (B, 10) float32.
+    """A fresh nn.Module (a new one at every call) mapping images (B, 784) float32 to raw
+    class scores (B, 10) float32.
 
-    Raw scores (logits): no softmax at the end, the loss applies it. Dropout is allowed.
+    Raw scores (logits): no softmax (and no ReLU) after the last layer, the loss applies
+    log-softmax itself. Dropout is allowed.
     """
     raise NotImplementedError("TODO: build_model")
 
@@ -34,13 +36,18 @@ def train(model, X, y, epochs=5, batch_size=128, lr=1e-3, on_epoch=None):
 
     Choose your own defaults for epochs, batch_size and lr (the grader calls train with
     only model, X, y and on_epoch for the real run, and with small values of all three on
-    tiny data). Run the model in training mode, shuffle every epoch, use train_step for
-    each batch, and call on_epoch(epoch, mean_loss) after each epoch if it is given
-    (epoch counts from 1). Returns the model.
+    tiny data). Make your optimizer with learning rate lr (a schedule may change it from
+    there; with lr=0 nothing moves). Run the model in training mode. Each epoch shuffles
+    the rows (a new permutation of all N, X and y alike) and visits every row once in
+    batches of batch_size, the last one smaller when batch_size does not divide N; use
+    train_step for each batch, and call on_epoch(epoch, mean_loss) after each epoch if it
+    is given (epoch counts from 1; mean_loss is the mean of the epoch's batch losses).
+    Returns the model.
     """
     raise NotImplementedError("TODO: train")
 
 
 def predict(model, X):
-    """Class labels for X (N, D): an int64 tensor (N,), computed in eval mode without gradients."""
+    """Class labels for X (N, D): an int64 tensor (N,), the argmax of the logits, computed in
+    eval mode (model.eval()) without gradients (under torch.no_grad())."""
     raise NotImplementedError("TODO: predict")

@@ -184,13 +184,14 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
 
 
 def load_dataset(name: str):
-    """The data set by name, or TrainingDataMissing with the data module's own advice."""
-    from mldojo.datasets import DatasetError, load_mnist
+    """The data set by name ("MNIST" or "Fashion-MNIST"), or TrainingDataMissing with the data module's own advice."""
+    from mldojo.datasets import DatasetError, load_fashion_mnist, load_mnist
 
-    if name != "MNIST":
+    loaders = {"MNIST": load_mnist, "Fashion-MNIST": load_fashion_mnist}
+    if name not in loaders:
         raise ValueError(f"no training data set called {name!r}")
     try:
-        return load_mnist()
+        return loaders[name]()
     except DatasetError as exc:
         raise TrainingDataMissing(str(exc)) from None
 

@@ -18,11 +18,24 @@ import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, as_array, assert_close, assert_equal, assert_scalar, check, fail, given
+from mldojo.graders.engine.outcomes import LearnerRaised
+from mldojo.graders.kit.asserts import name_mistakes
+from mldojo.graders.kit import (
+    CheckFailed,
+    Diagnosis,
+    as_array,
+    assert_close,
+    assert_equal,
+    assert_scalar,
+    check,
+    example,
+    fail,
+    given,
+)
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.label_problems import ClusterProblem, blobs, scattered_points
 
-VERSION = "1"
+VERSION = "2"
 
 DRIVER = "mldojo.graders.stage1.kmeans_driver"
 RTOL = 1e-8  # centres and inertia: the same arithmetic in another order
@@ -50,21 +63,23 @@ class Run:
     history_after: list  # inertia of each iteration's labels with the centres after the update
 
 
-def _assign(X, centres):
+def _assign(X, centres, tie="low"):
     d2 = ((X[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)  # (n, k)
-    labels = np.argmin(d2, axis=1)
+    # np.argmin takes the first of equal minima: the lower-numbered centre, as the stub says.
+    labels = np.argmin(d2, axis=1) if tie == "low" else len(centres) - 1 - np.argmin(d2[:, ::-1], axis=1)
     part = np.sort(d2, axis=1)
     gap = float(np.min(part[:, 1] - part[:, 0]) / max(d2.max(), 1e-300)) if centres.shape[0] > 1 else 1.0
     return labels, d2[np.arange(len(X)), labels], gap
 
 
-def _lloyd(X, init, max_iter, tol, *, scale_tol=True, move=True, final_assign=True) -> Run:
-    """Lloyd's algorithm as the exercise states it (variants switch one rule off, for diagnoses)."""
+def _lloyd(X, init, max_iter, tol, *, scale_tol=True, move=True, final_assign=True, tie="low") -> Run:
+    """Lloyd's algorithm as the exercise states it (variants switch one rule off, for diagnoses;
+    tie="high" gives an exact tie to the higher-numbered centre)."""
     centres = np.array(init, dtype=np.float64)
     threshold = tol * np.mean(np.var(X, axis=0)) if scale_tol else tol
     history, previous, gaps, emptied, tol_gaps, after = [], None, [], False, [np.inf], []
     for _ in range(max_iter):
-        labels, d2, gap = _assign(X, centres)
+        labels, d2, gap = _assign(X, centres, tie)
         gaps.append(gap)
         history.append(float(d2.sum()))
         moved = centres.copy()
@@ -84,7 +99,7 @@ def _lloyd(X, init, max_iter, tol, *, scale_tol=True, move=True, final_assign=Tr
             break
         previous = labels
     if final_assign:
-        labels, d2, gap = _assign(X, centres)
+        labels, d2, gap = _assign(X, centres, tie)
         gaps.append(gap)
     return Run(centres, labels, float(d2.sum()), history, min(gaps), emptied, min(tol_gaps), after)
 
@@ -151,6 +166,55 @@ def empty_cluster_cases(draw) -> LloydCase:
     return LloydCase(X, init, 300, 1e-4)
 
 
+# -- fixed inputs: tried on every grading ---------------------------------------------------
+
+
+def _blob_case(seed, k, p, gaussian=False, offset=0.0) -> LloydCase:
+    """k blobs (grid noise, or Gaussian noise around `offset`), initial centres k rows of X: clear-cut
+    at every iteration (tests/test_stage1_kmeans.py proves it)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.integers(-10, 11, size=(k, p)).astype(np.float64)
+    sizes = rng.integers(2, 9, size=k)
+    n = int(sizes.sum())
+    noise = rng.normal(size=(n, p)) if gaussian else rng.integers(-32, 33, size=(n, p)) / 32.0
+    X = (np.repeat(centres, sizes, axis=0) + noise + offset)[rng.permutation(n)]
+    return LloydCase(X, X[rng.choice(n, size=k, replace=False)].copy(), 300, 1e-4)
+
+
+def _scattered_case(seed, scale, tol, max_iter=300, n=20, k=3) -> LloydCase:
+    """Scattered points on a 1/64 grid times `scale`, initial centres k of its rows."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-256, 257, size=(n, 2)) / 64.0 * scale
+    return LloydCase(X, X[rng.choice(n, size=k, replace=False)].copy(), max_iter, tol)
+
+
+FIXED_BLOBS = _blob_case(0, k=3, p=2)  # three clusters: k is not 2
+# Gaussian rows around 40, the initial centres among them: a distance computed as
+# ||x||^2 + ||c||^2 - 2 x.c of a row to its own copy rounds below 0 (its square root is NaN).
+FLOAT_BLOBS = _blob_case(0, k=3, p=3, gaussian=True, offset=40.0)
+# tol=0.1 on data of variance ~5e-3: scaled by that variance the loop stops after 4 iterations,
+# compared with tol itself after 1, and with the default tol (1e-4) after 6.
+FIXED_TOL = _scattered_case(0, 1 / 16, 0.1)
+# Exact ties (every value here is a small integer, or half of one: no rounding anywhere).
+# 1: the row at 0 is as near centre 0 (-1) as centre 1 (1); the tie decides both clusters.
+# 2: centres 0 and 1 start at the same point, so every row near it ties: centre 1 gets no row
+#    and stays; next iteration the row (1, 1) is as near the moved centre 0 (2, 2) as centre 1.
+TIE_CASES = [
+    LloydCase(np.array([[-2.0], [0.0], [2.0]]), np.array([[-1.0], [1.0]]), 300, 1e-4),
+    LloydCase(np.array([[1.0, 1.0], [3.0, 1.0], [1.0, 3.0], [3.0, 3.0], [9.0, 9.0], [11.0, 9.0], [9.0, 11.0],
+                        [11.0, 11.0]]), np.array([[0.0, 0.0], [0.0, 0.0], [10.0, 10.0]]), 300, 1e-4),
+]
+# k-means++ on Gaussian rows around 50, every row picked (k = n): ||x||^2 + ||c||^2 - 2 x.c of
+# three or more rows with themselves rounds below 0, whichever way the sums are written.
+PLUS_PLUS_FLOAT = np.random.default_rng(39).normal(size=(12, 4)) + 50.0
+# max_iter=2 where Lloyd's algorithm needs 5 iterations: with FIXED_TOL, TOL_CASE and FIXED_BLOBS, a
+# second input on which each slip below gives centres or inertia of its own (tests/test_stage1_kmeans.py).
+MAX_ITER_CASE = _scattered_case(6, 1.0, 0.0, max_iter=2, n=16)
+TOL_CASE = _scattered_case(247, 1.0, 0.1)  # stops after 2 iterations; tol unscaled 4, tol=1e-4 6
+CONFIRM_CASES = [MAX_ITER_CASE, FIXED_TOL, TOL_CASE, FIXED_BLOBS]
+GRID_CASE = LloydCase(TIE_CASES[1].X[[0, 1, 4, 5, 6]], TIE_CASES[1].X[[0, 4]], 300, 1e-4)  # for confirming
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -159,7 +223,7 @@ def _call(case) -> str:
 
 
 def _result(learner, case):
-    """The learner's (centres, labels, inertia, history), shapes checked."""
+    """The learner's (centres, labels, inertia, history), shapes checked, NaN explained."""
     k, p = case.init.shape
     result = learner.kmeans(case.X, k, case.init, max_iter=case.max_iter, tol=case.tol)
     if not isinstance(result, (tuple, list)) or len(result) != 4:
@@ -169,33 +233,87 @@ def _result(learner, case):
     if labels.shape != (len(case.X),) or labels.dtype.kind not in "iu":
         fail(f"labels: expected an int array of shape ({len(case.X)},), one centre number per row; got "
              f"{labels.dtype} of shape {labels.shape}", labels)
+    _no_nan(learner, case, result[2], "inertia")
     inertia = assert_scalar(result[2], "inertia")
+    _no_nan(learner, case, result[3], "history")
     history = as_array(result[3], "history")
     if history.ndim != 1:
         fail(f"history: expected a list of floats, one per iteration; got shape {history.shape}", result[3])
     return centres, labels, inertia, history
 
 
-def _mistakes(case, what):
-    """Wrong results a learner gets by switching one rule off: never moving, no final
-    assignment, tol not scaled, one iteration only."""
-    variants = [
-        ("these are the labels of the assignment before the last update: when the loop stops, "
-         "assign every row to its nearest final centre once more", dict(final_assign=False)),
-        ("the centres never move: after assigning the rows, set each centre to the mean of its rows",
-         dict(move=False)),
-        ("your loop stops by comparing the centre shift with tol itself: scikit-learn compares it with "
-         "tol * (mean over features of the variance of X), so the rule does not depend on the units of X",
-         dict(scale_tol=False)),
-    ]
-    out = []
-    for message, flags in variants:
-        out.append(Diagnosis(message, lambda flags=flags: getattr(
-            _lloyd(case.X, case.init, case.max_iter, case.tol, **flags), what)))
-    out.append(Diagnosis("this is where Lloyd's algorithm stands after one iteration: does the loop run "
-                         "until the assignment stops changing?",
-                         lambda: getattr(_lloyd(case.X, case.init, 1, case.tol), what)))
-    return out
+GRAM_NAN = ("a distance of a row to a centre at the same point is NaN here but not on grid data: computed as "
+            "sqrt(||x||^2 + ||c||^2 - 2 x.c), it rounds to a tiny negative number under the square root. Clip it "
+            "at 0 first (np.maximum(d2, 0)), or keep to squared distances, which k-means needs anyway")
+
+
+def _no_nan(learner, case, value, what):
+    """Fail with what went wrong when `value` holds NaN: on Gaussian data with centres on rows of X,
+    and finite on the grid case, it is the rounding of a distance to 0."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if not np.isnan(array).any():
+        return
+    story = None
+    if _centres_on_rows(case) and not _on_grid(case.X):
+        k = len(GRID_CASE.init)
+        try:
+            grid = learner.kmeans(GRID_CASE.X, k, GRID_CASE.init, max_iter=GRID_CASE.max_iter, tol=GRID_CASE.tol)
+            finite = all(np.isfinite(np.asarray(part, dtype=np.float64)).all() for part in grid[:4])
+        except (LearnerRaised, TypeError, ValueError, IndexError):
+            finite = False
+        story = GRAM_NAN if finite else None
+    fail(f"after {_call(case)}:\n{what} is NaN: {show(array)}", value, diagnosis=story)
+
+
+def _centres_on_rows(case) -> bool:
+    return bool(np.all(((case.init[:, None, :] - case.X[None]) ** 2).sum(-1).min(axis=1) == 0))
+
+
+def _on_grid(X) -> bool:
+    return bool(np.all(X * 64 == np.round(X * 64)))
+
+
+# Lloyd's algorithm with one stated rule broken: (message, run(case) -> Run).
+SLIPS = [
+    ("these are the labels of the assignment before the last update: when the loop stops, "
+     "assign every row to its nearest final centre once more",
+     lambda c: _lloyd(c.X, c.init, c.max_iter, c.tol, final_assign=False)),
+    ("the centres never move: after assigning the rows, set each centre to the mean of its rows",
+     lambda c: _lloyd(c.X, c.init, c.max_iter, c.tol, move=False)),
+    ("your loop stops by comparing the centre shift with tol itself: scikit-learn compares it with "
+     "tol * (mean over features of the variance of X), so the rule does not depend on the units of X",
+     lambda c: _lloyd(c.X, c.init, c.max_iter, c.tol, scale_tol=False)),
+    ("tol is ignored: the loop stops as if tol were 1e-4, the default", lambda c: _lloyd(c.X, c.init, c.max_iter, 1e-4)),
+    ("max_iter is ignored: the loop runs on (up to 300 iterations, the default) instead of stopping after max_iter",
+     lambda c: _lloyd(c.X, c.init, 300, c.tol)),
+    ("this is where Lloyd's algorithm stands after one iteration: does the loop run until the assignment stops "
+     "changing?", lambda c: _lloyd(c.X, c.init, 1, c.tol)),
+]
+
+
+def _confirmed(learner, slip, what):
+    """confirm() for a slip: on the first of CONFIRM_CASES where the slip's `what` (centres, labels or
+    inertia) differs from the right one and from every other slip's, the learner's is the slip's."""
+    def confirm() -> bool:
+        for other in CONFIRM_CASES:
+            wrong = np.asarray(getattr(slip(other), what), dtype=np.float64)
+            rivals = [_lloyd(other.X, other.init, other.max_iter, other.tol)] + [s(other) for _, s in SLIPS if s is not slip]
+            if any(np.allclose(wrong, np.asarray(getattr(r, what), dtype=np.float64), rtol=1e-9, atol=1e-9) for r in rivals):
+                continue
+            got = dict(zip(("centres", "labels", "inertia"), _result(learner, other)[:3]))[what]
+            return bool(np.allclose(np.asarray(got, dtype=np.float64), wrong, rtol=1e-8, atol=1e-8))
+        return False
+    return confirm
+
+
+def _mistakes(case, what, learner=None):
+    """Wrong results a learner gets by breaking one stated rule (SLIPS), each confirmed on a
+    second input where it stands out."""
+    return [Diagnosis(message, lambda slip=slip: getattr(slip(case), what),
+                      None if learner is None else _confirmed(learner, slip, what)) for message, slip in SLIPS]
 
 
 def _compare_with_sklearn(learner, case):
@@ -205,14 +323,14 @@ def _compare_with_sklearn(learner, case):
     prefix = f"after {_call(case)}:\n"
     try:
         assert_close(centres, want_centres, what="centres", rtol=RTOL, atol=RTOL * scale,
-                     diagnoses=_mistakes(case, "centres"))
-        assert_equal(labels, want_labels, what="labels", diagnoses=_mistakes(case, "labels"))
+                     diagnoses=_mistakes(case, "centres", learner))
+        assert_equal(labels, want_labels, what="labels", diagnoses=_mistakes(case, "labels", learner))
         assert_close(inertia, want_inertia, what="inertia", rtol=RTOL, atol=RTOL * scale**2, diagnoses=[
             Diagnosis("inertia is the mean squared distance: it is the sum over rows",
                       lambda: want_inertia / len(case.X)),
             Diagnosis("inertia sums distances, not squared distances", lambda: float(np.sqrt(
                 ((case.X - want_centres[want_labels]) ** 2).sum(axis=1)).sum())),
-            *_mistakes(case, "inertia"),
+            *_mistakes(case, "inertia", learner),
         ])
     except AssertionError as exc:
         exc.message = prefix + exc.message
@@ -224,6 +342,8 @@ def _compare_with_sklearn(learner, case):
 
 
 @check(examples=15)
+@example(case=FIXED_BLOBS)
+@example(case=FLOAT_BLOBS)
 @given(case=lloyd_cases(blobs()))
 def lloyd_matches_sklearn_from_given_centres(learner, case):
     """From the same initial centres, kmeans gives KMeans(n_init=1, algorithm='lloyd')'s labels, centres and inertia (1e-8)."""
@@ -238,6 +358,7 @@ def max_iter_caps_the_iterations(learner, case):
 
 
 @check(examples=8)
+@example(case=FIXED_TOL)
 @given(case=tol_cases())
 def tol_is_relative_to_the_variance_of_X(learner, case):
     """kmeans stops when the centres' total squared shift is <= tol * mean(var(X)), as scikit-learn does."""
@@ -285,13 +406,50 @@ def empty_cluster_keeps_its_centre(learner, case):
     raw = np.asarray(result[0], dtype=np.float64)
     far = int(np.argmax(np.abs(case.init).sum(axis=1)))
     if raw.shape == (k, p) and not np.all(np.isfinite(raw)):
+        # The NaN may move from centre to centre; it comes from the empty cluster when a run with no
+        # empty cluster (FIXED_BLOBS) stays finite.
+        try:
+            at_far = bool(np.all(np.isfinite(np.asarray(_result(learner, FIXED_BLOBS)[0]))))
+        except CheckFailed:
+            at_far = False
         fail(f"after {_call(case)}: centres contain NaN: centre {far} starts far from every row, gets no "
-             f"rows, and the mean of no rows is NaN. Keep an empty cluster's centre where it was", raw)
+             f"rows, and the mean of no rows is NaN. Keep an empty cluster's centre where it was", raw,
+             diagnosis="an empty cluster's centre becomes NaN, the mean of no rows: when no row has label j, keep "
+                       "centre j where it was" if at_far else None)
     centres, labels, inertia, _ = _result(learner, case)
     assert_close(centres[far], case.init[far], what=f"centres[{far}] (the centre whose cluster is empty)",
                  rtol=0, atol=0)
     assert_equal(labels, run.labels, what="labels")
     assert_close(centres, run.centres, what="centres", rtol=RTOL, atol=RTOL * float(np.abs(case.X).max()))
+
+
+@check(examples=1)
+@example(case=TIE_CASES[0])
+@example(case=TIE_CASES[1])
+@given(case=st.sampled_from(TIE_CASES))
+def exact_ties_go_to_the_lower_numbered_centre(learner, case):
+    """A row exactly as near two centres joins the lower-numbered one, at every iteration and at the end (the replay's labels, centres, inertia, history)."""
+    run = _lloyd(case.X, case.init, case.max_iter, case.tol)
+    centres, labels, inertia, history = _result(learner, case)
+    other = next(c for c in TIE_CASES if c is not case)
+
+    def confirm() -> bool:
+        got = _result(learner, other)[1]
+        return bool(np.array_equal(got, _lloyd(other.X, other.init, other.max_iter, other.tol, tie="high").labels))
+
+    high = Diagnosis("an exact tie goes to the higher-numbered centre: take the first of equal distances (np.argmin "
+                     "does), or compare with < rather than <= when you scan the centres",
+                     lambda: _lloyd(case.X, case.init, case.max_iter, case.tol, tie="high").labels, confirm)
+    prefix = f"after {_call(case)}:\n"
+    try:
+        assert_equal(labels, run.labels, what="labels", diagnoses=[high])
+        assert_close(centres, run.centres, what="centres", rtol=1e-12, atol=1e-12)
+        assert_close(inertia, run.inertia, what="inertia", rtol=1e-12, atol=1e-12)
+        assert_close(history, run.history, what="history", rtol=1e-12, atol=1e-12)
+    except AssertionError as exc:
+        exc.message = prefix + exc.message
+        exc.args = (exc.message,)
+        raise
 
 
 # -- checks: k-means++ ---------------------------------------------------------------------
@@ -313,11 +471,15 @@ def kmeans_plus_plus_picks_distinct_rows_reproducibly(learner, seed, k):
     if not np.array_equal(first, again):
         fail(f"kmeans_plus_plus(X, {k}, rng) picked rows {show(first[0])} and then {show(again[0])} with "
              f"np.random.default_rng({seed}) both times: draw every random number from rng (rng.integers, "
-             "rng.choice, rng.random), never from np.random's global functions", again)
+             "rng.choice, rng.random), never from np.random's global functions", again,
+             diagnosis="kmeans_plus_plus draws some of its random numbers from somewhere other than the rng it is "
+                       "given (np.random's global functions, or a generator of its own)")
     for draw in first:
         if len(np.unique(draw)) != k:
+            # Which wrong rule picks a row twice? The statistical test's alternatives on 3000 seedings.
             fail(f"kmeans_plus_plus(X, {k}, rng) picked row numbers {show(draw)}: a row already picked "
-                 "has D(x) = 0 and cannot be picked again", draw)
+                 "has D(x) = 0 and cannot be picked again", draw,
+                 diagnosis=_wrong_rule(_picks(learner, 3, seed, PLUS_PLUS_DRAWS)))
 
 
 def _conditionals(picks, power=2, last_only=False, greedy=False):
@@ -357,6 +519,30 @@ def _pearson(picks, conditionals):
     return stat, max(dof, 1)
 
 
+def _wrong_rule(picks):
+    """The wrong picking rule the seedings fit (chi-square at NAME_P) when the right one does not, or None."""
+    from scipy.stats import chi2
+
+    stat, dof = _pearson(picks, _conditionals(picks))
+    if stat <= chi2.isf(FAIL_P, dof):
+        return None
+    alternatives = [
+        ("the next row is picked with probability proportional to D(x), not D(x)^2: square the distance",
+         dict(power=1)),
+        ("the next row is picked uniformly at random: weight each row by D(x)^2", dict(power=0)),
+        ("D(x) is measured to the most recently picked centre only: use the distance to the nearest of "
+         "all centres picked so far", dict(last_only=True)),
+        ("the next row is always the farthest one: k-means++ draws it at random with probability "
+         "proportional to D(x)^2 (rng.choice(n, p=weights / weights.sum()))", dict(greedy=True)),
+    ]
+    fitting = []
+    for message, rule in alternatives:
+        alt_stat, alt_dof = _pearson(picks, _conditionals(picks, **rule))
+        if alt_stat <= chi2.isf(NAME_P, alt_dof):
+            fitting.append(message)
+    return name_mistakes(fitting)  # several rules that fit equally are all named
+
+
 @check(examples=1)
 @given(seed=st.integers(0, 2**31 - 1))
 def kmeans_plus_plus_picks_with_d_squared_probability(learner, seed):
@@ -368,24 +554,35 @@ def kmeans_plus_plus_picks_with_d_squared_probability(learner, seed):
     limit = float(chi2.isf(FAIL_P, dof))
     if stat <= limit:
         return
-    alternatives = [
-        ("the next row is picked with probability proportional to D(x), not D(x)^2: square the distance",
-         _conditionals(picks, power=1)),
-        ("the next row is picked uniformly at random: weight each row by D(x)^2", _conditionals(picks, power=0)),
-        ("D(x) is measured to the most recently picked centre only: use the distance to the nearest of "
-         "all centres picked so far", _conditionals(picks, last_only=True)),
-        ("the next row is always the farthest one: k-means++ draws it at random with probability "
-         "proportional to D(x)^2 (rng.choice(n, p=weights / weights.sum()))", _conditionals(picks, greedy=True)),
-    ]
-    named = None
-    for message, conditionals in alternatives:
-        alt_stat, alt_dof = _pearson(picks, conditionals)
-        if alt_stat <= chi2.isf(NAME_P, alt_dof):
-            named = message
-            break
+    named = _wrong_rule(picks)
     first_counts = np.bincount(picks[:, 0], minlength=len(PLUS_PLUS_POINTS))
     fail(f"over {PLUS_PLUS_DRAWS} calls of kmeans_plus_plus(X, 3, rng) on X = {PLUS_PLUS_POINTS.tolist()}, "
          f"the picks do not follow k-means++'s probabilities: Pearson's chi-square is {stat:.1f} with "
          f"{dof} degrees of freedom, above {limit:.1f} (a correct solution goes above it once in a "
          f"million seeds). First picks per row: {first_counts.tolist()} (expected about "
          f"{PLUS_PLUS_DRAWS // len(PLUS_PLUS_POINTS)} each)", picks[:5], diagnosis=named)
+
+
+@check()
+def kmeans_plus_plus_on_float_data_picks_every_row_once(learner):
+    """On Gaussian rows around 50 with k = n, each of 20 seedings picks every row exactly once (no row twice, no error from a distance rounded below 0)."""
+    X = PLUS_PLUS_FLOAT
+    n = len(X)
+    call = f"kmeans_plus_plus(X, {n}, rng) on Gaussian X ({n} rows around 50)"
+    try:
+        reply = learner._drive(f"{DRIVER}:plus_plus_picks", X, n, 7, 20)
+    except LearnerRaised as exc:
+        negative = "non-negative" in str(exc.info.get("message")) or "negative" in str(exc.info.get("message"))
+        fail(f"{call} raised {exc.describe()}", diagnosis=GRAM_NEGATIVE if negative else None)
+    if reply.get("problem"):
+        fail(f"{call}: {reply['problem']}")
+    for draw in np.asarray(reply["picks"], dtype=np.int64):
+        if len(np.unique(draw)) != n:
+            twice = [int(r) for r in np.unique(draw) if np.sum(draw == r) > 1]
+            fail(f"{call} picked rows {show(draw)}: rows {twice} twice. A row already picked has D(x) = 0, so it "
+                 "can never be picked again", draw)
+
+
+GRAM_NEGATIVE = ("a squared distance of a row to itself came out below 0: computed as ||x||^2 + ||c||^2 - 2 x.c, it "
+                 "rounds to a tiny negative number on non-grid data, and rng.choice refuses negative weights. Clip "
+                 "it at 0 with np.maximum(d2, 0), or compute ((X - c) ** 2).sum(axis=1)")

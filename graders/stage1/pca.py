@@ -10,13 +10,18 @@ eigenvalues well apart, so the axes themselves are determined to rounding.
 from __future__ import annotations
 
 import numpy as np
+import sklearn.decomposition  # noqa: F401 - imported while the learner process starts, not inside a check
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, fail, given
-from mldojo.graders.kit.formatting import show
-from mldojo.graders.kit.label_problems import component_problems
+from dataclasses import dataclass
 
-VERSION = "1"
+from hypothesis.extra import numpy as hnp
+
+from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, example, fail, given
+from mldojo.graders.kit.formatting import show, show_pair
+from mldojo.graders.kit.label_problems import ComponentProblem, component_problems
+
+VERSION = "2"
 
 COMPONENT_TOLERANCE = 1e-6  # unit vectors, compared entry by entry after the sign flip
 VARIANCE_RTOL = 1e-8
@@ -40,6 +45,62 @@ def _digits():
     return load_digits().data.astype(np.float64)  # (1797, 64), bundled with scikit-learn
 
 
+# -- fixed inputs: tried on every grading ---------------------------------------------------
+
+
+def _well_separated(X, k, min_gap=0.05) -> bool:
+    """component_problems' condition: the leading k + 1 covariance eigenvalues are well apart."""
+    p = X.shape[1]
+    eigenvalues = np.linalg.eigvalsh(np.cov(X.T).reshape(p, p))[::-1]
+    lead = eigenvalues[: min(k + 1, p)]
+    return bool(eigenvalues[0] > 0 and eigenvalues[k - 1] >= 1e-3 * eigenvalues[0]
+                and (len(lead) < 2 or np.min(-np.diff(lead)) >= min_gap * eigenvalues[0]))
+
+
+def fixed_components(seed, n, p, k) -> ComponentProblem:
+    """Off-centre, correlated quarter-grid data with well separated eigenvalues, from a seeded generator."""
+    rng = np.random.default_rng(seed)
+    while True:
+        Z = rng.integers(-8, 9, size=(n, p)) / 4
+        mixing = rng.integers(-3, 4, size=(p, p)).astype(np.float64)
+        X = Z @ mixing + rng.integers(1, 6, size=p) * 2.0
+        if np.linalg.cond(mixing) < 50 and _well_separated(X, k):
+            return ComponentProblem(X, k)
+
+
+# k = 1 of 3 features and k = p = 4: neither is the k = 2 a learner might hard-code.
+FIXED_COMPONENTS = [fixed_components(1, 12, 3, 1), fixed_components(2, 15, 4, 4)]
+
+
+@dataclass
+class NewRows:
+    """Rows X (n, p) the PCA is fitted on, k, and new rows X_new (m, p) to reconstruct."""
+
+    X: np.ndarray
+    k: int
+    X_new: np.ndarray
+
+
+@st.composite
+def new_rows(draw):
+    """A component problem and 1 to 4 new rows away from its mean (one row is a case of its own)."""
+    problem = draw(component_problems())
+    p = problem.X.shape[1]
+    m = draw(st.integers(1, 4))
+    X_new = draw(hnp.arrays(np.int64, (m, p), elements=st.integers(-12, 12), fill=st.nothing())).astype(np.float64) / 2
+    return NewRows(problem.X, problem.k, X_new)
+
+
+def _fixed_new_rows(problem, seed, m) -> NewRows:
+    rng = np.random.default_rng(seed)
+    return NewRows(problem.X, problem.k, rng.integers(-12, 13, size=(m, problem.X.shape[1])) / 2.0)
+
+
+FIXED_NEW_ROWS = [_fixed_new_rows(fixed_components(3, 14, 3, 2), 3, 1),  # a single new row
+                  _fixed_new_rows(fixed_components(4, 14, 3, 2), 4, 3)]
+CONFIRM_NEW_ROWS = _fixed_new_rows(fixed_components(5, 16, 4, 2), 5, 3)
+
+
 # -- helpers -------------------------------------------------------------------------------
 
 
@@ -59,6 +120,14 @@ def _result(learner, name, X, k):
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         fail(f"{name}(X, {k}) must return three arrays (components, explained_variance, mean); got {show(result)}",
              result)
+    shape = np.shape(result[0])
+    if shape != (k, p) and len(shape) == 2 and shape[1] == p and p != 2:
+        if shape[0] == 2:
+            fail(f"{name}(X, {k}) components: expected shape {(k, p)}, got shape {shape}", result[0],
+                 diagnosis=f"{name} keeps 2 components whatever k is: keep the k it is given")
+        if shape[0] == p:
+            fail(f"{name}(X, {k}) components: expected shape {(k, p)}, got shape {shape}", result[0],
+                 diagnosis=f"{name} returns all {p} components: keep only the first k")
     components = as_array(result[0], f"{name}(X, {k}) components", (k, p))
     variance = as_array(result[1], f"{name}(X, {k}) explained_variance", (k,))
     mean = as_array(result[2], f"{name}(X, {k}) mean", (p,))
@@ -83,11 +152,19 @@ def _component_mistakes(X, k, got):
     else:
         out.append(Diagnosis("your components come in ascending order of variance: np.linalg.eigh sorts "
                              "eigenvalues ascending, so reverse the order", aligned(full[::-1])))
-    if k == p:
-        out.append(Diagnosis("your components are the columns of the eigenvector matrix read as rows: "
-                             "eigh and svd's U put vectors in columns (transpose), svd's Vt in rows",
-                             aligned(full.T)))
     return out
+
+
+COLUMNS_AS_ROWS = ("your components are columns of the eigenvector matrix read as rows: eigh (and svd's U) put "
+                   "the vectors in columns, so transpose; svd's Vt has them in rows already")
+
+
+def _columns_as_rows(X, k, components) -> bool:
+    """True when each returned component is a column of the full component matrix, up to the sign of
+    each entry (the rows' signs are free, so the entries of a column are too)."""
+    full = sk_pca(X, X.shape[1])[0]  # (p, p), components in rows
+    columns, rows = np.abs(full.T[:k]), np.abs(full[:k])
+    return not np.allclose(columns, rows, atol=1e-6) and bool(np.allclose(np.abs(components), columns, atol=1e-6))
 
 
 def _variance_mistakes(X, expected, name):
@@ -111,6 +188,10 @@ def _compare_with_sklearn(learner, name, X, k):
     call = f"{name}(X, {k})"
     assert_close(mean, want_mean, what=f"{call} mean", rtol=1e-12, atol=1e-12)
     aligned = _align(components, want_components)
+    if not np.allclose(aligned, want_components, atol=COMPONENT_TOLERANCE) and _columns_as_rows(X, k, components):
+        shown_got, shown_want = show_pair(aligned, want_components)
+        fail(f"{call} components (signs aligned): got {shown_got}\n  expected {shown_want}", components,
+             diagnosis=COLUMNS_AS_ROWS)
     assert_close(aligned, want_components, what=f"{call} components (signs aligned)",
                  rtol=0, atol=COMPONENT_TOLERANCE, diagnoses=_component_mistakes(X, k, aligned))
     assert_close(variance, want_variance, what=f"{call} explained_variance", rtol=VARIANCE_RTOL,
@@ -121,6 +202,8 @@ def _compare_with_sklearn(learner, name, X, k):
 
 
 @check(examples=20)
+@example(problem=FIXED_COMPONENTS[0])
+@example(problem=FIXED_COMPONENTS[1])
 @given(problem=component_problems())
 def pca_eig_matches_sklearn(learner, problem):
     """pca_eig(X, k) gives PCA(k)'s components_ (up to sign, 1e-6), explained_variance_ (1e-8) and mean_."""
@@ -128,6 +211,8 @@ def pca_eig_matches_sklearn(learner, problem):
 
 
 @check(examples=20)
+@example(problem=FIXED_COMPONENTS[0])
+@example(problem=FIXED_COMPONENTS[1])
 @given(problem=component_problems())
 def pca_svd_matches_sklearn(learner, problem):
     """pca_svd(X, k) gives PCA(k)'s components_ (up to sign, 1e-6), explained_variance_ (1e-8) and mean_."""
@@ -206,6 +291,57 @@ def reconstruct_projects_onto_the_components(learner, problem):
         Diagnosis("reconstruct projects X without subtracting the mean first and without adding it back",
                   lambda: X @ components.T @ components),
     ])
+
+
+def _new_row_slips():
+    """(message, reconstruction(X_new, components, mean) -> (m, p)) for the known slips."""
+    def projector(C):
+        return C.T @ C  # (p, p)
+
+    return [
+        ("reconstruct centres the rows on their own mean (X.mean(axis=0) of the rows it is given), not on the "
+         "mean it is given: use the fitted mean, the PCA's, for new rows too",
+         lambda X, C, mean: (X - X.mean(axis=0)) @ projector(C) + mean),
+        ("reconstruct centres the rows on their own mean and adds that mean back, instead of the mean it is "
+         "given: use the fitted mean, the PCA's, for new rows too",
+         lambda X, C, mean: (X - X.mean(axis=0)) @ projector(C) + X.mean(axis=0)),
+        ("reconstruct leaves out the mean: add it back at the end", lambda X, C, mean: (X - mean) @ projector(C)),
+        ("reconstruct projects X without subtracting the mean first", lambda X, C, mean: X @ projector(C) + mean),
+        ("reconstruct returns the rows unchanged: project them onto the components ((X - mean) @ C.T) and map "
+         "the codes back (@ C, + mean)", lambda X, C, mean: X.copy()),
+    ]
+
+
+def _new_row_mistakes(learner, X_new, components, mean):
+    """Diagnoses for reconstruct on new rows, each confirmed on CONFIRM_NEW_ROWS (three rows)."""
+    other = CONFIRM_NEW_ROWS
+    C2, _, mean2 = sk_pca(other.X, other.k)
+
+    def confirm(slip):
+        def second() -> bool:
+            right = mean2 + (other.X_new - mean2) @ C2.T @ C2
+            wrong = slip(other.X_new, C2, mean2)
+            if np.allclose(wrong, right, rtol=1e-10, atol=1e-10):
+                return False
+            got = np.asarray(learner.reconstruct(other.X_new, C2, mean2), dtype=np.float64)
+            return got.shape == wrong.shape and bool(np.allclose(got, wrong, rtol=1e-10, atol=1e-10))
+        return second
+
+    return [Diagnosis(message, lambda slip=slip: slip(X_new, components, mean), confirm(slip))
+            for message, slip in _new_row_slips()]
+
+
+@check(examples=10)
+@example(data=FIXED_NEW_ROWS[0])
+@example(data=FIXED_NEW_ROWS[1])
+@given(data=new_rows())
+def reconstruct_new_rows_around_the_given_mean(learner, data):
+    """reconstruct(X_new, components, mean) on rows the PCA never saw (a single row too) = mean + (X_new - mean) @ C.T @ C, to 1e-10."""
+    components, _, mean = sk_pca(data.X, data.k)  # fitted on X; X_new is new
+    expected = mean + (data.X_new - mean) @ components.T @ components  # (m, p)
+    got = learner.reconstruct(data.X_new, components, mean)
+    assert_close(got, expected, what="reconstruct(X_new, components, mean), with components and mean fitted on X",
+                 rtol=1e-10, atol=1e-10, diagnoses=_new_row_mistakes(learner, data.X_new, components, mean))
 
 
 @check()

@@ -9,26 +9,101 @@ the `<=` that sends them left. Limits and perfect fits are checked as properties
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import sklearn.tree  # noqa: F401 - imported while the learner process starts, not inside a check
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, after_calling, as_array, assert_close, assert_equal, assert_scalar, check, fail, given
+from mldojo.graders.kit import (
+    CheckFailed,
+    Diagnosis,
+    after_calling,
+    as_array,
+    assert_close,
+    assert_equal,
+    assert_scalar,
+    check,
+    example,
+    fail,
+    given,
+)
+from mldojo.graders.kit.asserts import name_mistakes
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.strategies import grid_arrays
 from mldojo.graders.kit.tree_problems import (
     LABEL_VALUES,
+    TreeProblem,
     candidate_splits,
     distinct_columns,
     distinct_rows,
     impurity,
     labels,
+    sklearn_tree,
     split_problems,
     tree_limits,
     tree_problems,
+    unique_best_split,
 )
 
-VERSION = "1"
+VERSION = "2"
+DRIVER = "mldojo.graders.stage1.tree_driver"
+
+
+# -- fixed inputs: every rule the stub states, shown on every grading ----------------------
+
+
+def _fixed_data(seed, n, p, classification, n_classes=2):
+    """X (n, p) with distinct quarter-grid values per feature, labels from (-1, 3, 8) or distinct
+    eighth-grid targets, and new rows: two training rows and four off-grid rows."""
+    rng = np.random.default_rng(seed)
+    X = np.stack([rng.permutation(np.arange(-40, 41))[:n] for _ in range(p)], axis=1) * 0.25
+    if classification:
+        classes = np.array([-1, 3, 8][:n_classes])
+        y = rng.permutation(np.concatenate([classes, rng.choice(classes, n - n_classes)]))
+    else:
+        y = rng.permutation(np.arange(-64, 65))[:n] * 0.125
+    X_new = np.vstack([X[:2], rng.integers(-80, 81, size=(4, p)) * 0.125])
+    return X, y, X_new
+
+
+def fixed_tree(seed, n, p, classification=True, criterion="gini", n_classes=2, **params) -> TreeProblem:
+    """A tie-free tree problem (tests/test_stage1_tree.py proves it), with one new row on each
+    threshold of scikit-learn's tree (x <= threshold goes left)."""
+    X, y, X_new = _fixed_data(seed, n, p, classification, n_classes)
+    criterion = criterion if classification else "squared_error"
+    model = sklearn_tree(classification, X, y, criterion, **params)
+    inner = model.tree_.children_left != -1
+    on = np.repeat(X[:1], inner.sum(), axis=0)
+    on[np.arange(inner.sum()), model.tree_.feature[inner]] = model.tree_.threshold[inner]
+    return TreeProblem(X, y, np.vstack([X_new, on]), params, criterion, classification, model)
+
+
+# Each differs from the tree grown with that one rule changed (criterion, or a limit at its default).
+LIMITS = dict(max_depth=3, min_samples_split=2, min_samples_leaf=1)  # the fixed examples' limits, but for one
+FIXED_CLASSIFIERS = {
+    "entropy, not gini": fixed_tree(25, 16, 2, criterion="entropy", n_classes=3, **LIMITS),
+    "min_samples_split=6": fixed_tree(57, 14, 2, **dict(LIMITS, min_samples_split=6)),
+    "min_samples_leaf=3": fixed_tree(37, 14, 2, **dict(LIMITS, min_samples_leaf=3)),
+    "max_depth=1": fixed_tree(10, 12, 1, criterion="entropy", **dict(LIMITS, max_depth=1)),
+}
+FIXED_REGRESSORS = {
+    "min_samples_split=6": fixed_tree(3, 14, 2, False, **dict(LIMITS, min_samples_split=6)),
+    "min_samples_leaf=3": fixed_tree(3, 14, 2, False, **dict(LIMITS, min_samples_leaf=3)),
+    "max_depth=2": fixed_tree(0, 10, 1, False, **dict(LIMITS, max_depth=2)),
+}
+
+
+def fixed_split(seed, n, criterion, n_classes=2, min_samples_leaf=1) -> TreeProblem:
+    """One node's data for best_split (unique best split: tests/test_stage1_tree.py)."""
+    X, y, _ = _fixed_data(seed, n, 2, True, n_classes)
+    return TreeProblem(X, y, X[:0], {"min_samples_leaf": min_samples_leaf}, criterion, True)
+
+
+FIXED_SPLITS = {  # the best split changes with the criterion / with min_samples_leaf
+    "entropy, not gini": fixed_split(1, 10, "entropy", n_classes=3),
+    "min_samples_leaf=3": fixed_split(4, 10, "gini", min_samples_leaf=3),
+}
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -100,17 +175,54 @@ def _impurity_mistakes(y, name):
     return mistakes
 
 
-def _split_mistakes(problem, want):
-    """Wrong thresholds: a training value instead of the midpoint."""
+def _split_mistakes(problem, want, learner=None):
+    """Wrong (feature, threshold) pairs: a training value instead of the midpoint (threshold only), a
+    stated argument ignored (min_samples_leaf, criterion), each confirmed on FIXED_SPLITS."""
     feature, threshold = want
     values = np.unique(problem.X[:, feature])
     i = int(np.searchsorted(values, threshold))  # values[i - 1] < threshold < values[i]
-    return [
+    msl, criterion = problem.params["min_samples_leaf"], problem.criterion
+    out = [
         Diagnosis("threshold is the largest value on the left, not the midpoint: take (a + b) / 2 of the two "
-                  "consecutive distinct values the split falls between", lambda: values[i - 1]),
+                  "consecutive distinct values the split falls between", lambda: np.array([feature, values[i - 1]])),
         Diagnosis("threshold is the smallest value on the right, not the midpoint: take (a + b) / 2 of the two "
-                  "consecutive distinct values the split falls between", lambda: values[i]),
+                  "consecutive distinct values the split falls between", lambda: np.array([feature, values[i]])),
     ]
+    if learner is None:
+        return out
+    if msl > 1:
+        out.append(Diagnosis(f"min_samples_leaf={msl} is ignored: skip every candidate that leaves fewer rows than "
+                             "that on either side", _best_split_of(problem, criterion, 1),
+                             _split_confirm(learner, FIXED_SPLITS["min_samples_leaf=3"], None, 1)))
+    if criterion != "gini":
+        out.append(Diagnosis(f"the split is scored by gini although criterion={criterion!r}: compute the impurity "
+                             "the criterion names", _best_split_of(problem, "gini", msl),
+                             _split_confirm(learner, FIXED_SPLITS["entropy, not gini"], "gini", None)))
+    return out
+
+
+def _best_split_of(problem, criterion, msl):
+    """wrong_answer: the unique best split (feature, threshold) with another criterion or min_samples_leaf."""
+    def answer():
+        found = unique_best_split(problem.X, problem.y, criterion, msl)
+        if found is None:
+            raise ValueError("no unique best split there")  # the diagnosis is skipped
+        return np.array(found, dtype=np.float64)
+    return answer
+
+
+def _split_confirm(learner, fixed, criterion, msl):
+    """confirm(): on a fixed node, best_split with the node's own arguments returns the split that
+    `criterion` / `msl` (None: the node's own) give, and that split is not the right one."""
+    def confirm() -> bool:
+        own_msl = fixed.params["min_samples_leaf"]
+        wrong = unique_best_split(fixed.X, fixed.y, criterion or fixed.criterion, own_msl if msl is None else msl)
+        right = unique_best_split(fixed.X, fixed.y, fixed.criterion, own_msl)
+        if wrong is None or wrong == right:
+            return False
+        got = learner.best_split(fixed.X, fixed.y, fixed.criterion, own_msl)
+        return got is not None and len(got) == 2 and bool(np.allclose(np.asarray(got, dtype=float), wrong))
+    return confirm
 
 
 STRUCTURE = {"get_depth": None, "get_n_leaves": None}
@@ -122,19 +234,149 @@ def _structure(answers):
     return int(depth), int(leaves)
 
 
-def _compare_structure(answers, sk):
+def _answer_vector(depth, leaves, predictions) -> np.ndarray:
+    """A tree's whole answer as one vector: depth, leaf count, then its predictions on X_new."""
+    return np.concatenate([[float(depth), float(leaves)], np.asarray(predictions, dtype=np.float64).ravel()])
+
+
+def _sk_answer(model, problem) -> np.ndarray:
+    """scikit-learn's tree's answer vector on problem.X_new (predict_proba, or predict for a regressor)."""
+    rows = problem.X_new.astype(np.float32)
+    predictions = model.predict_proba(rows) if problem.classification else model.predict(rows)
+    return _answer_vector(model.get_depth(), model.get_n_leaves(), predictions)
+
+
+def _learner_answer(learner, problem) -> np.ndarray:
+    """The learner's answer vector on a problem, with the problem's own params."""
+    what = "predict_proba" if problem.classification else "predict"
+    answers = _ask(learner, problem.classification, problem.X, problem.y, dict(STRUCTURE, **{what: problem.X_new}),
+                   problem.criterion, **problem.params)
+    return _answer_vector(answers["get_depth"], answers["get_n_leaves"], answers[what])
+
+
+def _rule_changes(problem):
+    """(message, criterion, params, fixed example to confirm on): trees grown with one stated rule changed."""
+    params = _limits(problem.params)
+    fixed = FIXED_CLASSIFIERS if problem.classification else FIXED_REGRESSORS
+    changes = []
+    if problem.classification:
+        other = "gini" if problem.criterion == "entropy" else "entropy"
+        changes.append((f"the tree splits by {other} although criterion={problem.criterion!r}: pass the criterion "
+                        "on to best_split", other, params, fixed["entropy, not gini"]))
+    depth = params["max_depth"]
+    if depth is not None:
+        changes.append((f"max_depth={depth} is ignored: a node at depth max_depth must become a leaf", problem.criterion,
+                        dict(params, max_depth=None), _fixed_for(fixed, "max_depth")))
+        changes.append((f"the tree grows one level past max_depth={depth}: stop when depth >= max_depth, not "
+                        "depth > max_depth", problem.criterion, dict(params, max_depth=depth + 1),
+                        _fixed_for(fixed, "max_depth")))
+    if params["min_samples_split"] > 2:
+        changes.append((f"min_samples_split={params['min_samples_split']} is ignored: a node with fewer rows than "
+                        "that must become a leaf", problem.criterion, dict(params, min_samples_split=2),
+                        fixed["min_samples_split=6"]))
+    changes.append(("a node with exactly min_samples_split rows is not split: split when len(y) >= "
+                    "min_samples_split (stop only below it)", problem.criterion,
+                    dict(params, min_samples_split=params["min_samples_split"] + 1), fixed["min_samples_split=6"]))
+    if params["min_samples_leaf"] > 1:
+        changes.append((f"min_samples_leaf={params['min_samples_leaf']} is ignored: skip every split that leaves "
+                        "fewer rows than that on either side", problem.criterion, dict(params, min_samples_leaf=1),
+                        fixed["min_samples_leaf=3"]))
+    return changes
+
+
+def _fixed_for(fixed, prefix):
+    return next(problem for name, problem in fixed.items() if name.startswith(prefix))
+
+
+DEFAULT_LIMITS = dict(max_depth=None, min_samples_split=2, min_samples_leaf=1)  # the stub's defaults
+
+
+def _limits(params) -> dict:
+    """The three limits of a params dict, at the stub's defaults where it leaves them out."""
+    return {key: {**DEFAULT_LIMITS, **params}[key] for key in DEFAULT_LIMITS}
+
+
+def _confirmed_on_fixed(learner, fixed, criterion, params) -> bool:
+    """True when, on a fixed example, the tree grown with `criterion` and `params` differs from the
+    right one and the learner's tree (given the example's own params) is that tree."""
+    wrong_there = _sk_answer(sklearn_tree(fixed.classification, fixed.X, fixed.y, criterion, **params), fixed)
+    right_there = _sk_answer(fixed.oracle, fixed)
+    if wrong_there.shape == right_there.shape and np.allclose(wrong_there, right_there):
+        return False  # the rule changes nothing there: no evidence
+    got = _learner_answer(learner, fixed)
+    return got.shape == wrong_there.shape and bool(np.allclose(got, wrong_there, rtol=1e-9, atol=1e-9))
+
+
+def _rule_mistakes(problem, learner):
+    """Diagnoses for a tree that differs from scikit-learn's: the tree grown with one stated rule
+    changed, confirmed on the fixed example that shows that rule."""
+    out = []
+    for message, criterion, params, fixed in _rule_changes(problem):
+        def wrong(criterion=criterion, params=params):
+            model = sklearn_tree(problem.classification, problem.X, problem.y, criterion, **_limits(params))
+            return _sk_answer(model, problem)
+
+        def confirm(criterion=criterion, params=params, fixed=fixed) -> bool:
+            swapped = "gini" if fixed.criterion == "entropy" else "entropy"
+            fixed_criterion = fixed.criterion if criterion == problem.criterion else swapped
+            changed = {key: _shifted(fixed.params, problem.params, params, key) for key in DEFAULT_LIMITS}
+            return _confirmed_on_fixed(learner, fixed, fixed_criterion, changed)
+
+        out.append(Diagnosis(message, wrong, confirm))
+    return out
+
+
+def _shifted(fixed_params, problem_params, changed_params, key):
+    """The fixed example's value of a limit, changed the way `changed_params` changes the problem's
+    (set to its default, to None, or moved by the same step)."""
+    base, was, now = _limits(fixed_params)[key], _limits(problem_params)[key], _limits(changed_params)[key]
+    if now == was:
+        return base
+    if now is None:
+        return None
+    if key == "min_samples_split" and now == 2:
+        return 2
+    if key == "min_samples_leaf" and now == 1:
+        return 1
+    return base + (now - was)  # one past the limit, there as here
+
+
+def _splits_pure_nodes(learner, problem) -> bool:
+    """True when the learner's tree, given these rows with every label (target) equal, still splits."""
+    y = np.full_like(problem.y, problem.y[0])
+    depth, leaves = _structure(_ask(learner, problem.classification, problem.X, y, STRUCTURE, problem.criterion,
+                                    **problem.params))
+    return leaves > 1
+
+
+def _compare_structure(answers, sk, problem=None, learner=None):
     depth, leaves = _structure(answers)
     want_depth, want_leaves = sk.get_depth(), sk.get_n_leaves()
+    if (depth, leaves) == (want_depth, want_leaves):
+        return
+    diagnoses, got, passes = (), None, None
+    if problem is not None:
+        what = "predict_proba" if problem.classification else "predict"
+        try:
+            got = _answer_vector(depth, leaves, answers[what])
+        except (TypeError, ValueError):
+            got = None
+        want = _sk_answer(sk, problem)
+        diagnoses = _rule_mistakes(problem, learner)
+        passes = lambda value: value.shape == want.shape and bool(np.allclose(value, want, rtol=1e-9, atol=1e-9))  # noqa: E731
+    if leaves > want_leaves and problem is not None and _splits_pure_nodes(learner, problem):
+        fail(f"get_n_leaves(): got {leaves}, expected {want_leaves} (scikit-learn's tree on the same data)", got,
+             diagnosis=PURE_NODE_SPLIT)
     if leaves != want_leaves:
         more = leaves > want_leaves
         why = ("more leaves: does the tree keep splitting nodes that are already pure, or ignore "
                "max_depth / min_samples_split / min_samples_leaf?" if more else
                "fewer leaves: does the tree stop too early (max_depth off by one, a limit applied "
                "with > instead of >=)?")
-        fail(f"get_n_leaves(): got {leaves}, expected {want_leaves} (scikit-learn's tree on the same data)\n  {why}", leaves)
-    if depth != want_depth:
-        fail(f"get_depth(): got {depth}, expected {want_depth} (scikit-learn's tree on the same data; "
-             "a lone leaf has depth 0, one split depth 1)", depth)
+        fail(f"get_n_leaves(): got {leaves}, expected {want_leaves} (scikit-learn's tree on the same data)\n  {why}",
+             got, diagnoses, passes=passes)
+    fail(f"get_depth(): got {depth}, expected {want_depth} (scikit-learn's tree on the same data; "
+         "a lone leaf has depth 0, one split depth 1)", got, diagnoses, passes=passes)
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -158,6 +400,8 @@ def entropy_matches_its_definition(learner, y):
 
 
 @check(examples=30)
+@example(problem=FIXED_SPLITS["entropy, not gini"])
+@example(problem=FIXED_SPLITS["min_samples_leaf=3"])
 @given(problem=split_problems())
 def best_split_finds_the_purest_midpoint_split(learner, problem):
     """best_split returns the (feature, midpoint threshold) of least weighted child impurity, when it is unique."""
@@ -171,15 +415,22 @@ def best_split_finds_the_purest_midpoint_split(learner, problem):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         fail(f"{call} must return a pair (feature, threshold); got {show(got)}", got)
     feature = assert_scalar(got[0], f"{call}[0] (the feature)")
+    threshold = assert_scalar(got[1], f"{call}[1] (the threshold)")
+    mistakes = _split_mistakes(problem, want, learner)
+    right = np.array(want, dtype=np.float64)
+    passes = lambda value: value.shape == (2,) and bool(np.allclose(value, right, rtol=1e-12, atol=1e-12))  # noqa: E731
     if feature != want[0]:
         score = {(f, t): s for s, f, t in candidate_splits(problem.X, problem.y, problem.criterion, msl)}
         theirs = [s for (f, t), s in score.items() if f == feature]
         detail = (f"; the best split on feature {int(feature)} leaves weighted impurity {show(min(theirs))}, "
                   f"the best overall {show(min(score.values()))}") if theirs else ""
         fail(f"{call}: feature {show(feature)}, expected {want[0]}{detail}.\n  Compare the weighted impurity "
-             "(n_left * I(left) + n_right * I(right)) / n of every candidate and keep the smallest", got)
-    assert_close(got[1], want[1], what=f"{call} threshold", rtol=1e-12, atol=1e-12,
-                 diagnoses=_split_mistakes(problem, want))
+             "(n_left * I(left) + n_right * I(right)) / n of every candidate and keep the smallest",
+             np.array([feature, threshold]), mistakes, passes=passes)
+    try:
+        assert_close(threshold, want[1], what=f"{call} threshold", rtol=1e-12, atol=1e-12)
+    except CheckFailed as exc:
+        fail(exc.message, np.array([feature, threshold]), mistakes, passes=passes)
 
 
 @check(examples=15)
@@ -203,6 +454,10 @@ def best_split_is_none_when_no_split_is_allowed(learner, data):
 
 
 @check(examples=12)
+@example(problem=FIXED_CLASSIFIERS["entropy, not gini"], all_features=False)
+@example(problem=FIXED_CLASSIFIERS["min_samples_split=6"], all_features=False)
+@example(problem=FIXED_CLASSIFIERS["min_samples_leaf=3"], all_features=True)
+@example(problem=FIXED_CLASSIFIERS["max_depth=1"], all_features=False)
 @given(problem=tree_problems(classification=True, max_rows=16), all_features=st.booleans())
 def classifier_matches_sklearn(learner, problem, all_features):
     """DecisionTreeClassifier's predict_proba (1e-12), predict, depth and leaf count equal scikit-learn's when no splits tie."""
@@ -215,10 +470,9 @@ def classifier_matches_sklearn(learner, problem, all_features):
         asks = dict(STRUCTURE, classes_=None, predict_proba=problem.X_new, predict=problem.X_new)
         answers = _ask(learner, True, problem.X, problem.y, asks, problem.criterion, **params)
         assert_equal(as_array(answers["classes_"], "classes_"), sk.classes_, what="classes_")
-        _compare_structure(answers, sk)
+        _compare_structure(answers, sk, replace(problem, params=params), learner)
         assert_close(answers["predict_proba"], want_proba, what="predict_proba(X_new)", rtol=1e-12, atol=1e-12,
-                     diagnoses=[Diagnosis("rows exactly on a threshold went right: send x <= threshold to the left",
-                                          lambda: _strict_proba(sk, problem.X_new))])
+                     diagnoses=_threshold_mistakes(learner, sk, replace(problem, params=params)))
         clear = np.sum(want_proba == want_proba.max(axis=1, keepdims=True), axis=1) == 1
         got = as_array(answers["predict"], "predict(X_new)", (len(problem.X_new),))
         want = sk.classes_[np.argmax(want_proba, axis=1)]
@@ -226,6 +480,9 @@ def classifier_matches_sklearn(learner, problem, all_features):
 
 
 @check(examples=15)
+@example(problem=FIXED_REGRESSORS["min_samples_split=6"])
+@example(problem=FIXED_REGRESSORS["min_samples_leaf=3"])
+@example(problem=FIXED_REGRESSORS["max_depth=2"])
 @given(problem=tree_problems(classification=False, max_rows=20))
 def regressor_matches_sklearn(learner, problem):
     """DecisionTreeRegressor's predict (1e-9), depth and leaf count equal scikit-learn's when no splits tie."""
@@ -233,10 +490,9 @@ def regressor_matches_sklearn(learner, problem):
     want = sk.predict(problem.X_new.astype(np.float32))
     with after_calling(_call(False, then=", then predict(X_new)", **problem.params)):
         answers = _ask(learner, False, problem.X, problem.y, dict(STRUCTURE, predict=problem.X_new), **problem.params)
-        _compare_structure(answers, sk)
+        _compare_structure(answers, sk, problem, learner)
         assert_close(answers["predict"], want, what="predict(X_new)", rtol=1e-9, atol=1e-9,
-                     diagnoses=[Diagnosis("rows exactly on a threshold went right: send x <= threshold to the left",
-                                          lambda: _strict_predict(sk, problem.X_new)),
+                     diagnoses=[*_threshold_mistakes(learner, sk, problem),
                                 Diagnosis("leaves predict the median of their rows: the squared error is "
                                           "smallest at the mean", lambda: _leaf_medians(sk, problem))])
 
@@ -260,9 +516,143 @@ def max_features_draws_features_at_random_reproducibly(learner):
                      "np.random.default_rng(random_state) made in fit, and nothing else random")
         seen.append(first)
     if all(np.array_equal(seen[0], other) for other in seen[1:]):
+        with after_calling(_call(True, then=", then predict_proba(X_new)")):
+            every = _ask(learner, True, X, y, asks)
+        grown = every["get_n_leaves"] is not None and float(every["get_n_leaves"]) > 1  # not a broken lone leaf
+        every = as_array(every["predict_proba"], "predict_proba(X_new)", (40, 3))
         fail("DecisionTreeClassifier(max_features=1, random_state=s) grew the same tree for s = 0..5 on 4 "
              "features: with max_features=k each node must draw k features at random and choose its split "
-             "among those only (stage1/forest relies on it)")
+             "among those only (stage1/forest relies on it)",
+             diagnosis=None if not grown else MAX_FEATURES_IGNORED if np.array_equal(every, seen[0]) else
+             "the features drawn do not depend on random_state: make the generator with "
+             "np.random.default_rng(self.random_state) in fit")
+
+
+# -- max_features = k: which feature the root takes, over many random_states ----------------
+
+
+def ranked_features(seed=0, n=20, p=4):
+    """Two classes and p features whose best splits are strictly ranked (feature 0 best) and cut
+    the rows in p different ways: a depth-1 tree on a random subset S of the features splits on
+    min(S), recognisable from the rows it sends left (tests/test_stage1_tree.py proves it)."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([-1, 4], n // 2)
+    X = np.empty((n, p))
+    for j in range(p):
+        noise = rng.permutation(np.arange(n)) * (0.6 + 0.5 * j)  # more overlap of the classes for later features
+        X[:, j] = np.round((np.where(y == 4, n / 2, 0) + noise) * 4) / 4
+    return X, y
+
+
+RANKED_X, RANKED_Y = ranked_features()
+MAX_FEATURES_IGNORED = ("max_features is ignored: the trees are the tree with every feature (max_features=None); "
+                        "each node must draw max_features features and split on the best of those only")
+RANKED_TREES = 150  # depth-1 trees per value of k, random_state 0..149
+MAX_FEATURES_P = 1e-6  # a correct tree fails the chi-square test with this probability
+NAME_P = 1e-3  # a wrong rule is named when the roots fit it at this level
+
+
+def _best_cut_per_feature(X, y):
+    """For each feature, the set of training rows its best split sends left (a frozenset)."""
+    found = candidate_splits(X, y, "gini")
+    cuts = []
+    for j in range(X.shape[1]):
+        _, _, threshold = min(f for f in found if f[1] == j)
+        cuts.append(frozenset(np.flatnonzero(X[:, j] <= threshold).tolist()))
+    return cuts
+
+
+def _root_feature(leaves, cuts, n):
+    """Which feature's best cut a depth-1 tree's leaves (apply(X), (n,)) make, or None."""
+    ids = np.unique(leaves)
+    if len(ids) != 2:
+        return None
+    left = frozenset(np.flatnonzero(leaves == ids[0]).tolist())
+    right = frozenset(range(n)) - left
+    for j, cut in enumerate(cuts):
+        if cut in (left, right):
+            return j
+    return None
+
+
+def root_law(p, k, rule="uniform"):
+    """P(the root splits on feature j), j = 0..p-1, when each node draws k of the p features and
+    feature 0 is the best: the smallest index drawn. rule: "uniform" (k distinct features, the
+    stub's rule), "replace" (k draws with replacement), "one" (a single feature), "all" (every feature)."""
+    from math import comb
+
+    j = np.arange(p)
+    if rule == "uniform":
+        return np.array([comb(p - 1 - i, k - 1) for i in j]) / comb(p, k)
+    if rule == "replace":
+        return ((p - j) / p) ** k - ((p - j - 1) / p) ** k
+    if rule == "one":
+        return np.full(p, 1.0 / p)
+    return (j == 0).astype(float)
+
+
+def _chi_square(counts, law):
+    """Pearson's statistic of counts against law * total, and its degrees of freedom (inf when
+    a feature the law rules out was chosen)."""
+    expected = law * counts.sum()
+    if np.any((expected == 0) & (counts > 0)):
+        return np.inf, 1
+    keep = expected > 0
+    return float((((counts - expected) ** 2)[keep] / expected[keep]).sum()), max(int(keep.sum()) - 1, 1)
+
+
+@dataclass
+class RankedRows:
+    """Rows X (n, p) whose features' best splits are ranked (feature 0 best), and labels y (n,)."""
+
+    X: np.ndarray
+    y: np.ndarray
+
+
+@check(examples=1)
+@given(data=st.builds(lambda: RankedRows(RANKED_X, RANKED_Y)))
+def max_features_draws_k_distinct_features(learner, data):
+    """With max_features=k (2 and 3 of 4 features), each node picks the best of k distinct features drawn at random: over 150 random_states the root's feature follows that law (chi-square, p < 1e-6 fails)."""
+    from scipy.stats import chi2
+
+    X, y = data.X, data.y
+    n, p = X.shape
+    cuts = _best_cut_per_feature(X, y)
+    for k in (2, 3):
+        params = [dict(max_depth=1, max_features=k, random_state=seed) for seed in range(RANKED_TREES)]
+        call = f"DecisionTreeClassifier(max_depth=1, max_features={k}, random_state=s).fit(X, y) for s = 0..{RANKED_TREES - 1}"
+        with after_calling(call + ", then apply(X)"):
+            leaves = learner._drive(f"{DRIVER}:leaves_of_many", params, X, y)
+            roots = [_root_feature(as_array(leaf, "apply(X)", (n,)), cuts, n) for leaf in leaves]
+            if None in roots:
+                s = roots.index(None)
+                got = np.asarray(leaves[s])
+                if len(np.unique(got)) != 2:
+                    fail(f"with random_state={s}, apply(X) = {show(got)} names {len(np.unique(got))} leaves: a tree "
+                         "with max_depth=1 makes one split, so exactly 2 leaves", leaves[s])
+                fail(f"with random_state={s}, the root's split (apply(X) = {show(got)}) is not the best split of "
+                     "any one feature: each node must take the best split among the features it drew", leaves[s])
+            counts = np.bincount(roots, minlength=p)
+            stat, dof = _chi_square(counts, root_law(p, k))
+            limit = float(chi2.isf(MAX_FEATURES_P, dof))
+            if stat <= limit:
+                continue
+            fitting = []
+            for rule, message in (
+                ("all", MAX_FEATURES_IGNORED),
+                ("one", f"each node draws a single feature, whatever max_features is: draw k={k} of them"),
+                ("replace", f"the k={k} features are drawn with replacement, so a node may get the same feature "
+                            "twice: draw them without replacement (rng.choice(p, size=k, replace=False))"),
+            ):
+                alt_stat, alt_dof = _chi_square(counts, root_law(p, k, rule))
+                if alt_stat <= chi2.isf(NAME_P, alt_dof):
+                    fitting.append(message)
+            named = name_mistakes(fitting)  # several rules that fit equally are all named
+            law = root_law(p, k) * RANKED_TREES
+            fail(f"the root split on features {list(range(p))} this many times: {counts.tolist()}; drawing k={k} "
+                 f"distinct features at random, of which the node takes the best (feature 0 beats 1 beats 2 beats 3 "
+                 f"here), expects about {np.round(law, 1).tolist()} (Pearson's chi-square {stat:.1f} with {dof} "
+                 f"degrees of freedom, above {limit:.1f})", counts, diagnosis=named)
 
 
 @check(examples=15)
@@ -289,7 +679,8 @@ def limits_are_respected_and_leaves_predict_their_rows(learner, data):
         answers = _ask(learner, classification, X, y, dict(STRUCTURE, apply=X, predict=X), **params)
         depth, n_leaves = _structure(answers)
         if params.get("max_depth") is not None and depth > params["max_depth"]:
-            fail(f"get_depth() is {depth} with max_depth={params['max_depth']}: stop splitting at max_depth", depth)
+            fail(f"get_depth() is {depth} with max_depth={params['max_depth']}: stop splitting at max_depth", depth,
+                 _depth_mistakes(learner, classification, X, y, params), passes=lambda v: float(v) <= params["max_depth"])
         leaf = as_array(answers["apply"], "apply(X)", y.shape)
         ids, sizes = np.unique(leaf, return_counts=True)
         if len(ids) > 1 and sizes.min() < params["min_samples_leaf"]:  # a lone root leaf may be smaller
@@ -312,6 +703,31 @@ def limits_are_respected_and_leaves_predict_their_rows(learner, data):
                      f"y = {show(y[rows])} and predicts {show(got[rows])}; it should predict {want}", got)
 
 
+PURE_NODE_SPLIT = ("the tree splits a node whose labels (targets) are all equal: check for a pure node before "
+                   "looking for a split, and make it a leaf")
+
+
+def _depth_mistakes(learner, classification, X, y, params):
+    """A tree deeper than max_depth: max_depth ignored, or one level too many, each confirmed on
+    the fixed example whose tree shows the difference."""
+    fixed = FIXED_CLASSIFIERS["max_depth=1"] if classification else FIXED_REGRESSORS["max_depth=2"]
+    limit = params["max_depth"]
+
+    def unlimited_depth():
+        return _structure(_ask(learner, classification, X, y, STRUCTURE, **dict(params, max_depth=None)))[0]
+
+    def confirm(max_depth):
+        return lambda: _confirmed_on_fixed(learner, fixed, fixed.criterion, dict(_limits(fixed.params), max_depth=max_depth))
+
+    there = fixed.params["max_depth"]
+    return [
+        Diagnosis(f"max_depth={limit} is ignored: a node at depth max_depth must become a leaf", unlimited_depth,
+                  confirm(None)),
+        Diagnosis(f"the tree grows one level past max_depth={limit}: stop when depth >= max_depth, not "
+                  "depth > max_depth", lambda: limit + 1, confirm(there + 1)),
+    ]
+
+
 @check(examples=10)
 @given(data=any_tree_data())
 def a_pure_node_is_a_leaf(learner, data):
@@ -322,31 +738,89 @@ def a_pure_node_is_a_leaf(learner, data):
         depth, leaves = _structure(_ask(learner, classification, X, y, STRUCTURE))
         if (depth, leaves) != (0, 1):
             fail(f"all {len(y)} targets equal {show(y[0])}, yet the tree has depth {depth} and {leaves} leaves: "
-                 "a pure node has nothing left to separate, so it must become a leaf", (depth, leaves))
+                 "a pure node has nothing left to separate, so it must become a leaf", (depth, leaves),
+                 diagnosis=None if leaves == 1 else PURE_NODE_SPLIT)
 
 
-# -- diagnoses that refit scikit-learn's structure with another rule ------------------------
+# -- diagnoses that walk scikit-learn's structure with another rule ------------------------
 
 
-def _strict_values(sk, X):
-    """Walk scikit-learn's fitted tree sending x == threshold to the right; leaf values (m, C)."""
+def _left_values(sk, X):
+    """For every split node, the largest training value of its feature among the rows that reach
+    it (the last value on the left of its midpoint threshold): {node: value}."""
+    tree = sk.tree_
+    Xf = X.astype(np.float32)
+    reaching, out = {0: np.ones(len(X), dtype=bool)}, {}
+    for node in range(tree.node_count):  # parents come before their children
+        if tree.children_left[node] == -1:
+            continue
+        column, here = X[:, tree.feature[node]], reaching[node]
+        left = Xf[:, tree.feature[node]] <= tree.threshold[node]
+        out[node] = float(column[here & left].max())
+        reaching[tree.children_left[node]], reaching[tree.children_right[node]] = here & left, here & ~left
+    return out
+
+
+def _walk(sk, X, rule="strict", left_values=None):
+    """Leaf values (m, C) (a regressor: (m, 1)) of scikit-learn's fitted tree walked with a wrong rule:
+    "strict" sends x == threshold right; "left value" puts each threshold on the last training value
+    on its left (x <= that value goes left)."""
     tree = sk.tree_
     out = []
     for x in X:
         node = 0
         while tree.children_left[node] != -1:
-            node = tree.children_left[node] if x[tree.feature[node]] < tree.threshold[node] else tree.children_right[node]
+            value, t = x[tree.feature[node]], tree.threshold[node]
+            goes_left = value < t if rule == "strict" else value <= left_values[node]
+            node = tree.children_left[node] if goes_left else tree.children_right[node]
         out.append(tree.value[node][0])
     return np.array(out)
 
 
-def _strict_proba(sk, X):
-    values = _strict_values(sk, X)
-    return values / values.sum(axis=1, keepdims=True)
+def _as_answer(sk, values, classification):
+    return values / values.sum(axis=1, keepdims=True) if classification else values[:, 0]
 
 
-def _strict_predict(sk, X):
-    return _strict_values(sk, X)[:, 0]
+def near_thresholds(sk, problem):
+    """New rows strictly between each split's last left value and its threshold: "x == threshold goes
+    right" gets them right, "threshold on the left value" gets them wrong (m, p)."""
+    tree, lefts = sk.tree_, _left_values(sk, problem.X)
+    rows = np.repeat(problem.X[:1], len(lefts), axis=0)
+    for i, (node, value) in enumerate(lefts.items()):
+        rows[i, tree.feature[node]] = (value + tree.threshold[node]) / 2.0
+    return rows
+
+
+def _threshold_mistakes(learner, sk, problem):
+    """Rows on a threshold that went right: x < threshold instead of <=, or a threshold put on the last
+    training value on its left; told apart on rows just left of each threshold."""
+    classification = problem.classification
+    lefts = _left_values(sk, problem.X)
+    near = near_thresholds(sk, problem)
+    what = "predict_proba" if classification else "predict"
+
+    def learner_near():
+        answers = _ask(learner, classification, problem.X, problem.y, {what: near}, problem.criterion, **problem.params)
+        return np.asarray(answers[what], dtype=np.float64)
+
+    def confirm(rule):
+        def check_near() -> bool:
+            wrong = _as_answer(sk, _walk(sk, near, rule, lefts), classification)
+            right = _as_answer(sk, _walk(sk, near, "strict", lefts), classification)  # = scikit-learn's there
+            if rule != "strict" and np.allclose(wrong, right):
+                return False
+            got = learner_near()
+            return got.shape == wrong.shape and bool(np.allclose(got, wrong, rtol=1e-9, atol=1e-9))
+        return check_near
+
+    return [
+        Diagnosis("rows exactly on a threshold went right: send x <= threshold to the left",
+                  lambda: _as_answer(sk, _walk(sk, problem.X_new, "strict"), classification), confirm("strict")),
+        Diagnosis("the thresholds sit on the last training value on their left, not midway to the next: take "
+                  "(a + b) / 2 of the two consecutive distinct values a split falls between",
+                  lambda: _as_answer(sk, _walk(sk, problem.X_new, "left value", lefts), classification),
+                  confirm("left value")),
+    ]
 
 
 def _leaf_medians(sk, problem):

@@ -25,3 +25,16 @@ def fit_and_ask(module, kind, params, X, y, asks):
         else:
             answers[name] = getattr(model, name)(rows)
     return answers
+
+
+def leaves_of_many(module, params_list, X, y):
+    """For each params in params_list: fit a DecisionTreeClassifier(**params) on X, y and
+    return apply(X), the leaf of every training row: a list of (n,) arrays, one per tree."""
+    import numpy as np
+
+    out = []
+    for params in params_list:
+        model = module.DecisionTreeClassifier(**params)
+        model.fit(X, y)
+        out.append(np.asarray(model.apply(X)).reshape(-1))
+    return out

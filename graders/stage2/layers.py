@@ -29,7 +29,8 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from mldojo.graders.kit import Diagnosis, after_calling, as_array, assert_close, assert_gradient_close, assert_scalar, check, example, fail, given
-from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL, name_mistakes
+from mldojo.graders.kit.asserts import name_mistakes
+from mldojo.graders.kit.softmax_mistakes import huge_variants, same_numbers
 from mldojo.graders.kit.formatting import show, show_pair
 from mldojo.graders.kit.strategies import grid_arrays
 from mldojo.graders.stage2 import _layers_oracles as O
@@ -536,38 +537,6 @@ HUGE_MISTAKES = {
 }
 
 
-def huge_variants(x: np.ndarray, y: np.ndarray, mistake: str) -> list:
-    """(loss, dx) as a known mistake computes them, NaN and inf included (dx from the probabilities,
-    or as exp of the log-probabilities: learners do both)."""
-    n, rows = x.shape[0], np.arange(x.shape[0])
-    with np.errstate(all="ignore"):
-        top = {"no_max_probs": 0.0, "no_max_logsumexp": 0.0, "batch_max": x.max()}.get(mistake, x.max(axis=1, keepdims=True))
-        e = np.exp(x - top)
-        probs = e / e.sum(axis=1, keepdims=True)
-        if mistake in ("no_max_probs", "log_of_softmax"):
-            log_probs = np.log(probs)
-        else:
-            log_probs = (x - top) - np.log(e.sum(axis=1, keepdims=True))
-        loss = float(-log_probs[rows, y].mean())
-        found = []
-        for d in (probs.copy(), np.exp(log_probs)):
-            d[rows, y] -= 1
-            found.append((loss, d / n))
-        return found
-
-
-def _same_numbers(got, wrong) -> bool:
-    """Equal where finite (to the kit's matching tolerance), NaN and +-inf in the same places."""
-    got, wrong = np.asarray(got, dtype=float), np.asarray(wrong, dtype=float)
-    if got.shape != wrong.shape or not np.array_equal(np.isnan(got), np.isnan(wrong)):
-        return False
-    infinite = np.isinf(got) | np.isinf(wrong)
-    if not np.array_equal(got[infinite], wrong[infinite]):
-        return False
-    finite = ~(np.isnan(got) | infinite)
-    return bool(np.all(np.abs(got[finite] - wrong[finite]) <= MATCH_ATOL + MATCH_RTOL * np.abs(wrong[finite])))
-
-
 @check(examples=20)
 @examples("case", HUGE_EXAMPLES)
 @given(case=huge_cases())
@@ -583,7 +552,7 @@ def softmax_loss_stays_exact_at_huge_scores(learner, case):
             loss_array = dx_array = None
         if loss_array is not None and not (np.isfinite(loss_array).all() and np.isfinite(dx_array).all()):
             found = [message for mistake, message in HUGE_MISTAKES.items() for wrong_loss, wrong_dx in huge_variants(x, y, mistake)
-                     if _same_numbers(loss_array, wrong_loss) and _same_numbers(dx_array, wrong_dx)]
+                     if same_numbers(loss_array, wrong_loss) and same_numbers(dx_array, wrong_dx)]
             where = "loss" if not np.isfinite(loss_array).all() else "dx"
             fail(f"{where}: got {show(loss_array if where == 'loss' else dx_array)}: not finite (expected loss {loss!r})",
                  diagnosis=name_mistakes(list(dict.fromkeys(found))))

@@ -1,9 +1,16 @@
 """Grader for stage2/micrograd: a scalar autograd `Value` with micrograd's interface.
 
 Each operation is checked on its own first, against formulas from the math module, so a
-missing or wrong operation is named by its check. Then gradients through chains, through
-reused Values, through random expression DAGs with shared sub-expressions (against PyTorch
-in float64), and through a chain 2,000 operations deep.
+missing or wrong operation is named by its check; every operator, its reflected form and
+every kind of exponent is a fixed example tried on every grading. Then gradients through
+chains, through reused Values, through each operation fed into a multiplication (so its
+backward step must multiply by out.grad and add into .grad), through random expression
+DAGs with shared sub-expressions (against PyTorch in float64), and through a chain 2,000
+operations deep.
+
+A diagnosis names a known mistake only when the grader's wrong evaluator gives the
+learner's answer, differs from the right one there, and gives the learner's answer again
+on a second program of the same shape with other leaf values (second_program).
 
 The learner's Value only ever runs in the learner process: the trusted driver
 (micrograd_driver.run_program) builds a program out of it there and sends back plain
@@ -24,7 +31,8 @@ import zlib
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, check, fail, given, relative_error
+from mldojo.graders.kit import Diagnosis, check, example, fail, given, relative_error
+from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL
 from mldojo.graders.kit import expressions
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.oracles import torch_program
@@ -115,11 +123,11 @@ def _problem_hint(problem: str, op: str | None) -> str:
 def expect(learner, program: Program, values, grads, mistakes=()) -> None:
     """The learner's .data and .grad of every node equal `values` and `grads`."""
     got_values, _, got_grads = run(learner, program)
-    compare_values(program, got_values, values, mistakes, "the math module's results")
-    compare_grads(program, got_grads, grads, mistakes, "the derivative formulas")
+    compare_values(program, got_values, values, mistakes, "the math module's results", learner=learner)
+    compare_grads(program, got_grads, grads, mistakes, "the derivative formulas", learner=learner)
 
 
-def compare_values(program: Program, got, want, mistakes=(), source="PyTorch (float64)", note="") -> None:
+def compare_values(program: Program, got, want, mistakes=(), source="PyTorch (float64)", note="", learner=None) -> None:
     """Every node's .data equals the expected value to VALUE_RTOL (relative)."""
     bad = [i for i, (g, w) in enumerate(zip(got, want)) if not abs(g - w) <= VALUE_RTOL * abs(w)]
     if not bad:
@@ -131,12 +139,12 @@ def compare_values(program: Program, got, want, mistakes=(), source="PyTorch (fl
         + f"\n  (tolerance: relative {VALUE_RTOL:g}; {name(bad[0])} is the first wrong one, look at the operation that made it)"
         + note,
         got,
-        diagnoses(program, mistakes, "values"),
+        diagnoses(program, mistakes, "values", learner),
         passes=lambda values: len(values) == len(want) and all(abs(g - w) <= VALUE_RTOL * abs(w) for g, w in zip(values, want)),
     )
 
 
-def compare_grads(program: Program, got, want, mistakes=(), source="PyTorch (float64)", note="") -> None:
+def compare_grads(program: Program, got, want, mistakes=(), source="PyTorch (float64)", note="", learner=None) -> None:
     """Every node's .grad after backward equals the expected gradient (relative error)."""
     errors = relative_error(got, want)
     bad = [i for i, e in enumerate(errors) if not e <= GRAD_MAX_RELATIVE_ERROR]
@@ -150,7 +158,7 @@ def compare_grads(program: Program, got, want, mistakes=(), source="PyTorch (flo
         + f"\n  (largest relative error {float(errors.max()):.2e}; allowed {GRAD_MAX_RELATIVE_ERROR:g}, "
         f"relative error = |a-b| / max(|a|+|b|, 1e-8))" + note,
         got,
-        diagnoses(program, mistakes, "grads"),
+        diagnoses(program, mistakes, "grads", learner),
         passes=lambda grads: len(grads) == len(want) and bool((relative_error(grads, want) <= GRAD_MAX_RELATIVE_ERROR).all()),
     )
 
@@ -169,6 +177,7 @@ MISTAKES = {
     "mul_swapped": "in c = a * b, a.grad gets b.data * c.grad and b.grad gets a.data * c.grad: "
     "each input's gradient uses the other input's value.",
     "sub_sign": "in c = a - b, b.grad gets -c.grad: the minus sign is missing.",
+    "neg_sign": "in b = -a, a.grad gets -b.grad: the minus sign is missing.",
     "div_sign": "in c = a / b, b.grad gets -a / b**2 * c.grad: the sign is wrong (if you wrote a / b as "
     "a * b**-1, look at the factor k in the derivative of x**k).",
     "pow_missing_exponent": "the derivative of x**k is k * x**(k-1): the factor k is missing.",
@@ -183,6 +192,12 @@ MISTAKES = {
     "rdiv_reversed": "`k / v` (a plain number on the left) computed v / k: in __rtruediv__(self, other), "
     "`other` is the numerator.",
 }
+# The operations of one dunder method: a learner's mistake in __mul__ shows in a * b, 2 * a and a * 2.
+FAMILY = {"add": "add", "radd": "add", "addk": "add", "sub": "sub", "rsub": "sub", "subk": "sub",
+          "mul": "mul", "rmul": "mul", "mulk": "mul", "div": "div", "rdiv": "div", "divk": "div",
+          "pow": "pow", "neg": "neg", "exp": "exp", "tanh": "tanh", "relu": "relu"}
+SHOWN = {"add": "+ (__add__)", "sub": "- (__sub__)", "mul": "* (__mul__)", "div": "/ (__truediv__)",
+         "pow": "** (__pow__)", "neg": "unary - (__neg__)", "exp": "exp()", "tanh": "tanh()", "relu": "relu()"}
 ORDER_DEPENDENT = {"overwrite", "topo_not_reversed", "recursive"}
 VALUE_MISTAKES = {"rsub_reversed", "rdiv_reversed"}
 # Order matters where two mistakes give the same answer: leaves-first order is wrong on any
@@ -190,26 +205,119 @@ VALUE_MISTAKES = {"rsub_reversed", "rdiv_reversed"}
 GRAPH_MISTAKES = ("no_seed", "topo_not_reversed", "overwrite", "recursive")
 
 
-def diagnoses(program: Program, mistakes, kind: str) -> list[Diagnosis]:
-    """One Diagnosis per mistake (and per child order, where the order changes the answer)."""
+def message_of(mistake: str) -> str:
+    """What to tell the learner about a mistake ("no_chain:tanh" and "overwrite:pow" name one operation)."""
+    kind, _, family = mistake.partition(":")
+    if kind == "no_chain":
+        return (f"the backward step of {SHOWN[family]} does not multiply its local derivative by out.grad: by the "
+                f"chain rule each input gets (local derivative) * out.grad, which only looks right when out.grad is 1.")
+    return MISTAKES[kind]  # overwrite:<op> says the same as overwrite everywhere
+
+
+def per_operation_mistakes(program: Program) -> list[str]:
+    """A missing chain-rule factor or an `=` in the backward step of each operation in the program."""
+    families = dict.fromkeys(FAMILY[node[0]] for node in program.nodes if node[0] in FAMILY)
+    return [f"{kind}:{family}" for family in families for kind in ("no_chain", "overwrite")]
+
+
+def diagnoses(program: Program, mistakes, kind: str, learner=None) -> list[Diagnosis]:
+    """One Diagnosis per mistake (and per child order, where the order changes the answer); with
+    the learner, each is confirmed on a second program of the same shape with other leaf values."""
     names = [m for m in (*mistakes, *GRAPH_MISTAKES) if kind == "grads" or m in VALUE_MISTAKES]
     found = []
     for mistake in dict.fromkeys(names):
-        for flip in (False, True) if mistake in ORDER_DEPENDENT else (False,):
-            found.append(Diagnosis(MISTAKES[mistake], _wrong_answer(program, mistake, flip, kind)))
+        order_dependent = mistake.partition(":")[0] in ORDER_DEPENDENT
+        for flip in (False, True) if order_dependent else (False,):
+            confirm = None if learner is None else _confirmation(learner, program, mistake, flip, kind)
+            found.append(Diagnosis(message_of(mistake), _wrong_answer(program, mistake, flip, kind), confirm))
     return found
 
 
 def _wrong_answer(program: Program, mistake: str, flip: bool, kind: str):
     def answer():
-        right = simulate(program.nodes)
-        wrong = simulate(program.nodes, mistake, flip)
         index = 0 if kind == "values" else 1
-        if all(_relative_error(a, b) <= 1e-9 for a, b in zip(right[index], wrong[index])):
+        if not _visible(program.nodes, mistake, flip, kind):
             raise ValueError("this mistake makes no difference here")  # skipped by the kit
-        return wrong[index]
+        if kind == "grads" and _visible(program.nodes, mistake, flip, "values"):
+            # Gradients are compared only once every .data is right: a mistake that changes
+            # a value cannot be what went wrong with them.
+            raise ValueError("this mistake would have shown in .data first")
+        return simulate(program.nodes, mistake, flip)[index]
 
     return answer
+
+
+def _visible(nodes, mistake: str, flip: bool, kind: str) -> bool:
+    """True when the mistake changes some value (kind 'values') or gradient beyond the tolerances."""
+    right, wrong = simulate(nodes), simulate(nodes, mistake, flip)
+    if kind == "values":
+        return any(not abs(w - r) <= VALUE_RTOL * abs(r) for w, r in zip(wrong[0], right[0]))
+    return any(_relative_error(w, r) > GRAD_MAX_RELATIVE_ERROR for w, r in zip(wrong[1], right[1]))
+
+
+def _confirmation(learner, program: Program, mistake: str, flip: bool, kind: str):
+    """confirm() for a Diagnosis: on a second program, the learner's answer is the mistake's
+    again, and the mistake is visible there (so a coincidence on a degenerate input proves nothing)."""
+    # The order in which a node's children are visited is the learner's (a set's order, for
+    # instance, changes from one object to the next): on the second program either order counts.
+    flips = (flip, not flip) if mistake.partition(":")[0] in ORDER_DEPENDENT else (flip,)
+
+    def confirm() -> bool:
+        second = second_program(program, mistake, flip, kind)
+        if second is None:
+            return False
+        got_values, _, got_grads = run(learner, second)
+        got = got_values if kind == "values" else got_grads
+        for other in flips:
+            wrong = simulate(second.nodes, mistake, other)[0 if kind == "values" else 1]
+            if len(got) == len(wrong) and all(abs(g - w) <= MATCH_ATOL + MATCH_RTOL * abs(w) for g, w in zip(got, wrong)):
+                return True
+        return False
+
+    return confirm
+
+
+SECOND_FACTORS = (1.25, 0.75, 1.5, 0.625)
+
+
+def second_program(program: Program, mistake: str, flip: bool, kind: str) -> Program | None:
+    """The same program with other leaf values (all leaves, or the first or the last one, scaled),
+    fair to grade, with every relu on the same side of 0, where the mistake changes the answer."""
+    leaves = [i for i, node in enumerate(program.nodes) if node[0] == "leaf"]
+    if not leaves:
+        return None
+    for factor in SECOND_FACTORS:
+        for scaled in (leaves, leaves[:1], leaves[-1:]):
+            nodes = [("leaf", node[1] * factor) if i in scaled else node for i, node in enumerate(program.nodes)]
+            if _same_branches(program.nodes, nodes) and well_conditioned(nodes) and _visible(nodes, mistake, flip, kind):
+                return Program(nodes, program.backward)
+    return None
+
+
+def _same_branches(before, after) -> bool:
+    """Both programs are in the domain (no division by ~0, no fractional power of x <= 0.25) and
+    take the same relu branches."""
+    try:
+        old, new = simulate(before)[0], simulate(after)[0]
+    except (ArithmeticError, ValueError, TypeError):
+        return False
+    if any(isinstance(v, complex) or not math.isfinite(v) or abs(v) > 1e4 for v in new):
+        return False
+    for node in after:
+        op = node[0]
+        if op in ("div", "divk", "rdiv"):
+            denominator = new[node[2]] if op in ("div", "rdiv") else node[2]
+            if abs(denominator) < 0.25:
+                return False
+        elif op == "pow" and (node[2] < 0 or not float(node[2]).is_integer()) and abs(new[node[1]]) < 0.25:
+            return False
+        elif op == "pow" and not float(node[2]).is_integer() and new[node[1]] <= 0:
+            return False
+        elif op == "relu" and ((old[node[1]] > 0) != (new[node[1]] > 0) or abs(new[node[1]]) < 1e-6):
+            return False
+        elif op == "exp" and new[node[1]] > 8:
+            return False
+    return True
 
 
 def simulate(nodes, mistake: str | None = None, flip: bool = False, perturb=None) -> tuple[list[float], list[float]]:
@@ -232,10 +340,14 @@ def simulate(nodes, mistake: str | None = None, flip: bool = False, perturb=None
     out = len(nodes) - 1
     grads[out] = 1.0
 
+    kind, _, family = (mistake or "").partition(":")
+    here = [not family or FAMILY.get(node[0]) == family for node in nodes]  # where a per-operation mistake acts
+
     def push(i: int) -> None:
         for child, d in locals_[i]:
-            contribution = d * grads[i]
-            grads[child] = contribution if mistake == "overwrite" else p(grads[child] + contribution, "grad")
+            contribution = d if kind == "no_chain" and here[i] else d * grads[i]
+            assign = kind == "overwrite" and here[i]
+            grads[child] = contribution if assign else p(grads[child] + contribution, "grad")
 
     def children(i: int) -> list[int]:
         unique = list(dict.fromkeys(c for c, _ in locals_[i]))
@@ -314,7 +426,7 @@ def _local(node: tuple, values: list[float], mistake: str | None, result: float 
             return y, [(i, e * y)]
         return y, [(i, e * x ** (e - 1))]
     if op == "neg":
-        return -x, [(i, -1.0)]
+        return -x, [(i, 1.0 if mistake == "neg_sign" else -1.0)]
     if op == "exp":
         y = math.exp(x)
         return y, [(i, x if mistake == "exp_uses_input" else (y if result is None else result))]
@@ -371,6 +483,9 @@ def _relative_error(a: float, b: float) -> float:
 
 # -- strategies ------------------------------------------------------------------------------
 NONZERO = grid_floats(-3, 3).filter(lambda x: x != 0)
+# Every exponent kind on every grading: int and float, negative, fractional, 0 and 1.
+POWER_EXAMPLES = tuple(Program([("leaf", x), ("pow", 0, k)]) for k, x in
+                       ((2, -1.5), (3, 1.25), (-1, -1.5), (0.5, 2.25), (-2, 1.5), (1.5, 2.0), (4, -1.25), (2.0, 1.75), (1, -2.5), (0, 1.5)))
 POSITIVE = grid_floats(0.25, 3)
 EXPONENTS = (2, 3, -1, 0.5, -2, 1.5, 4, 2.0, 1, 0)
 
@@ -431,6 +546,10 @@ REUSE_TEMPLATES = (
 )
 
 
+REUSE_EXAMPLES = tuple(Program([("leaf", 1.5)] + [("leaf", -2.5) if node[0] == "leaf" else node for node in template])
+                       for template in REUSE_TEMPLATES)
+
+
 @st.composite
 def reuses(draw) -> Program:
     """Small graphs where a leaf or an intermediate Value is used more than once."""
@@ -439,6 +558,47 @@ def reuses(draw) -> Program:
     for node in template:
         nodes.append(("leaf", draw(NONZERO)) if node[0] == "leaf" else node)
     return Program(nodes)
+
+
+ALL_OPS = ("add", "sub", "mul", "div", "pow", "neg", "exp", "tanh", "relu", *NUMBER_OPS, "radd", "rsub", "rmul", "rdiv")
+
+
+def through_a_multiplication(op: str, a: float, d: float, k: float, left: bool = True) -> Program:
+    """b = <op> on a (with a second leaf d or a plain number k), c = b * a, e = c + a: b.grad is a,
+    not 1, so a backward step that skips `* out.grad` shows, and a gets three contributions, so
+    one that assigns `=` shows too (the last `+ a` keeps a.grad away from 0 when c does not
+    depend on a, as in c = (d / a) * a)."""
+    if op in ("add", "sub", "mul", "div"):
+        nodes = [("leaf", a), ("leaf", d), (op, 0, 1) if left else (op, 1, 0)]
+    elif op == "pow":
+        nodes = [("leaf", a), ("pow", 0, k)]
+    elif op in NUMBER_OPS:
+        nodes = [("leaf", a), (op, 0, k)]
+    elif op in expressions.REFLECTED_OPS:
+        nodes = [("leaf", a), (op, k, 0)]
+    else:
+        nodes = [("leaf", a), (op, 0)]
+    b = len(nodes) - 1
+    return Program(nodes + [("mul", b, 0), ("add", b + 1, 0)])
+
+
+# One per operation (both operand positions of the binary ones), on every grading.
+CHAIN_RULE_EXAMPLES = (
+    *(through_a_multiplication(op, 1.25, 0.5, 0.0, left) for op in ("add", "sub", "mul", "div") for left in (True, False)),
+    through_a_multiplication("pow", 1.25, 0.0, 3), through_a_multiplication("pow", 1.25, 0.0, 0.5),
+    *(through_a_multiplication(op, 1.25, 0.0, -1.5) for op in ("neg", "exp", "tanh", "relu", *NUMBER_OPS, "radd", "rsub", "rmul", "rdiv")),
+)
+
+
+@st.composite
+def chain_rule_programs(draw) -> Program:
+    """through_a_multiplication for a drawn operation, leaves and number."""
+    op = draw(st.sampled_from(ALL_OPS))
+    k = draw(st.sampled_from(EXPONENTS)) if op == "pow" else draw(NONZERO)
+    a = draw(POSITIVE if op == "pow" and not float(k).is_integer() else NONZERO)
+    program = through_a_multiplication(op, a, draw(NONZERO), k, draw(st.booleans()))
+    assume(well_conditioned(program.nodes))
+    return program
 
 
 def prune(nodes) -> list[tuple]:
@@ -488,7 +648,18 @@ def deep_chain(depth: int = 2000) -> Program:
 
 
 # -- the checks --------------------------------------------------------------------------------
+def examples(programs):
+    """@example(program=p) for each p, in order: inputs tried on every grading."""
+    def attach(function):
+        for program in reversed(programs):
+            function = example(program=program)(function)
+        return function
+
+    return attach
+
+
 @check(examples=10)
+@example(program=Program([('leaf', 1.5)]))
 @given(program=_programs(grid_floats(-3, 3), build=lambda x: [("leaf", x)]))
 def a_leaf_value(learner, program):
     """Value(x).data is x, .grad starts at 0, and x.backward() sets x.grad to 1."""
@@ -499,10 +670,11 @@ def a_leaf_value(learner, program):
         fail(f"a fresh Value's grad should be 0 before any backward(); got a.grad = {show(grads_before[0])}", grads_before)
     if grads != [1.0]:
         fail(f"after a.backward(), a.grad should be 1 (d a / d a); got {show(grads[0])}", grads,
-             diagnoses(program, (), "grads"))
+             diagnoses(program, (), "grads", learner), passes=lambda value: list(value) == [1.0])
 
 
 @check(examples=30)
+@example(program=Program([('leaf', 1.5), ('leaf', -2.5), ('add', 0, 1)]))
 @given(program=binary("add"))
 def adding_two_values(learner, program):
     """c = a + b: c.data = a + b; a.grad = b.grad = 1."""
@@ -511,6 +683,7 @@ def adding_two_values(learner, program):
 
 
 @check(examples=30)
+@example(program=Program([('leaf', 1.5), ('leaf', -2.5), ('mul', 0, 1)]))
 @given(program=binary("mul"))
 def multiplying_two_values(learner, program):
     """c = a * b: c.data = a * b; a.grad = b, b.grad = a."""
@@ -519,6 +692,7 @@ def multiplying_two_values(learner, program):
 
 
 @check(examples=40)
+@examples(POWER_EXAMPLES)
 @given(program=powers())
 def raising_to_a_number_power(learner, program):
     """b = a ** k for a plain number k: b.data = a**k; a.grad = k * a**(k-1)."""
@@ -528,14 +702,16 @@ def raising_to_a_number_power(learner, program):
 
 
 @check(examples=25)
+@example(program=Program([('leaf', 1.5), ('neg', 0)]))
 @given(program=unary("neg"))
 def negating_a_value(learner, program):
     """b = -a: b.data = -a; a.grad = -1."""
     (x,) = program.leaves
-    expect(learner, program, [x, -x], [-1.0, 1.0])
+    expect(learner, program, [x, -x], [-1.0, 1.0], ["neg_sign"])
 
 
 @check(examples=30)
+@example(program=Program([('leaf', 1.5), ('leaf', -2.5), ('sub', 0, 1)]))
 @given(program=binary("sub"))
 def subtracting_two_values(learner, program):
     """c = a - b: c.data = a - b; a.grad = 1, b.grad = -1."""
@@ -544,6 +720,7 @@ def subtracting_two_values(learner, program):
 
 
 @check(examples=30)
+@example(program=Program([('leaf', 1.5), ('leaf', -2.5), ('div', 0, 1)]))
 @given(program=binary("div", right=NONZERO))
 def dividing_two_values(learner, program):
     """c = a / b: c.data = a / b; a.grad = 1/b, b.grad = -a/b**2."""
@@ -552,6 +729,10 @@ def dividing_two_values(learner, program):
 
 
 @check(examples=40)
+@example(program=Program([('leaf', 1.5), ('addk', 0, -2.5)]))
+@example(program=Program([('leaf', 1.5), ('subk', 0, -2.5)]))
+@example(program=Program([('leaf', 1.5), ('mulk', 0, -2.5)]))
+@example(program=Program([('leaf', 1.5), ('divk', 0, -2.5)]))
 @given(program=with_a_number(side="right"))
 def a_plain_number_on_the_right(learner, program):
     """a + k, a - k, a * k, a / k with a plain number k: the right value; a.grad = 1, 1, k, 1/k."""
@@ -563,6 +744,10 @@ def a_plain_number_on_the_right(learner, program):
 
 
 @check(examples=40)
+@example(program=Program([('leaf', 1.5), ('radd', -2.5, 0)]))
+@example(program=Program([('leaf', 1.5), ('rsub', -2.5, 0)]))
+@example(program=Program([('leaf', 1.5), ('rmul', -2.5, 0)]))
+@example(program=Program([('leaf', 1.5), ('rdiv', -2.5, 0)]))
 @given(program=with_a_number(side="left"))
 def a_plain_number_on_the_left(learner, program):
     """k + a, k - a, k * a, k / a with a plain number k (reflected ops): the right value; a.grad = 1, -1, k, -k/a**2."""
@@ -574,6 +759,7 @@ def a_plain_number_on_the_left(learner, program):
 
 
 @check(examples=25)
+@example(program=Program([('leaf', 1.5), ('exp', 0)]))
 @given(program=unary("exp"))
 def exp_of_a_value(learner, program):
     """b = a.exp(): b.data = math.exp(a); a.grad = math.exp(a)."""
@@ -582,6 +768,7 @@ def exp_of_a_value(learner, program):
 
 
 @check(examples=30)
+@example(program=Program([('leaf', 0.75), ('tanh', 0)]))
 @given(program=unary("tanh"))
 def tanh_of_a_value(learner, program):
     """b = a.tanh(): b.data = math.tanh(a); a.grad = 1 - tanh(a)**2."""
@@ -591,6 +778,8 @@ def tanh_of_a_value(learner, program):
 
 
 @check(examples=30)
+@example(program=Program([('leaf', 1.5), ('relu', 0)]))
+@example(program=Program([('leaf', -1.25), ('relu', 0)]))
 @given(program=unary("relu", NONZERO))
 def relu_of_a_value(learner, program):
     """b = a.relu(): b.data = max(a, 0); a.grad = 1 if a > 0 else 0."""
@@ -599,6 +788,7 @@ def relu_of_a_value(learner, program):
 
 
 @check(examples=40)
+@example(program=Program([('leaf', 1.5), ('leaf', -2.0), ('mul', 0, 1), ('leaf', 0.75), ('add', 2, 3), ('leaf', -1.25), ('mul', 5, 4)]))
 @given(program=fair_chains)
 def gradients_flow_back_through_a_chain(learner, program):
     """In a chain of + and * (no Value reused), every .grad equals PyTorch's: the chain rule, output first."""
@@ -606,10 +796,23 @@ def gradients_flow_back_through_a_chain(learner, program):
 
 
 @check(examples=40)
+@examples(REUSE_EXAMPLES)
 @given(program=reuses())
 def gradients_accumulate_when_a_value_is_reused(learner, program):
     """A Value used several times (b = a + a, a * a, shared intermediates) gets the sum of all its uses' gradients."""
     compare_with_torch(learner, program, ["mul_swapped"])
+
+
+@check(examples=30)
+@examples(CHAIN_RULE_EXAMPLES)
+@given(program=chain_rule_programs())
+def every_operation_applies_the_chain_rule_and_adds_into_grad(learner, program):
+    """In b = op(a, ...); c = b * a; e = c + a, each operation's backward step adds (local derivative) * out.grad into its inputs' .grad."""
+    values, grads = simulate(program.nodes)
+    got_values, _, got_grads = run(learner, program)
+    singles = [m for m in MISTAKES if m not in GRAPH_MISTAKES]
+    compare_values(program, got_values, values, singles, "the derivative formulas", learner=learner)
+    compare_grads(program, got_grads, grads, [*per_operation_mistakes(program), *singles], "the derivative formulas", learner=learner)
 
 
 @check(examples=80)
@@ -627,12 +830,13 @@ def a_chain_2000_operations_deep(learner):
     want_values, want_grads = torch_program(program.nodes)
     note = "\n  the chain: a = Value(0.5); b = Value(-1.0); c = a + a; d = c * b; e = d + a; f = e * b; … n2001.backward()"
     compare_values(program, got_values, want_values, note=note)
-    compare_grads(program, got_grads, want_grads, ["mul_swapped"], note=note)
+    compare_grads(program, got_grads, want_grads, ["mul_swapped", *per_operation_mistakes(program)], note=note, learner=learner)
 
 
 def compare_with_torch(learner, program: Program, mistakes) -> None:
     """The learner's .data and .grad of every node equal torch autograd's, in float64."""
     got_values, _, got_grads = run(learner, program)
     want_values, want_grads = torch_program(program.nodes)
-    compare_values(program, got_values, want_values, mistakes)
-    compare_grads(program, got_grads, want_grads, mistakes)
+    mistakes = [*per_operation_mistakes(program), *mistakes]
+    compare_values(program, got_values, want_values, mistakes, learner=learner)
+    compare_grads(program, got_grads, want_grads, mistakes, learner=learner)

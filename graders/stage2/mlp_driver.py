@@ -7,6 +7,8 @@
   with an `on_epoch` callback that sends progress frames, then predict on the test images.
 - `probe(module)`: train_mnist and predict on 20 images, to find stubs cheaply.
 - `params_of(module, sizes, seed)`, `params_now(module, model)`: the params dict as arrays.
+- `train_recording(module, model, X, y, epochs, batch_size, lr)`: the learner's train with an
+  on_epoch that records its calls, what train returned, and the params after.
 
 Only plain data goes back, except the model handle of with_params. Exceptions from the
 learner's code propagate unchanged so the engine reports them.
@@ -38,8 +40,9 @@ def with_params(module, sizes, params):
 
 
 def params_of(module, sizes, seed):
-    """A copy of MLP(sizes, seed).params as plain arrays, or a problem string."""
-    own = getattr(module.MLP(list(sizes), seed=seed), "params", None)
+    """A copy of MLP(sizes, seed).params as plain arrays (seed None: MLP(sizes), the default seed), or a problem string."""
+    model = module.MLP(list(sizes)) if seed is None else module.MLP(list(sizes), seed=seed)
+    own = getattr(model, "params", None)
     if not isinstance(own, dict):
         return f"MLP({list(sizes)}, seed={seed}) has no `params` dict (got {type(own).__name__})"
     return {str(name): _as_array(value) for name, value in own.items()}
@@ -48,6 +51,33 @@ def params_of(module, sizes, seed):
 def params_now(module, model):
     """The model's params as plain arrays (after train)."""
     return {str(name): _as_array(value) for name, value in model.params.items()}
+
+
+def train_recording(module, model, X, y, epochs, batch_size, lr, with_callback=True):
+    """model.train(X, y, epochs, batch_size, lr, on_epoch) with an on_epoch that records its
+    calls (without on_epoch, its default, when not `with_callback`): {"history": the returned
+    value (a list of floats when it is a sequence of numbers), "calls": [[epoch, loss], ...],
+    "params": the params after}."""
+    calls = []
+
+    def on_epoch(epoch, loss=None, *more, **extra):
+        calls.append([_plain_number(epoch, int), _plain_number(loss, float)])
+
+    callback = {"on_epoch": on_epoch} if with_callback else {}
+    history = model.train(X, y, epochs=epochs, batch_size=batch_size, lr=lr, **callback)
+    if isinstance(history, (list, tuple, np.ndarray)):
+        history = [_plain_number(h, float) for h in np.asarray(history, dtype=object).reshape(-1)]
+    elif history is not None:
+        history = f"{type(history).__name__} {history!r:.60}"
+    return {"history": history, "calls": calls, "params": params_now(module, model)}
+
+
+def _plain_number(value, kind):
+    """int(value) / float(value), or a short description when it is not a number."""
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return f"{type(value).__name__} {value!r:.40}"
 
 
 class TrainingData:

@@ -1,18 +1,26 @@
-"""Hypothesis strategies for stage3/attention: shapes first, then data, then masks.
+"""Hypothesis strategies for stage3/attention: shapes and flags first, then the values.
 
 Values lie on a grid of quarters in [-1, 1], so q @ k^T is exact even in float32 and a
-correct solution agrees with torch to far below the tolerances. Masks never hide every key
-of a query: torch's kernels disagree with each other on such rows (NaN or 0), so the
-grader does not ask about them.
+correct solution agrees with torch to far below the tolerances. They come from a seed the
+strategy draws: never degenerate (no all-zero weights that make two mistakes look alike),
+and a failure shrinks by its shapes and flags only, in a few steps.
+
+Masks never hide every key of a query: torch's kernels disagree with each other on such
+rows (NaN or 0), so the grader does not ask about them.
+
+The structural cases (every mask kind and shape, batch and heads both >= 2 with a mask
+that differs along both, L != S either way, key_padding_mask, 3-D attn_mask, need_weights,
+average_attn_weights, batch_first, bias) are fixed examples tried on every grading:
+SDPA_EXAMPLES and MHA_EXAMPLES below.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from mldojo.graders.kit.strategies import grid_arrays
 
@@ -33,7 +41,7 @@ class AttentionProblem:
     @property
     def call(self) -> str:
         """The call, as the learner would write it."""
-        mask = "None" if self.attn_mask is None else f"attn_mask ({self.attn_mask.dtype})"
+        mask = "None" if self.attn_mask is None else f"attn_mask ({self.attn_mask.dtype}, shape {self.attn_mask.shape})"
         return f"scaled_dot_product_attention(q, k, v, attn_mask={mask}, is_causal={self.is_causal}) in {self.dtype}"
 
 
@@ -74,9 +82,15 @@ class MHAProblem:
                 "need_weights": self.need_weights, "average_attn_weights": self.average_attn_weights}
 
     @property
+    def batch(self) -> int:
+        """N."""
+        return self.query.shape[0 if self.batch_first else 1]
+
+    @property
     def call(self) -> str:
         """The construction and the call, as the learner would write them."""
-        masks = "".join(f", {name}=…" for name in ("key_padding_mask", "attn_mask") if getattr(self, name) is not None)
+        masks = "".join(f", {name}=… {getattr(self, name).shape}" for name in ("key_padding_mask", "attn_mask")
+                        if getattr(self, name) is not None)
         return (f"MultiHeadAttention({self.embed_dim}, {self.num_heads}, bias={self.bias}, batch_first={self.batch_first})"
                 f"(query, key, value{masks}, need_weights={self.need_weights}, "
                 f"average_attn_weights={self.average_attn_weights}) in {self.dtype}")
@@ -94,68 +108,173 @@ def values(shape) -> st.SearchStrategy[np.ndarray]:
     return grid_arrays(shape, -1.0, 1.0, 0.25)
 
 
-@st.composite
-def keep_masks(draw, shape) -> np.ndarray:
-    """Bool masks (True = keep) where every row (last axis) keeps at least one entry."""
-    mask = draw(hnp.arrays(np.bool_, shape, elements=st.booleans(), fill=st.nothing()))
+# -- values from a seed ---------------------------------------------------------------------------
+def quarters(rng, shape) -> np.ndarray:
+    """Float64 values on the grid of quarters in [-1, 1]."""
+    return rng.integers(-4, 5, size=shape) / 4.0
+
+
+def float_mask(rng, shape) -> np.ndarray:
+    """An additive mask: halves in [-2, 2]."""
+    return rng.integers(-4, 5, size=shape) / 2.0
+
+
+def keep_mask(rng, shape) -> np.ndarray:
+    """A bool mask (True = may attend) in which every row (last axis) keeps at least one entry."""
+    mask = rng.random(shape) < 0.6
     empty = ~mask.any(axis=-1)
-    column = draw(st.integers(0, shape[-1] - 1))
-    mask[..., column] |= empty  # a row that hid everything keeps one key
+    columns = rng.integers(0, shape[-1], size=empty.shape)
+    mask[empty, columns[empty]] = True
     return mask
+
+
+def seed_of(*arrays) -> int:
+    """A seed made from some numbers (for second inputs that depend on the first)."""
+    return zlib.crc32(repr([np.asarray(a).tolist() for a in arrays if a is not None]).encode())
+
+
+# -- scaled_dot_product_attention ---------------------------------------------------------------------
+def sdpa_problem(seed: int, batch=(), L=3, S=4, E=5, Ev=2, kind="none", mask_shape=None, q_batch=None, kv_batch=None,
+                 dtype="float64") -> AttentionProblem:
+    """An AttentionProblem from a seed: q (q_batch or batch, L, E), k and v (kv_batch or batch, S, ·), and a mask
+    of `kind` ('none', 'bool', 'float', 'causal') of shape `mask_shape` (default (L, S))."""
+    rng = np.random.default_rng(seed)
+    qb = tuple(batch if q_batch is None else q_batch)
+    kb = tuple(batch if kv_batch is None else kv_batch)
+    q, k, v = quarters(rng, qb + (L, E)), quarters(rng, kb + (S, E)), quarters(rng, kb + (S, Ev))
+    mask = None
+    if kind in ("bool", "float"):
+        shape = tuple(mask_shape or (L, S))
+        mask = keep_mask(rng, shape) if kind == "bool" else float_mask(rng, shape)
+    return AttentionProblem(q, k, v, mask, kind == "causal", dtype)
+
+
+def mask_shapes(batch: tuple, L: int, S: int) -> list[tuple]:
+    """Shapes an attn_mask may have for q (*batch, L, E): (L, S), one row for every query (1, S),
+    the full batch, the batch with one axis broadcast, the batch without its leading axis."""
+    shapes = [(L, S), (1, S), batch + (L, S)]
+    for axis in range(len(batch)):
+        shapes.append(batch[:axis] + (1,) + batch[axis + 1:] + (L, S))
+    if batch:
+        shapes.append(batch[1:] + (L, S))
+    if len(batch) == 2:
+        shapes.append((batch[0], 1, 1, S))  # one key-padding row per batch item
+    return list(dict.fromkeys(shapes))
 
 
 @st.composite
 def attention_problems(draw, mask: str | None = None, dtype: str = "float64", max_side: int = 5) -> AttentionProblem:
     """q, k, v with 0-2 batch axes, L and S drawn separately, and a mask of the given kind
-    ('none', 'bool', 'float', 'causal'; None draws one)."""
+    ('none', 'bool', 'float', 'causal'; None draws one) of any broadcastable shape."""
     kind = mask or draw(st.sampled_from(MASK_KINDS))
     # Small on purpose: every bug here shows on a few positions, and a failure then shrinks fast.
-    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
+    batch = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
     L, S = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
     E, Ev = draw(st.integers(1, 6)), draw(st.integers(1, 4))
-    q, k, v = draw(values(batch + (L, E))), draw(values(batch + (S, E))), draw(values(batch + (S, Ev)))
-    attn_mask = None
-    if kind in ("bool", "float"):
-        shape = draw(st.sampled_from([(L, S), batch + (L, S)]))  # broadcast over the batch, or one per item
-        attn_mask = draw(keep_masks(shape)) if kind == "bool" else draw(grid_arrays(shape, -2.0, 2.0, 0.5))
-    return AttentionProblem(q, k, v, attn_mask, kind == "causal", dtype)
+    shape = draw(st.sampled_from(mask_shapes(batch, L, S))) if kind in ("bool", "float") else None
+    return sdpa_problem(draw(st.integers(0, 2**32 - 1)), batch, L, S, E, Ev, kind, shape, dtype=dtype)
+
+
+def second_sdpa_problem(p: AttentionProblem) -> AttentionProblem:
+    """The same shapes, mask kind and dtype with other values (and another mask pattern)."""
+    rng = np.random.default_rng(seed_of(p.q, p.k, p.v, p.attn_mask) + 1)
+    q, k, v = quarters(rng, p.q.shape), quarters(rng, p.k.shape), quarters(rng, p.v.shape)
+    mask = p.attn_mask
+    if mask is not None:
+        mask = keep_mask(rng, mask.shape) if mask.dtype == np.bool_ else float_mask(rng, mask.shape)
+    return replace(p, q=q, k=k, v=v, attn_mask=mask)
+
+
+# Every mask kind and shape on every grading, with batch and heads both >= 2 where a mask can
+# differ along both, and L != S both ways.
+B, H = 2, 3
+SDPA_SHAPES = [(3, 4), (1, 4), (B, H, 3, 4), (B, 1, 3, 4), (1, H, 3, 4), (H, 3, 4), (B, 1, 1, 4)]
+SDPA_EXAMPLES = {
+    "none": (sdpa_problem(1), sdpa_problem(2, (B, H), L=4, S=3, E=3, Ev=4),
+             sdpa_problem(3, L=3, S=4, q_batch=(B, 1), kv_batch=(1, H))),  # leading axes broadcast between q and k, v
+    "bool": tuple(sdpa_problem(10 + i, (B, H), kind="bool", mask_shape=shape) for i, shape in enumerate(SDPA_SHAPES)),
+    "float": tuple(sdpa_problem(20 + i, (B, H), kind="float", mask_shape=shape) for i, shape in enumerate(SDPA_SHAPES)),
+    "causal": (sdpa_problem(30, (B, H), L=3, S=5, kind="causal"), sdpa_problem(31, (B, H), L=5, S=3, kind="causal"),
+               sdpa_problem(32, L=4, S=4, kind="causal")),
+}
+SDPA_FLOAT32_EXAMPLES = (sdpa_problem(40, (B, H), kind="bool", mask_shape=(B, H, 3, 4), dtype="float32"),
+                         sdpa_problem(41, (B, H), L=3, S=5, kind="causal", dtype="float32"))
+SDPA_GRADIENT_EXAMPLES = (sdpa_problem(50, (B, H), kind="bool", mask_shape=(B, H, 3, 4)),
+                          sdpa_problem(51, (B, H), L=4, S=3, kind="causal"),
+                          sdpa_problem(52, (B, H), kind="float", mask_shape=(H, 3, 4)))
+
+
+# -- MultiHeadAttention -----------------------------------------------------------------------------
+def mha_problem(seed: int, H=2, D=2, N=2, L=3, S=4, bias=True, batch_first=False, kind="none", padding=False,
+                attn=False, attn_3d=False, need_weights=True, average=True, dtype="float64") -> MHAProblem:
+    """An MHAProblem from a seed: weights, inputs, and masks of `kind` ('none', 'bool', 'float')
+    as key_padding_mask (padding) and / or attn_mask (attn, (N*H, L, S) with attn_3d)."""
+    rng = np.random.default_rng(seed)
+    E = H * D
+    layout = (lambda n: (N, n, E)) if batch_first else (lambda n: (n, N, E))
+    query, key, value = quarters(rng, layout(L)), quarters(rng, layout(S)), quarters(rng, layout(S))
+    state = {"in_proj_weight": quarters(rng, (3 * E, E))}
+    if bias:
+        state["in_proj_bias"] = quarters(rng, (3 * E,))
+    state["out_proj.weight"] = quarters(rng, (E, E))
+    if bias:
+        state["out_proj.bias"] = quarters(rng, (E,))
+    key_padding_mask = attn_mask = None
+    if kind != "none":
+        open_key = int(rng.integers(0, S))  # never hidden, so no row is fully masked
+        attn_shape = (N * H, L, S) if attn_3d else (L, S)
+        if kind == "bool":
+            if padding:
+                key_padding_mask = rng.random((N, S)) < 0.4
+                key_padding_mask[:, open_key] = False
+            if attn:
+                attn_mask = rng.random(attn_shape) < 0.4
+                attn_mask[..., open_key] = False
+        else:
+            if padding:
+                key_padding_mask = float_mask(rng, (N, S))
+            if attn:
+                attn_mask = float_mask(rng, attn_shape)
+    return MHAProblem(E, H, bias, batch_first, query, key, value, key_padding_mask, attn_mask, need_weights, average, dtype, state)
 
 
 @st.composite
 def mha_problems(draw, masks: bool = True, dtype: str = "float64") -> MHAProblem:
-    """A MultiHeadAttention configuration (heads divide embed_dim), weights, inputs and masks."""
+    """A MultiHeadAttention configuration (heads divide embed_dim), flags and masks; values from a seed."""
     H, D = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    E = H * D
     bias, batch_first = draw(st.booleans()), draw(st.booleans())
-    N, L, S = draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    layout = (lambda n: (N, n, E)) if batch_first else (lambda n: (n, N, E))
-    query, key, value = draw(values(layout(L))), draw(values(layout(S))), draw(values(layout(S)))
-    state = {"in_proj_weight": draw(values((3 * E, E)))}
-    if bias:
-        state["in_proj_bias"] = draw(values((3 * E,)))
-    state["out_proj.weight"] = draw(values((E, E)))
-    if bias:
-        state["out_proj.bias"] = draw(values((E,)))
-    key_padding_mask = attn_mask = None
+    N, L, S = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    kind, padding, attn, attn_3d = "none", False, False, False
     if masks:
         kind = draw(st.sampled_from(["none", "bool", "float"]))
         if kind != "none":
-            open_key = draw(st.integers(0, S - 1))  # never hidden, so no row is fully masked
-            mask_shape = draw(st.sampled_from([(L, S), (N * H, L, S)]))
-            use_padding, use_attn = draw(st.sampled_from([(True, False), (False, True), (True, True)]))
-            if kind == "bool":
-                if use_padding:
-                    key_padding_mask = draw(hnp.arrays(np.bool_, (N, S), elements=st.booleans(), fill=st.nothing()))
-                    key_padding_mask[:, open_key] = False
-                if use_attn:
-                    attn_mask = draw(hnp.arrays(np.bool_, mask_shape, elements=st.booleans(), fill=st.nothing()))
-                    attn_mask[..., open_key] = False
-            else:
-                if use_padding:
-                    key_padding_mask = draw(grid_arrays((N, S), -2.0, 2.0, 0.5))
-                if use_attn:
-                    attn_mask = draw(grid_arrays(mask_shape, -2.0, 2.0, 0.5))
+            padding, attn = draw(st.sampled_from([(True, False), (False, True), (True, True)]))
+            attn_3d = attn and draw(st.booleans())
     need_weights = draw(st.booleans()) if masks else True
     average = draw(st.booleans()) if masks else True
-    return MHAProblem(E, H, bias, batch_first, query, key, value, key_padding_mask, attn_mask,
-                      need_weights, average, dtype, state)
+    return mha_problem(draw(st.integers(0, 2**32 - 1)), H, D, N, L, S, bias, batch_first, kind, padding, attn, attn_3d,
+                       need_weights, average, dtype)
+
+
+def second_mha_problem(p: MHAProblem) -> MHAProblem:
+    """The same configuration, shapes and mask kinds with other weights, inputs and mask patterns."""
+    mask = p.key_padding_mask if p.key_padding_mask is not None else p.attn_mask
+    kind = "none" if mask is None else ("bool" if mask.dtype == np.bool_ else "float")
+    L = p.query.shape[1 if p.batch_first else 0]
+    S = p.key.shape[1 if p.batch_first else 0]
+    return mha_problem(seed_of(p.query, p.key, p.state["in_proj_weight"]) + 1, p.num_heads, p.embed_dim // p.num_heads,
+                       p.batch, L, S, p.bias, p.batch_first, kind, p.key_padding_mask is not None, p.attn_mask is not None,
+                       p.attn_mask is not None and p.attn_mask.ndim == 3, p.need_weights, p.average_attn_weights, p.dtype)
+
+
+# N = 2 and H >= 2 in each, with masks that differ across both, L != S.
+MHA_EXAMPLES = (
+    mha_problem(60, kind="bool", attn=True, attn_3d=True, average=False),
+    mha_problem(61, kind="float", padding=True, attn=True, attn_3d=True, batch_first=True),
+    mha_problem(62, H=3, kind="bool", padding=True, attn=True, bias=False, average=False),
+    mha_problem(63, kind="float", padding=True, batch_first=True, need_weights=False),
+    mha_problem(64, N=3, L=2, S=5, batch_first=True),
+    mha_problem(65, kind="bool", padding=True, batch_first=True),
+    mha_problem(66, kind="bool", padding=True, attn=True, attn_3d=True, bias=True, batch_first=False),
+)
+MHA_FLOAT32_EXAMPLES = (mha_problem(70, kind="bool", padding=True, attn=True, attn_3d=True, average=False, dtype="float32"),)

@@ -31,6 +31,12 @@ SDPA_MISTAKES = {
     "to them (scores + attn_mask).",
     "float_mask_before_scaling": "the float mask was added before dividing by sqrt(E); torch adds it "
     "after scaling: q @ k^T / sqrt(E) + attn_mask.",
+    "scale_by_value_dim": "the scores were divided by the square root of v's last size; scale by 1 / sqrt(E) with "
+    "E = q.size(-1), the size q and k share.",
+    "mask_ignored": "attn_mask was not applied: a boolean mask hides the scores where it is False (fill -inf), a float "
+    "mask is added to them, before the softmax.",
+    "causal_ignored": "is_causal=True was ignored: hide the keys after each query (keep torch.ones(L, S).tril()) "
+    "before the softmax.",
 }
 
 MHA_MISTAKES = {
@@ -46,6 +52,22 @@ MHA_MISTAKES = {
     "masks_keep_true": "your nn.MultiheadAttention masks are inverted: there a boolean True means "
     "'ignore this key / pair' (the opposite of scaled_dot_product_attention's attn_mask).",
     "no_out_proj": "the output projection is missing: pass the merged heads through out_proj.",
+    "out_proj_bias_missing": "out_proj's bias was not added: pass the merged heads through out_proj itself "
+    "(weight and bias), not only through its weight.",
+    "in_proj_bias_missing": "in_proj_bias was not added to the projected query, key and value: "
+    "q = query @ W_q.T + b_q, with the biases from in_proj_bias.chunk(3).",
+    "value_from_key": "the values were projected from `key`; project `value` (the third input) with the third "
+    "chunk of in_proj_weight.",
+    "batch_first_ignored": "batch_first was not followed: with batch_first=True the inputs and the output are "
+    "(N, L, E), with False (L, N, E); transpose to your layout and back.",
+    "attn_mask_head_major": "the 3-D attn_mask (N * num_heads, L, S) is batch-major: its row n * num_heads + h "
+    "belongs to batch item n and head h, so reshape it to (N, num_heads, L, S), not (num_heads, N, L, S).",
+    "padding_head_major": "key_padding_mask was repeated head-major (repeat(num_heads, 1)), so batch item n got "
+    "another item's padding: expand it per item, key_padding_mask.view(N, 1, 1, S) (or repeat_interleave).",
+    "key_padding_ignored": "key_padding_mask was not applied: its True entries (or its floats) act on every query's "
+    "scores for those keys.",
+    "attn_mask_ignored": "attn_mask was not applied: a True entry hides that (query, key) pair, a float is added to "
+    "its score.",
 }
 
 
@@ -62,7 +84,11 @@ def sdpa(q, k, v, attn_mask=None, is_causal=False, mistake=None) -> np.ndarray:
     q, k, v, mask = t(q), t(k), t(v), t(attn_mask)
     L, S, E = q.size(-2), k.size(-2), q.size(-1)
     raw = q @ k.transpose(-2, -1)
-    scale = {"scale_by_d": 1.0 / E, "no_scale": 1.0}.get(mistake, 1.0 / math.sqrt(E))
+    scale = {"scale_by_d": 1.0 / E, "no_scale": 1.0, "scale_by_value_dim": 1.0 / math.sqrt(v.size(-1))}.get(mistake, 1.0 / math.sqrt(E))
+    if mistake == "mask_ignored":
+        mask = None
+    if mistake == "causal_ignored":
+        is_causal = False
     scores = raw * scale
     keep = None  # (…, L, S) bool: where attending is allowed
     if is_causal:
@@ -91,7 +117,8 @@ def mha(problem, mistake=None, dtype=torch.float64) -> tuple[np.ndarray, np.ndar
     """nn.MultiheadAttention's (output, weights) for a drawn MHA problem, or with a known `mistake`."""
     p = problem
     query, key, value = (t(x, dtype) for x in (p.query, p.key, p.value))
-    if not p.batch_first:  # compute in (N, L, E)
+    batch_first = (not p.batch_first) if mistake == "batch_first_ignored" else p.batch_first
+    if not batch_first:  # compute in (N, L, E)
         query, key, value = (x.transpose(0, 1) for x in (query, key, value))
     N, L, E = query.shape
     S = key.size(1)
@@ -99,10 +126,10 @@ def mha(problem, mistake=None, dtype=torch.float64) -> tuple[np.ndarray, np.ndar
     D = E // H
     state = {name: t(array, dtype) for name, array in p.state.items()}
     w_q, w_k, w_v = state["in_proj_weight"].chunk(3)
-    b_q, b_k, b_v = state["in_proj_bias"].chunk(3) if "in_proj_bias" in state else (None, None, None)
+    b_q, b_k, b_v = state["in_proj_bias"].chunk(3) if "in_proj_bias" in state and mistake != "in_proj_bias_missing" else (None, None, None)
     q = torch.nn.functional.linear(query, w_q, b_q)
     k = torch.nn.functional.linear(key, w_k, b_k)
-    v = torch.nn.functional.linear(value, w_v, b_v)
+    v = torch.nn.functional.linear(key if mistake == "value_from_key" else value, w_v, b_v)
 
     def split(x, n):
         if mistake == "heads_reshape_without_transpose":
@@ -111,12 +138,19 @@ def mha(problem, mistake=None, dtype=torch.float64) -> tuple[np.ndarray, np.ndar
 
     q, k, v = split(q, L), split(k, S), split(v, S)
     scores = q @ k.transpose(-2, -1) / math.sqrt(E if mistake == "scale_by_embed_dim" else D)  # (N, H, L, S)
-    for mask, shape in ((p.attn_mask, None), (p.key_padding_mask, (N, 1, 1, S))):
+    attn_mask = None if mistake == "attn_mask_ignored" else p.attn_mask
+    key_padding_mask = None if mistake == "key_padding_ignored" else p.key_padding_mask
+    for mask, shape in ((attn_mask, None), (key_padding_mask, (N, 1, 1, S))):
         if mask is None:
             continue
         m = t(mask, dtype)
-        if shape is not None:
+        if shape is not None and mistake == "padding_head_major":
+            rows = torch.tensor([[(n * H + h) % N for h in range(H)] for n in range(N)])
+            m = m[rows].reshape(N, H, 1, S)  # row n * H + h of key_padding_mask.repeat(H, 1)
+        elif shape is not None:
             m = m.reshape(shape)
+        elif m.dim() == 3 and mistake == "attn_mask_head_major":
+            m = m.reshape(H, N, L, S).transpose(0, 1)
         elif m.dim() == 3:
             m = m.reshape(N, H, L, S)
         if m.dtype == torch.bool:
@@ -130,8 +164,9 @@ def mha(problem, mistake=None, dtype=torch.float64) -> tuple[np.ndarray, np.ndar
         merged = merged.reshape(N, L, E)
     else:
         merged = merged.transpose(1, 2).reshape(N, L, E)
-    out = merged if mistake == "no_out_proj" else torch.nn.functional.linear(merged, state["out_proj.weight"], state.get("out_proj.bias"))
-    if not p.batch_first:
+    out_bias = None if mistake == "out_proj_bias_missing" else state.get("out_proj.bias")
+    out = merged if mistake == "no_out_proj" else torch.nn.functional.linear(merged, state["out_proj.weight"], out_bias)
+    if not batch_first:
         out = out.transpose(0, 1)
     if not p.need_weights:
         return out.numpy(), None

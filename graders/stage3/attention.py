@@ -6,8 +6,12 @@ back with torch (F.scaled_dot_product_attention, nn.MultiheadAttention) computed
 names the classic mistake the learner's output matches (_attention_variants).
 
 Tolerances: |got - expected| <= tol + tol * |expected|, tol = 1e-12 in float64 and 1e-6 in
-float32; gradients 1e-10 (float64). Inputs lie on a grid of quarters in [-1, 1]; masks
-never hide every key of a query (torch's own kernels disagree on such rows).
+float32; gradients 1e-10 (float64). Inputs lie on a grid of quarters in [-1, 1], drawn from
+a seed (never degenerate; a failure shrinks by shapes and flags only); masks never hide
+every key of a query (torch's own kernels disagree on such rows). Every mask kind and shape
+meets batch and heads both >= 2 in fixed examples tried on every grading (_attention_inputs).
+A known mistake is named only when its answer is the learner's, differs from torch's, and
+is the learner's again on a second problem of the same shapes with other values.
 """
 
 from __future__ import annotations
@@ -17,12 +21,14 @@ import ast
 import numpy as np
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, fail, given
+from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, example, fail, given
+from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL, name_mistakes
 from mldojo.graders.kit.formatting import show
+from mldojo.graders.stage3 import _attention_inputs as inputs
 from mldojo.graders.stage3 import _attention_variants as variants
-from mldojo.graders.stage3._attention_inputs import AttentionProblem, MHAProblem, attention_problems, mha_problems, values
+from mldojo.graders.stage3._attention_inputs import AttentionProblem, MHAProblem, attention_problems, mha_problems
 
-VERSION = "1"
+VERSION = "2"
 DRIVER = "mldojo.graders.stage3.attention_driver:"
 TOLERANCE = {"float64": 1e-12, "float32": 1e-6}
 GRAD_TOLERANCE = 1e-10
@@ -96,49 +102,102 @@ def torch_mha(p):
     return out.double().numpy(), None if weights is None else weights.double().numpy()
 
 
-def sdpa_diagnoses(p, mistakes) -> list[Diagnosis]:
-    """The known mistakes that change the answer on p, as Diagnoses."""
-    return [Diagnosis(variants.SDPA_MISTAKES[m], lambda m=m: variants.sdpa(p.q, p.k, p.v, p.attn_mask, p.is_causal, m))
+def same_numbers(got, wrong, rtol: float = MATCH_RTOL, atol: float = MATCH_ATOL) -> bool:
+    """Equal where finite, NaN in the same places."""
+    got, wrong = np.asarray(got, dtype=np.float64), np.asarray(wrong, dtype=np.float64)
+    if got.shape != wrong.shape or not np.array_equal(np.isnan(got), np.isnan(wrong)):
+        return False
+    seen = ~np.isnan(got)
+    return bool(np.all(np.abs(got[seen] - wrong[seen]) <= atol + rtol * np.abs(wrong[seen])))
+
+
+def _match_tolerance(dtype: str) -> tuple[float, float]:
+    """How close a learner's answer must be to a mistake's (float64 math) to be that mistake."""
+    return (MATCH_RTOL, MATCH_ATOL) if dtype == "float64" else (1e-4, 1e-5)
+
+
+def _confirmed(got_second, wrong_second, right_second, dtype: str) -> bool:
+    """The mistake shows on the second input (its answer is not the right one) and the learner's answer is it."""
+    if wrong_second is None or right_second is None or got_second is None:
+        return False
+    tol = TOLERANCE[dtype]
+    if same_numbers(wrong_second, right_second, rtol=tol, atol=tol):
+        return False
+    return same_numbers(got_second, wrong_second, *_match_tolerance(dtype))
+
+
+def sdpa_diagnoses(p, mistakes, learner=None) -> list[Diagnosis]:
+    """The known mistakes that change the answer on p, as Diagnoses; with the learner, each is
+    confirmed on a second problem of the same shapes and mask kind."""
+    def confirm(m) -> bool:
+        second = inputs.second_sdpa_problem(p)
+        got = run_sdpa(learner, second)["out"]
+        return _confirmed(got, variants.sdpa(second.q, second.k, second.v, second.attn_mask, second.is_causal, m),
+                          torch_sdpa(second), p.dtype)
+
+    return [Diagnosis(variants.SDPA_MISTAKES[m], lambda m=m: variants.sdpa(p.q, p.k, p.v, p.attn_mask, p.is_causal, m),
+                      None if learner is None else (lambda m=m: confirm(m)))
             for m in mistakes]
 
 
-def mha_diagnoses(p, mistakes, part: int) -> list[Diagnosis]:
-    """Known MHA mistakes; part 0 compares outputs, part 1 weights."""
-    return [Diagnosis(variants.MHA_MISTAKES[m], lambda m=m: variants.mha(p, m)[part]) for m in mistakes]
+def mha_diagnoses(p, mistakes, part: int, learner=None) -> list[Diagnosis]:
+    """Known MHA mistakes; part 0 compares outputs, part 1 weights; with the learner, each is
+    confirmed on a second problem of the same configuration."""
+    def confirm(m) -> bool:
+        second = inputs.second_mha_problem(p)
+        got = run_mha(learner, second)["out" if part == 0 else "weights"]
+        return _confirmed(got, variants.mha(second, m)[part], torch_mha(second)[part], p.dtype)
+
+    return [Diagnosis(variants.MHA_MISTAKES[m], lambda m=m: variants.mha(p, m)[part], None if learner is None else (lambda m=m: confirm(m)))
+            for m in mistakes]
 
 
-def nan_diagnosed(got, what: str, diagnoses) -> None:
-    """Fail with the diagnosis whose wrong answer has NaN exactly where the learner's has
-    (a mistaken mask that hides every key of a query gives softmax(all -inf) = NaN)."""
+def nan_diagnosed(got, what: str, diagnoses, dtype: str = "float64") -> None:
+    """Fail with the diagnoses whose wrong answer has NaN exactly where the learner's has (a
+    mistaken mask that hides every key of a query gives softmax(all -inf) = NaN), confirmed
+    on a second input where they can be."""
     array = np.asarray(got)
     if array.dtype.kind != "f" or np.isfinite(array).all():
         return
+    found = []
     for diagnosis in diagnoses:
         try:
             wrong = np.asarray(diagnosis.wrong_answer(), dtype=np.float64)
-        except Exception:  # noqa: BLE001 - a diagnosis that cannot be computed is skipped
+            fits = same_numbers(array, wrong, *_match_tolerance(dtype)) and (diagnosis.confirm is None or diagnosis.confirm() is True)
+        except Exception:  # noqa: BLE001 - a diagnosis that cannot be computed or confirmed is skipped
             continue
-        if wrong.shape == array.shape and np.array_equal(np.isnan(wrong), np.isnan(array)) \
-                and np.allclose(np.nan_to_num(wrong), np.nan_to_num(array), rtol=1e-6, atol=1e-9):
-            index = tuple(int(i) for i in np.argwhere(np.isnan(array))[0])
-            fail(f"{what}: contains NaN at index {index}: every key of that query was masked out, and the "
-                 "softmax of a row of -inf is NaN (torch's answer has no such row here)", got, diagnosis=diagnosis.message)
+        if fits and diagnosis.message not in found:
+            found.append(diagnosis.message)
+    index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+    fail(f"{what}: contains NaN at index {index}: every key of that query was masked out, and the "
+         "softmax of a row of -inf is NaN (torch's answer has no such row here)", got, diagnosis=name_mistakes(found))
 
 
 def expect_sdpa(learner, p, mistakes=()) -> None:
     """The learner's output equals torch's on p, within the dtype's tolerance."""
     got = run_sdpa(learner, p)["out"]
     tol = TOLERANCE[p.dtype]
-    diagnoses = sdpa_diagnoses(p, mistakes)
-    nan_diagnosed(got, p.call, diagnoses)
+    diagnoses = sdpa_diagnoses(p, mistakes, learner)
+    nan_diagnosed(got, p.call, diagnoses, p.dtype)
     assert_close(got, torch_sdpa(p), what=p.call, rtol=tol, atol=tol, diagnoses=diagnoses)
 
 
-SCALE_MISTAKES = ("scale_by_d", "no_scale", "softmax_over_queries")
+def examples(name: str, cases):
+    """@example(name=case) for each case, in order: inputs tried on every grading."""
+    def attach(function):
+        for case in reversed(cases):
+            function = example(**{name: case})(function)
+        return function
+
+    return attach
+
+
+SCALE_MISTAKES = ("scale_by_d", "no_scale", "scale_by_value_dim", "softmax_over_queries")
 
 
 # -- scaled_dot_product_attention ----------------------------------------------------------------------
 @check(examples=30)
+@examples("p", inputs.SDPA_EXAMPLES["none"])
 @given(p=attention_problems(mask="none"))
 def sdpa_matches_torch_without_a_mask(learner, p):
     """scaled_dot_product_attention(q, k, v) equals F.scaled_dot_product_attention (float64, 1e-12)."""
@@ -146,45 +205,47 @@ def sdpa_matches_torch_without_a_mask(learner, p):
 
 
 @check(examples=30)
+@examples("p", inputs.SDPA_EXAMPLES["bool"])
 @given(p=attention_problems(mask="bool"))
 def sdpa_matches_torch_with_a_boolean_mask(learner, p):
-    """With a boolean attn_mask (True = may attend, broadcast over the batch axes) it equals torch's."""
-    expect_sdpa(learner, p, ("bool_mask_inverted", "mask_after_softmax", *SCALE_MISTAKES))
+    """With a boolean attn_mask (True = may attend) of any shape that broadcasts to (..., L, S), it equals torch's."""
+    expect_sdpa(learner, p, ("bool_mask_inverted", "mask_after_softmax", "mask_ignored", *SCALE_MISTAKES))
 
 
 @check(examples=30)
+@examples("p", inputs.SDPA_EXAMPLES["float"])
 @given(p=attention_problems(mask="float"))
 def sdpa_matches_torch_with_a_float_mask(learner, p):
-    """With a float attn_mask (added to the scaled scores) it equals torch's."""
-    expect_sdpa(learner, p, ("float_mask_multiplied", "float_mask_before_scaling", *SCALE_MISTAKES))
+    """With a float attn_mask (added to the scaled scores) of any shape that broadcasts to (..., L, S), it equals torch's."""
+    expect_sdpa(learner, p, ("float_mask_multiplied", "float_mask_before_scaling", "mask_ignored", *SCALE_MISTAKES))
 
 
 @check(examples=30)
+@examples("p", inputs.SDPA_EXAMPLES["causal"])
 @given(p=attention_problems(mask="causal"))
 def sdpa_matches_torch_when_causal(learner, p):
     """With is_causal=True (query i sees keys 0..i, also when L != S) it equals torch's."""
-    expect_sdpa(learner, p, ("causal_one_ahead", "causal_inverted", "causal_bottom_right", "mask_after_softmax", *SCALE_MISTAKES))
+    expect_sdpa(learner, p, ("causal_one_ahead", "causal_inverted", "causal_bottom_right", "mask_after_softmax", "causal_ignored",
+                             *SCALE_MISTAKES))
 
 
 @check(examples=20)
+@examples("p", inputs.SDPA_FLOAT32_EXAMPLES)
 @given(p=attention_problems(dtype="float32"))
 def sdpa_matches_torch_in_float32(learner, p):
     """In float32 (any mask) it returns float32 equal to torch's to 1e-6."""
     expect_sdpa(learner, p, tuple(variants.SDPA_MISTAKES))
 
 
-@st.composite
-def identity_values(draw):
-    """A problem whose v is the identity (S, S): the output is then the attention weights."""
-    p = draw(attention_problems())
-    batch = p.k.shape[:-2]
-    S = p.k.shape[-2]
-    p.v = np.broadcast_to(np.eye(S), batch + (S, S)).copy()
-    return p
+def with_identity_values(p: AttentionProblem) -> AttentionProblem:
+    """p with v the identity (S, S) for every batch item: the output is then the attention weights."""
+    batch, S = p.k.shape[:-2], p.k.shape[-2]
+    return AttentionProblem(p.q, p.k, np.broadcast_to(np.eye(S), batch + (S, S)).copy(), p.attn_mask, p.is_causal, p.dtype)
 
 
 @check(examples=20)
-@given(p=identity_values())
+@example(p=with_identity_values(inputs.SDPA_EXAMPLES["bool"][2]))
+@given(p=attention_problems().map(with_identity_values))
 def sdpa_weights_are_a_distribution_over_the_keys(learner, p):
     """With v = identity the output is the weights: each query's row is >= 0 and sums to 1."""
     weights = as_array(run_sdpa(learner, p)["out"], p.call, p.q.shape[:-1] + (p.k.shape[-2],))
@@ -195,7 +256,22 @@ def sdpa_weights_are_a_distribution_over_the_keys(learner, p):
         fail(f"with v = identity your output holds the weights, and some are negative: {show(weights)}", weights)
     if not np.allclose(sums, 1.0, rtol=0, atol=tol):
         fail(f"with v = identity your output holds the attention weights; each row must sum to 1 over the keys.\n"
-             f"  row sums: {show(sums)}", weights, sdpa_diagnoses(p, mistakes))
+             f"  row sums: {show(sums)}", weights, sdpa_diagnoses(p, mistakes, learner),
+             passes=lambda value: bool(np.allclose(value.sum(axis=-1), 1.0, rtol=0, atol=tol)))
+
+
+def perturbed_after(p: AttentionProblem, cut: int):
+    """(p, cut, [q, k, v] with every position after `cut` moved by 2 plus a grid value)."""
+    L, S = p.q.shape[-2], p.k.shape[-2]
+    if max(L, S) < 2:
+        p = AttentionProblem(*(np.concatenate([x, x], axis=-2) for x in (p.q, p.k, p.v)), None, True, p.dtype)
+    rng = np.random.default_rng(inputs.seed_of(p.q, p.k, p.v) + cut)
+    later = []
+    for x in (p.q, p.k, p.v):
+        changed = x.copy()
+        changed[..., cut + 1:, :] = inputs.quarters(rng, changed[..., cut + 1:, :].shape) + 2.0  # always different from before
+        later.append(changed)
+    return p, cut, later
 
 
 @st.composite
@@ -203,26 +279,19 @@ def causal_perturbations(draw):
     """A causal problem, a cut t, and new values for every position after t in q, k and v."""
     p = draw(attention_problems(mask="causal"))
     L, S = p.q.shape[-2], p.k.shape[-2]
-    if max(L, S) < 2:
-        p.q, p.k, p.v = (np.concatenate([x, x], axis=-2) for x in (p.q, p.k, p.v))
-        L, S = L * 2, S * 2
-    cut = draw(st.integers(0, max(L, S) - 2))
-    later = []
-    for x in (p.q, p.k, p.v):
-        changed = x.copy()
-        tail = changed[..., cut + 1:, :]
-        changed[..., cut + 1:, :] = draw(values(tail.shape)) + 2.0  # always different from before
-        later.append(changed)
-    return p, cut, later
+    return perturbed_after(p, draw(st.integers(0, max(max(L, S), 2) - 2)))
 
 
 @check(examples=20)
+@example(case=perturbed_after(inputs.SDPA_EXAMPLES["causal"][0], 1))
+@example(case=perturbed_after(inputs.SDPA_EXAMPLES["causal"][1], 1))
 @given(case=causal_perturbations())
 def causal_outputs_never_depend_on_later_positions(learner, case):
     """With is_causal, changing q, k, v after position t leaves outputs 0..t unchanged."""
     p, cut, (q2, k2, v2) = case
     before = as_array(run_sdpa(learner, p)["out"], p.call)
     after = as_array(run_sdpa(learner, p, q2, k2, v2)["out"], p.call)
+    right = torch_sdpa(p)
     rows = slice(0, cut + 1)
     diff = np.abs(before[..., rows, :] - after[..., rows, :])
     if diff.max(initial=0.0) > 1e-12:
@@ -230,7 +299,8 @@ def causal_outputs_never_depend_on_later_positions(learner, case):
              f"positions after {cut} of q, k and v changed: a query must not see later keys.\n"
              f"  outputs 0..{cut} before: {show(before[..., rows, :])}\n"
              f"  outputs 0..{cut} after:  {show(after[..., rows, :])}",
-             before, sdpa_diagnoses(p, ("causal_one_ahead", "causal_inverted", "causal_bottom_right")))
+             before, sdpa_diagnoses(p, ("causal_one_ahead", "causal_inverted", "causal_bottom_right", "causal_ignored"), learner),
+             passes=lambda value: same_numbers(value, right, rtol=1e-12, atol=1e-12))  # a mistake invisible here proves nothing
 
 
 @st.composite
@@ -242,6 +312,7 @@ def permuted(draw):
 
 
 @check(examples=20)
+@example(case=(inputs.SDPA_EXAMPLES["none"][1], [3, 1, 0, 2], [2, 0, 1]))
 @given(case=permuted())
 def permuting_positions_permutes_the_output(learner, case):
     """Without a mask, permuting the queries permutes the output rows; permuting keys and values together changes nothing."""
@@ -253,15 +324,15 @@ def permuting_positions_permutes_the_output(learner, case):
                  rtol=1e-12, atol=1e-12)
 
 
-@st.composite
-def with_upstream_gradient(draw):
-    """A float64 problem (any mask) and a gradient for the output."""
-    p = draw(attention_problems())
-    return p, draw(values(p.q.shape[:-1] + p.v.shape[-1:]))
+def upstream_gradient(p: AttentionProblem):
+    """(p, a gradient for its output) on the quarter grid."""
+    out_shape = np.broadcast_shapes(p.q.shape[:-2], p.k.shape[:-2]) + p.q.shape[-2:-1] + p.v.shape[-1:]
+    return p, inputs.quarters(np.random.default_rng(inputs.seed_of(p.q, p.v)), out_shape)
 
 
 @check(examples=25)
-@given(case=with_upstream_gradient())
+@examples("case", [upstream_gradient(p) for p in inputs.SDPA_GRADIENT_EXAMPLES])
+@given(case=attention_problems().map(upstream_gradient))
 def gradients_match_torch(learner, case):
     """out.backward(g) through your attention gives torch's dq, dk, dv (float64, 1e-10)."""
     p, grad_out = case
@@ -291,32 +362,43 @@ def mha_parameters_are_named_like_torch(learner, p):
              + "\n".join(lines))
 
 
+OUT_MISTAKES = ("heads_reshape_without_transpose", "scale_by_embed_dim", "masks_keep_true", "no_out_proj", "out_proj_bias_missing",
+                "in_proj_bias_missing", "value_from_key", "batch_first_ignored", "attn_mask_head_major", "padding_head_major",
+                "key_padding_ignored", "attn_mask_ignored")
+
+
 def expect_mha(learner, p) -> None:
     """Output and weights of the learner's MultiHeadAttention equal torch's on p."""
     reply = run_mha(learner, p)
     want_out, want_weights = torch_mha(p)
     tol = TOLERANCE[p.dtype]
-    out_mistakes = ("heads_reshape_without_transpose", "scale_by_embed_dim", "masks_keep_true", "no_out_proj")
-    diagnoses = mha_diagnoses(p, out_mistakes, 0)
-    nan_diagnosed(reply["out"], f"the output of {p.call}", diagnoses)
+    diagnoses = mha_diagnoses(p, OUT_MISTAKES, 0, learner)
+    nan_diagnosed(reply["out"], f"the output of {p.call}", diagnoses, p.dtype)
     assert_close(reply["out"], want_out, what=f"the output of {p.call}", rtol=tol, atol=tol, diagnoses=diagnoses)
     got = reply["weights"]
     if want_weights is None:
         if got is not None:
-            fail(f"{p.call} returned weights; with need_weights=False torch returns (output, None)")
+            fail(f"{p.call} returned weights; with need_weights=False torch returns (output, None)",
+                 diagnosis="with need_weights=False return (output, None)")
         return
     if got is None:
         fail(f"{p.call} returned None for the weights; with need_weights=True return the attention weights")
-    N, H = want_out.shape[0 if p.batch_first else 1], p.num_heads
-    if p.average_attn_weights and np.shape(got) == (N, H) + want_weights.shape[1:]:
-        fail(f"the weights of {p.call} have shape {np.shape(got)}, expected {want_weights.shape}",
+    N, H = p.batch, p.num_heads
+    shape = np.shape(got)
+    if p.average_attn_weights and shape == (N, H) + want_weights.shape[1:] and H > 1:
+        fail(f"the weights of {p.call} have shape {shape}, expected {want_weights.shape}",
              diagnosis=variants.MHA_MISTAKES["weights_not_averaged"])
-    diagnoses = mha_diagnoses(p, ("weights_summed_over_heads", *out_mistakes), 1)
-    nan_diagnosed(got, f"the weights of {p.call}", diagnoses)
+    if not p.average_attn_weights and shape == (N,) + want_weights.shape[2:] and H > 1:
+        fail(f"the weights of {p.call} have shape {shape}, expected {want_weights.shape}",
+             diagnosis="with average_attn_weights=False return one slice of weights per head, (N, num_heads, L, S); "
+             "average them over the heads only when it is True")
+    diagnoses = mha_diagnoses(p, ("weights_summed_over_heads", *OUT_MISTAKES), 1, learner)
+    nan_diagnosed(got, f"the weights of {p.call}", diagnoses, p.dtype)
     assert_close(got, want_weights, what=f"the weights of {p.call}", rtol=tol, atol=tol, diagnoses=diagnoses)
 
 
 @check(examples=30)
+@examples("p", inputs.MHA_EXAMPLES)
 @given(p=mha_problems())
 def mha_matches_torch(learner, p):
     """Loaded with nn.MultiheadAttention's state dict, forward gives torch's output and weights (float64, 1e-12)."""
@@ -324,22 +406,22 @@ def mha_matches_torch(learner, p):
 
 
 @check(examples=15)
+@examples("p", inputs.MHA_FLOAT32_EXAMPLES)
 @given(p=mha_problems(dtype="float32"))
 def mha_matches_torch_in_float32(learner, p):
     """The same in float32: torch's output and weights to 1e-6."""
     expect_mha(learner, p)
 
 
-@st.composite
-def mha_with_weights(draw):
-    """An MHA problem that asks for the head-averaged weights."""
-    p = draw(mha_problems())
+def asking_for_averaged_weights(p: MHAProblem) -> MHAProblem:
+    """p, asking for the head-averaged weights."""
     p.need_weights, p.average_attn_weights = True, True
     return p
 
 
 @check(examples=15)
-@given(p=mha_with_weights())
+@example(p=asking_for_averaged_weights(inputs.mha_problem(80, kind="bool", padding=True, attn=True, attn_3d=True)))
+@given(p=mha_problems().map(asking_for_averaged_weights))
 def mha_weights_rows_sum_to_one(learner, p):
     """The averaged weights (N, L, S) are >= 0 and each query's row sums to 1."""
     reply = run_mha(learner, p)
@@ -347,7 +429,8 @@ def mha_weights_rows_sum_to_one(learner, p):
     sums = weights.sum(axis=-1)
     if (weights < -1e-12).any() or not np.allclose(sums, 1.0, rtol=0, atol=1e-10):
         fail(f"the weights of {p.call} are not a distribution over the keys: each row must be >= 0 and sum to 1.\n"
-             f"  row sums: {show(sums)}", weights, mha_diagnoses(p, ("weights_summed_over_heads", "masks_keep_true"), 1))
+             f"  row sums: {show(sums)}", weights, mha_diagnoses(p, ("weights_summed_over_heads", "masks_keep_true"), 1, learner),
+             passes=lambda value: bool((value >= -1e-12).all() and np.allclose(value.sum(axis=-1), 1.0, rtol=0, atol=1e-10)))
 
 
 # -- no torch attention ---------------------------------------------------------------------------------

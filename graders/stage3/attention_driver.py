@@ -95,7 +95,9 @@ def attend(module, q, k, v, attn_mask=None, is_causal=False, dtype="float64", gr
     mask = _tensor(attn_mask, dtype)
 
     def call():
-        out = module.scaled_dot_product_attention(tq, tk, tv, attn_mask=mask, is_causal=bool(is_causal))
+        # Arguments at their defaults are left out: the stub's defaults are part of the API.
+        options = {**({"attn_mask": mask} if mask is not None else {}), **({"is_causal": True} if is_causal else {})}
+        out = module.scaled_dot_product_attention(tq, tk, tv, **options)
         if with_grad and isinstance(out, torch.Tensor):
             if not out.requires_grad:
                 return out, "no_graph"
@@ -127,7 +129,8 @@ def build_mha(module, embed_dim, num_heads, bias, batch_first, state=None, dtype
 
     Returns (mha, problem): problem is a string when the parameters do not match torch's.
     """
-    mha, refused = guarded(lambda: module.MultiHeadAttention(embed_dim, num_heads, bias=bias, batch_first=batch_first))
+    options = {**({"bias": False} if not bias else {}), **({"batch_first": True} if batch_first else {})}  # defaults left out
+    mha, refused = guarded(lambda: module.MultiHeadAttention(embed_dim, num_heads, **options))
     if refused:
         return None, {"refused": refused}
     if not isinstance(mha, torch.nn.Module):
@@ -161,7 +164,8 @@ def mha_forward(module, config, state, query, key, value, options, dtype="float6
     if problem:
         return _reply(**_split(problem))
     args = [_tensor(x, dtype) for x in (query, key, value)]
-    kwargs = dict(options)
+    defaults = {"key_padding_mask": None, "need_weights": True, "attn_mask": None, "average_attn_weights": True}
+    kwargs = {name: value for name, value in options.items() if defaults.get(name, object()) is not value}  # defaults left out
     for name in ("key_padding_mask", "attn_mask"):
         if kwargs.get(name) is not None:
             kwargs[name] = _tensor(kwargs[name], dtype)

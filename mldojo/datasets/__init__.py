@@ -5,7 +5,8 @@
     find_dataset("titanic")       # Path of Kaggle's train.csv
 
 Places searched, in order: a path registered with `grade data add NAME PATH`, the folder in
-MLDOJO_DATA_DIR (and its sub-folder named for the data set), the download cache. Loading
+MLDOJO_DATA_DIR (and its sub-folder named for the data set), the download cache, then a
+system data folder (/usr/share/datasets/NAME, where Debian's data packages go). Loading
 functions import NumPy on first use, so importing this package stays light.
 """
 

@@ -37,7 +37,7 @@ class ImageSet:
 
 
 def load_mnist() -> ImageSet:
-    """MNIST from the first copy found (registered path, MLDOJO_DATA_DIR, download cache); DatasetMissing if none."""
+    """MNIST from the first copy found (registered path, MLDOJO_DATA_DIR, download cache, system data folder); DatasetMissing if none."""
     return load_image_set("mnist")
 
 

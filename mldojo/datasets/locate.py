@@ -1,4 +1,4 @@
-"""Find a copy of a data set: a registered path, then MLDOJO_DATA_DIR, then the download cache."""
+"""Find a copy of a data set: a registered path, MLDOJO_DATA_DIR, the download cache, then system data folders."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from mldojo.datasets.registry import AMBIGUOUS_NAMES, DATASETS, DatasetSpec, Fil
 RULE_REGISTERED = "registered (grade data add)"
 RULE_DATA_DIR = "MLDOJO_DATA_DIR"
 RULE_CACHE = "download cache"
+RULE_SYSTEM = "system data folder"
+# Where distributions install data packages (Debian's dataset-fashion-mnist puts its files in
+# /usr/share/datasets/fashion-mnist); only a data set's own folder names are looked at there.
+SYSTEM_DATA_DIRS = (Path("/usr/share/datasets"),)
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,17 @@ def _search_cache(spec: DatasetSpec, search: Search) -> Found | None:
     return found
 
 
+def _search_system(spec: DatasetSpec, search: Search) -> Found | None:
+    for root in SYSTEM_DATA_DIRS:
+        for sub in spec.folders:
+            folder = root / sub
+            found = match_folder(spec, folder, RULE_SYSTEM, trusted=True) if folder.is_dir() else None
+            if found is not None:
+                return found
+    search.looked.append(f"system data folders ({', '.join(str(root) for root in SYSTEM_DATA_DIRS)}): no {spec.name} folder")
+    return None
+
+
 def expected_files(spec: DatasetSpec) -> str:
     """'train-images-idx3-ubyte.gz, ... or mnist.pkl.gz', for messages."""
     options = [", ".join(file.download_name for file in layout.files) for layout in spec.layouts]
@@ -185,7 +200,7 @@ def search(name: str) -> Search:
     """Look for a data set in every place, in order; never raises for a missing copy."""
     spec = dataset(name)
     result = Search(spec, None)
-    for step in (_search_registered, _search_data_dir, _search_cache):
+    for step in (_search_registered, _search_data_dir, _search_cache, _search_system):
         result.found = step(spec, result)
         if result.found is not None:
             break
