@@ -20,7 +20,21 @@ from mldojo.graders.engine import source
 from mldojo.graders.engine.outcomes import ImportFailed, LearnerGone, LearnerRaised, NotImplementedYet
 from mldojo.graders.engine.process import IMPORT_LIMIT_S, Budget, LearnerModule
 from mldojo.graders.engine.proxy import Learner, LearnerSession
+from mldojo.graders.engine.defaults import CLAIM as STATED_DEFAULTS_CLAIM
+from mldojo.graders.engine.defaults import NAME as STATED_DEFAULTS_NAME
+from mldojo.graders.engine.defaults import has_stated_defaults, stated_defaults_outcome
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
+
+
+@dataclass(frozen=True)
+class StaticSpec:
+    """A check the engine reads from the files instead of running (no grader function)."""
+
+    name: str
+    claim: str
+
+
+STATED_DEFAULTS = StaticSpec(STATED_DEFAULTS_NAME, STATED_DEFAULTS_CLAIM)
 
 DEFAULT_SEED = 0
 # Shrinking a failure stops after this many tries of smaller inputs (a count, so that the same
@@ -174,8 +188,12 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
         if not _start(session, report, prepare=prepare_grader):
             return
         first_import_output.append(session.import_output())
-        # Training checks go last: they run only once every other check has passed.
-        specs[:] = [s for s in specs if not is_training_check(s)] + [s for s in specs if is_training_check(s)]
+        # Training checks go last: they run only once every other check has passed. The stated
+        # defaults (read from the files, never run) are checked where nothing trains: in a training
+        # exercise the defaults of the learner's training code (epochs, lr) are theirs to tune.
+        training = [s for s in specs if is_training_check(s)]
+        static = [STATED_DEFAULTS] if not training and has_stated_defaults(request.exercise) else []
+        specs[:] = [s for s in specs if not is_training_check(s)] + static + training
         if request.only:
             unknown = sorted(set(request.only) - {s.name for s in specs})
             if unknown:
@@ -183,6 +201,13 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
                 return
             specs[:] = [s for s in specs if s.name in request.only]
         for spec in specs:
+            if spec is STATED_DEFAULTS:  # read from the files: no learner process needed
+                outcome = stated_defaults_outcome(request.exercise, request.file, request.root, report.unwritten)
+                report.checks.append(outcome)
+                _notify(on_check, outcome)
+                if request.stop_at_first_failure and outcome.verdict != R.PASSED:
+                    break
+                continue
             if not session.alive():
                 why = "the time budget for this exercise was used up" if budget.exhausted() else ""
                 if not why and not _start(session, report, restarting=True):

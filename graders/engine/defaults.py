@@ -1,0 +1,116 @@
+"""The stub's stated defaults, kept: a check read from the two files, never run.
+
+A stub's signatures are part of the exercise's API (`LinearRegression(lr=0.01, n_iter=1000)`,
+`KNNClassifier(k=5)`): code written against it, the learner's own later exercises and the
+TUI's examples call it with those defaults. The graders call with explicit arguments, so a
+changed default would otherwise pass unseen (mutation testing found these survivors in every
+exercise with defaults). Only literal defaults are compared (numbers, strings, None, True,
+tuples and lists of them); a parameter the learner renamed, dropped, or gave a computed
+default is left to the behavioural checks, so this check cannot fail a correct solution that
+is merely written differently. Exercises with a training task do not get this check (there
+the defaults of the learner's training code, epochs or learning rate, are theirs to tune), nor
+do exercises whose stub states no literal default.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+
+from mldojo.graders.engine import results as R
+from mldojo.graders.engine import source
+from mldojo.graders.engine.results import CheckOutcome
+
+NAME = "keeps_the_stubs_stated_defaults"
+CLAIM = "Every parameter keeps the default value the stub gives it (e.g. lr=0.01 stays 0.01)."
+_MISSING = object()
+
+
+def stub_file(exercise: str) -> Path:
+    """The shipped stub of an exercise."""
+    from importlib import resources
+
+    return Path(str(resources.files("mldojo.exercises").joinpath(exercise + ".py")))
+
+
+def literal_defaults(tree: ast.Module) -> dict[str, dict[str, object]]:
+    """{qualified function name: {parameter: literal default}} for the module's functions and methods."""
+    found: dict[str, dict[str, object]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[prefix + child.name] = _defaults_of(child.args)
+
+    visit(tree, "")
+    return found
+
+
+def _defaults_of(args: ast.arguments) -> dict[str, object]:
+    positional = [*args.posonlyargs, *args.args]
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    defaults = {}
+    for arg, node in pairs:
+        try:
+            defaults[arg.arg] = ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            defaults[arg.arg] = _MISSING  # computed: not compared
+    return defaults
+
+
+def same_default(stated, written) -> bool:
+    """Equal as values: 1e-2 == 0.01 and (0.9, 0.999) == [0.9, 0.999], but 1 is not True and 0 is not None."""
+    if isinstance(stated, (tuple, list)) and isinstance(written, (tuple, list)):
+        return len(stated) == len(written) and all(same_default(a, b) for a, b in zip(stated, written))
+    if isinstance(stated, bool) or isinstance(written, bool) or stated is None or written is None:
+        return stated is written
+    if isinstance(stated, (int, float)) and isinstance(written, (int, float)):
+        return stated == written
+    return type(stated) is type(written) and stated == written
+
+
+def has_stated_defaults(exercise: str) -> bool:
+    """True when the exercise's stub gives some parameter a literal default (else the check could not fail)."""
+    try:
+        stated = literal_defaults(source.parse(stub_file(exercise)))
+    except (OSError, SyntaxError, ValueError, source.FileRefused):
+        return False
+    return any(value is not _MISSING for defaults in stated.values() for value in defaults.values())
+
+
+def changed_defaults(stub: ast.Module, learner: ast.Module) -> list[str]:
+    """One line per literal default of the stub that the learner's file states differently."""
+    written = literal_defaults(learner)
+    lines = []
+    for function, stated in literal_defaults(stub).items():
+        for parameter, value in stated.items():
+            theirs = written.get(function, {}).get(parameter, _MISSING)
+            if value is _MISSING or theirs is _MISSING or same_default(value, theirs):
+                continue
+            lines.append(f"{function}({parameter}={theirs!r}): the stub says {parameter}={value!r}")
+    return lines
+
+
+def stated_defaults_outcome(exercise: str, learner_file: Path, root: Path | None, unwritten: list[str]) -> CheckOutcome:
+    """The check's outcome: not implemented while functions are unwritten, else failed on a changed default."""
+    started = time.perf_counter()
+    outcome = CheckOutcome(NAME, CLAIM, R.PASSED)
+    if unwritten:
+        outcome.verdict = R.NOT_IMPLEMENTED
+        outcome.message = f"checked once every function is written ({', '.join(unwritten)} still raise NotImplementedError)"
+    else:
+        try:
+            changed = changed_defaults(source.parse(stub_file(exercise)), source.parse(learner_file, root))
+        except (OSError, SyntaxError, ValueError, source.FileRefused):
+            changed = []  # a file that cannot be read again is reported by the other checks
+        if changed:
+            outcome.verdict = R.FAILED
+            outcome.message = ("a default value differs from the one the stub states; code that calls your functions "
+                               "without that argument (your later exercises, a study partner's) expects the stated one:\n  "
+                               + "\n  ".join(changed))
+    outcome.duration_s = time.perf_counter() - started
+    return outcome

@@ -1,0 +1,87 @@
+"""The stub's stated defaults: a changed literal default fails, a differently written correct file passes."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from grading import explain, grade_source, package_file
+from mldojo.graders.engine.defaults import NAME, changed_defaults, same_default
+
+STUB = '''
+class Model:
+    def __init__(self, lr=0.01, n_iter=1000, betas=(0.9, 0.999), seed=None, verbose=False):
+        raise NotImplementedError
+
+def step(w, dw, config=None, *, eps=1e-8):
+    raise NotImplementedError
+'''
+
+
+def changed(learner: str) -> list[str]:
+    return changed_defaults(ast.parse(STUB), ast.parse(learner))
+
+
+def test_the_same_values_written_another_way_pass():
+    learner = '''
+class Model:
+    def __init__(self, lr: float = 1e-2, n_iter: int = 1_000, betas=[0.9, 0.999], seed=None, verbose=False, extra=3):
+        self.lr = lr
+
+def step(w, dw, config=None, *, eps=0.00000001):
+    return w
+'''
+    assert changed(learner) == []
+
+
+def test_a_renamed_dropped_or_computed_default_is_left_to_the_behavioural_checks():
+    learner = '''
+class Model:
+    def __init__(self, learning_rate=0.5, n_iter=10 ** 3, **kwargs):
+        pass
+
+def step(w, dw, config=None, **kw):
+    return w
+'''
+    assert changed(learner) == []
+
+
+@pytest.mark.parametrize("edit, words", [
+    (("n_iter=1000", "n_iter=999"), "Model.__init__(n_iter=999): the stub says n_iter=1000"),
+    (("lr=0.01", "lr=0.1"), "Model.__init__(lr=0.1): the stub says lr=0.01"),
+    (("betas=(0.9, 0.999)", "betas=(0.9, 0.99)"), "betas=(0.9, 0.99)"),
+    (("seed=None", "seed=0"), "seed=0): the stub says seed=None"),
+    (("verbose=False", "verbose=0"), "verbose=0): the stub says verbose=False"),
+    (("config=None", "config={}"), "step(config={}): the stub says config=None"),
+    (("eps=1e-8", "eps=1e-7"), "step(eps=1e-07)"),
+])
+def test_a_changed_literal_default_is_named(edit, words):
+    lines = changed(STUB.replace(*edit))
+    assert len(lines) == 1 and words in lines[0], lines
+
+
+def test_numbers_compare_by_value_and_booleans_and_none_by_identity():
+    assert same_default(1, 1.0) and same_default(0.01, 1e-2) and same_default((1, 2), [1, 2])
+    assert not same_default(1, True) and not same_default(0, None) and not same_default("a", "b")
+
+
+def test_grading_fails_the_check_on_a_changed_default_and_passes_the_reference(tmp_path):
+    reference = package_file("reference", "stage1/linreg").read_text()
+    assert "n_iter=1000" in reference
+    report = grade_source("stage1/linreg", reference.replace("n_iter=1000", "n_iter=999"), tmp_path / "changed", only=(NAME,))
+    (outcome,) = report.checks
+    assert outcome.verdict == "failed" and "n_iter=999" in outcome.message, explain(report)
+    report = grade_source("stage1/linreg", reference, tmp_path / "reference", only=(NAME,))
+    assert report.passed, explain(report)
+
+
+def test_a_training_exercise_has_no_such_check(tmp_path):
+    # stage3/mnist_torch's train(epochs=..., lr=...) defaults are the learner's to tune.
+    report = grade_source("stage3/mnist_torch", package_file("reference", "stage3/mnist_torch"), tmp_path, only=(NAME,))
+    assert "has no check" in report.problem, explain(report)
+
+
+def test_an_exercise_whose_stub_states_no_default_has_no_such_check(tmp_path):
+    report = grade_source("stage3/conv", package_file("reference", "stage3/conv"), tmp_path, only=(NAME,))
+    assert "has no check" in report.problem, explain(report)
