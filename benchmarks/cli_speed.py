@@ -1,6 +1,7 @@
 """Wall-clock timings of the `grade` command, as a learner experiences them.
 
 Usage:  python benchmarks/cli_speed.py [--runs N] [--only ID ...]
+        python benchmarks/cli_speed.py --instant [--runs N]
 
 Every exercise except the training tasks is graded on its reference (stage1/titanic needs
 the Titanic data: MLDOJO_DATA_DIR or `grade data add titanic PATH`).
@@ -8,6 +9,10 @@ the Titanic data: MLDOJO_DATA_DIR or `grade data add titanic PATH`).
 Runs each command N times in a fresh temporary workspace and prints the median and the
 spread, next to a bare `python -c pass` measured in the same minute as a baseline (these
 machines are shared; compare ratios, not absolute figures, across days).
+
+--instant times the answers `grade` knows without running the learner's code (target
+≤ 0.3 s each, issue 12): an untouched stub, a forbidden import, a syntax error, and
+`grade bench` on an unwritten exercise (which must not start the baseline).
 """
 
 from __future__ import annotations
@@ -47,16 +52,59 @@ def grade_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "mldojo.cli"]
 
 
-def time_command(command: list[str], cwd: Path, runs: int) -> list[float]:
-    """Wall seconds of each of `runs` runs of a command (a run that fails stops the benchmark)."""
+INSTANT_TARGET_S = 0.3
+# What the learner's stage1/linreg.py holds for each instant answer (None: the untouched stub).
+INSTANT_FILES = {
+    "untouched stub": None,
+    "forbidden import": "import numpy as np\nfrom sklearn.linear_model import LinearRegression\n",
+    "syntax error": "import numpy as np\n\ndef mse(y, yhat)\n    return np.mean((y - yhat) ** 2)\n",
+}
+
+
+def time_command(command: list[str], cwd: Path, runs: int, expect_failure: bool = False) -> list[float]:
+    """Wall seconds of each of `runs` runs of a command (a run that fails stops the benchmark,
+    unless a not-passing exit is what is measured)."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
         times.append(time.perf_counter() - start)
+        if expect_failure and done.returncode in (1, 2):
+            continue
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return times
+
+
+def print_row(name: str, times: list[float], target: float | None, baseline: float) -> None:
+    """One line of the table: median, spread, target and the ratio to the bare interpreter."""
+    median = statistics.median(times)
+    verdict = "" if target is None else "ok" if median <= target else "SLOW"
+    shown = "-" if target is None else f"{target:.1f}s"
+    print(f"{name:<30}{median:>9.3f}s{min(times):>9.3f}s{max(times):>9.3f}s{shown:>10}{median / baseline:>12.1f}x  {verdict}")
+
+
+def measure_instant_answers(runs: int) -> None:
+    """Time the answers known before running anything, in a fresh workspace."""
+    from mldojo.workspace import stub_path
+
+    base = Path(tempfile.mkdtemp(prefix="mldojo-bench-"))
+    try:
+        grade = grade_command()
+        subprocess.run(grade + ["init", "course"], cwd=base, check=True, stdout=subprocess.DEVNULL)
+        course = base / "course"
+        baseline = statistics.median(time_command([sys.executable, "-c", "pass"], course, runs))
+        print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; baseline `python -c pass`: {baseline * 1000:.0f} ms")
+        print(f"{'answer':<30}{'median':>10}{'min':>10}{'max':>10}{'target':>10}{'vs baseline':>14}")
+        for name, text in INSTANT_FILES.items():
+            target = course / "stage1" / "linreg.py"
+            target.write_text(stub_path("stage1/linreg").read_text() if text is None else text)
+            print_row(f"grade stage1/linreg: {name}", time_command(grade + ["stage1/linreg"], course, runs, expect_failure=True),
+                      INSTANT_TARGET_S, baseline)
+        times = time_command(grade + ["bench", "stage3/attention"], course, runs, expect_failure=True)
+        print_row("grade bench (stub attention)", times, INSTANT_TARGET_S, baseline)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def main() -> None:
@@ -64,7 +112,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--only", nargs="*", metavar="ID", help="only these commands or exercise ids")
+    parser.add_argument("--instant", action="store_true", help="time the answers known without running anything")
     args = parser.parse_args()
+    if args.instant:
+        measure_instant_answers(args.runs)
+        return
     targets = {**COMMAND_TARGETS, **exercise_targets()}
     if args.only:
         targets = {name: target for name, target in targets.items() if name in args.only}
@@ -80,13 +132,9 @@ def main() -> None:
                 shutil.copyfile(reference_path(exercise), course / f"{exercise}.py")
         baseline = statistics.median(time_command([sys.executable, "-c", "pass"], course, args.runs))
         print(f"{os.cpu_count()} CPUs; baseline `python -c pass`: {baseline * 1000:.0f} ms (median of {args.runs})")
-        print(f"{'command':<24}{'median':>10}{'min':>10}{'max':>10}{'target':>10}{'vs baseline':>14}")
+        print(f"{'command':<30}{'median':>10}{'min':>10}{'max':>10}{'target':>10}{'vs baseline':>14}")
         for name, target in targets.items():
-            times = time_command(grade + [name], course, args.runs)
-            median = statistics.median(times)
-            verdict = "" if target is None else "ok" if median <= target else "SLOW"
-            shown = "-" if target is None else f"{target:.1f}s"
-            print(f"grade {name:<18}{median:>9.3f}s{min(times):>9.3f}s{max(times):>9.3f}s{shown:>10}{median / baseline:>12.1f}x  {verdict}")
+            print_row(f"grade {name}", time_command(grade + [name], course, args.runs), target, baseline)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -236,9 +236,24 @@ def test_cuda_benchmarks_skip_without_a_gpu_and_record_nothing(workspace):
 
 
 def test_the_gpu_training_benchmark_skips_without_a_gpu_and_records_nothing(workspace):
+    (workspace / "stage3" / "mnist_torch.py").write_text(package_file("reference", "stage3/mnist_torch").read_text())
     before = len(recorded(workspace))
     result = grade(workspace, "bench", "stage3/mnist_torch", "--only", "cuda-time-to-98", env={"CUDA_VISIBLE_DEVICES": ""})
     assert "needs a CUDA GPU" in result.stdout and result.returncode == 1, result.stdout + result.stderr
+    assert len(recorded(workspace)) == before
+
+
+@pytest.mark.parametrize("source, words", [
+    (None, "is still the stub"),
+    ("def scaled_dot_product_attention(q, k, v)\n    return q\n", "has a syntax error (line 1"),
+])
+def test_a_file_that_cannot_run_is_answered_from_the_file_without_starting_anything(workspace, source, words):
+    # No learner process, no baseline, no torch import: the answer is read from the file.
+    put(workspace, package_file("exercises", EXERCISE).read_text() if source is None else source)
+    before = len(recorded(workspace))
+    result = grade(workspace, "bench", EXERCISE, "--only", CPU_BENCH, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 1 and words in result.stdout and "not measured" in result.stdout, result.stdout + result.stderr
+    assert "| torch\n" not in result.stderr  # -X importtime: torch was never imported
     assert len(recorded(workspace)) == before
 
 

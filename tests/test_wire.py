@@ -375,3 +375,13 @@ def test_nothing_in_a_header_is_evaluated(tmp_path):
     got = wire.decode(frame({"__dict__": {"x": code, "__import__": [code]}}))
     assert got == {"x": code, "__import__": [code]}
     assert not marker.exists()
+
+
+def test_identifier_strings_arrive_interned_like_the_literals_in_a_learners_file():
+    # A grader's method="gd" must be the object a literal "gd" is in the learner's code.
+    from mldojo.graders.engine.wire import decode, encode
+
+    sent = "".join(["g", "d"])  # built at run time: not interned here
+    assert decode(encode(sent)) is "gd"  # noqa: F632 - identity is the point
+    assert decode(encode({"method": sent}))["method"] is "gd"  # noqa: F632
+    assert decode(encode("not an identifier")) == "not an identifier"

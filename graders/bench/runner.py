@@ -18,6 +18,10 @@ def run_benchmarks(workspace, exercise, only: str | None = None, warmup: int | N
                    on_progress: Callable | None = None) -> list[BenchOutcome]:
     """Measure each declared benchmark (or just `only`), record the measured ones, return all outcomes."""
     benches = [b for b in exercise.benchmarks if only is None or b.id == only]
+    unrunnable = static_problem(workspace.exercise_file(exercise.id), workspace.root, exercise.forbid)
+    if unrunnable:
+        # Known from the file alone: say so before importing torch or starting any baseline.
+        return _report_all(benches, unrunnable, on_start, on_done)
     try:
         workload = importlib.import_module(workload_module_name(exercise.id))
     except ModuleNotFoundError as exc:
@@ -36,6 +40,38 @@ def run_benchmarks(workspace, exercise, only: str | None = None, warmup: int | N
                                        warmup=warmup, repeats=repeats, on_progress=on_progress)
         if outcome.status == "measured":
             record(workspace, exercise.id, outcome)
+        if on_done is not None:
+            on_done(outcome)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def static_problem(path, root, forbid) -> str:
+    """Why the learner's file cannot be benchmarked, read without running it ('' when it can be)."""
+    from mldojo.graders.engine import source
+
+    try:
+        tree = source.parse(path, root)
+    except SyntaxError as exc:
+        return f"{path.name} has a syntax error (line {exc.lineno}: {exc.msg}); `grade` shows where"
+    except (OSError, ValueError, RecursionError, MemoryError, source.FileRefused) as exc:
+        return f"{path.name} could not be read: {exc}"
+    hits = source.forbidden_imports(tree, tuple(forbid))
+    if hits:
+        return f"{path.name} imports {hits[0].module} (line {hits[0].line}), which this exercise forbids; `grade` shows the details"
+    if source.untouched_stub(tree):
+        unwritten = ", ".join(source.unwritten_functions(tree))
+        return f"{path.name} is still the stub: {unwritten} not written yet (they raise NotImplementedError)"
+    return ""
+
+
+def _report_all(benches, message: str, on_start, on_done) -> list[BenchOutcome]:
+    """One failed outcome per benchmark with the same message (nothing is measured or recorded)."""
+    outcomes = []
+    for bench in benches:
+        if on_start is not None:
+            on_start(bench)
+        outcome = BenchOutcome(bench, "failed", message)
         if on_done is not None:
             on_done(outcome)
         outcomes.append(outcome)
