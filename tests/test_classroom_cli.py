@@ -56,6 +56,7 @@ def test_init_writes_a_github_workflow_whose_commands_run_here(course):
 
 
 @pytest.mark.slow  # a fresh virtualenv with torch and mldojo in it
+@pytest.mark.timeout(1500)  # installing torch and mldojo, then `grade all` over every exercise: minutes on a busy machine
 def test_the_workflows_commands_pass_in_a_fresh_virtualenv(course):
     """The workflow's `run:` steps, as GitHub would run them, with the local torch and this checkout."""
     import yaml

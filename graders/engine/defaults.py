@@ -95,13 +95,19 @@ def changed_defaults(stub: ast.Module, learner: ast.Module) -> list[str]:
     return lines
 
 
-def stated_defaults_outcome(exercise: str, learner_file: Path, root: Path | None, unwritten: list[str]) -> CheckOutcome:
-    """The check's outcome: not implemented while functions are unwritten, else failed on a changed default."""
+def stated_defaults_outcome(exercise: str, learner_file: Path, root: Path | None, unwritten: list[str],
+                            earlier: list[CheckOutcome] = ()) -> CheckOutcome:
+    """The check's outcome: not implemented while something is unwritten (a function of this file,
+    or what an earlier check found unwritten, such as the tree a forest builds on), else failed
+    on a changed default."""
     started = time.perf_counter()
     outcome = CheckOutcome(NAME, CLAIM, R.PASSED)
-    if unwritten:
+    waiting = [o for o in earlier if o.verdict == R.NOT_IMPLEMENTED]
+    if unwritten or waiting:
         outcome.verdict = R.NOT_IMPLEMENTED
-        outcome.message = f"checked once every function is written ({', '.join(unwritten)} still raise NotImplementedError)"
+        # The first thing still to write, as the earlier checks said it ("stage1/tree first ...").
+        outcome.message = (f"checked once every function is written ({', '.join(unwritten)} still raise NotImplementedError)"
+                           if unwritten else waiting[0].message)
     else:
         try:
             changed = changed_defaults(source.parse(stub_file(exercise)), source.parse(learner_file, root))

@@ -202,7 +202,7 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
             specs[:] = [s for s in specs if s.name in request.only]
         for spec in specs:
             if spec is STATED_DEFAULTS:  # read from the files: no learner process needed
-                outcome = stated_defaults_outcome(request.exercise, request.file, request.root, report.unwritten)
+                outcome = stated_defaults_outcome(request.exercise, request.file, request.root, report.unwritten, report.checks)
                 report.checks.append(outcome)
                 _notify(on_check, outcome)
                 if request.stop_at_first_failure and outcome.verdict != R.PASSED:
