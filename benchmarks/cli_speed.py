@@ -54,10 +54,10 @@ def grade_command() -> list[str]:
 
 INSTANT_TARGET_S = 0.3
 # What the learner's stage1/linreg.py holds for each instant answer (None: the untouched stub).
-INSTANT_FILES = {
-    "untouched stub": None,
-    "forbidden import": "import numpy as np\nfrom sklearn.linear_model import LinearRegression\n",
-    "syntax error": "import numpy as np\n\ndef mse(y, yhat)\n    return np.mean((y - yhat) ** 2)\n",
+INSTANT_FILES = {  # answer: (file contents, the verdict line it prints)
+    "untouched stub": (None, "not implemented yet"),
+    "forbidden import": ("import numpy as np\nfrom sklearn.linear_model import LinearRegression\n", "forbidden import"),
+    "syntax error": ("import numpy as np\n\ndef mse(y, yhat)\n    return np.mean((y - yhat) ** 2)\n", "syntax error"),
 }
 
 
@@ -74,6 +74,26 @@ def time_command(command: list[str], cwd: Path, runs: int, expect_failure: bool 
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(command)} exited with {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return times
+
+
+def time_to_verdict(command: list[str], cwd: Path, runs: int, verdict: str) -> tuple[list[float], list[float]]:
+    """Seconds until the verdict line is printed, and until the command exits (it then records
+    the attempt in the tracker), for each of `runs` runs."""
+    shown, done = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                env=dict(os.environ, NO_COLOR="1"))
+        seen = None
+        for line in proc.stdout:
+            if seen is None and line.startswith(verdict):
+                seen = time.perf_counter() - start
+        proc.wait()
+        done.append(time.perf_counter() - start)
+        if seen is None:
+            raise SystemExit(f"{' '.join(command)} never printed a line starting with {verdict!r}")
+        shown.append(seen)
+    return shown, done
 
 
 def print_row(name: str, times: list[float], target: float | None, baseline: float) -> None:
@@ -96,11 +116,12 @@ def measure_instant_answers(runs: int) -> None:
         baseline = statistics.median(time_command([sys.executable, "-c", "pass"], course, runs))
         print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}; baseline `python -c pass`: {baseline * 1000:.0f} ms")
         print(f"{'answer':<30}{'median':>10}{'min':>10}{'max':>10}{'target':>10}{'vs baseline':>14}")
-        for name, text in INSTANT_FILES.items():
+        for name, (text, verdict) in INSTANT_FILES.items():
             target = course / "stage1" / "linreg.py"
             target.write_text(stub_path("stage1/linreg").read_text() if text is None else text)
-            print_row(f"grade stage1/linreg: {name}", time_command(grade + ["stage1/linreg"], course, runs, expect_failure=True),
-                      INSTANT_TARGET_S, baseline)
+            shown, done = time_to_verdict(grade + ["stage1/linreg"], course, runs, verdict)
+            print_row(f"{name}: verdict shown", shown, INSTANT_TARGET_S, baseline)
+            print_row(f"{name}: command done", done, None, baseline)
         times = time_command(grade + ["bench", "stage3/attention"], course, runs, expect_failure=True)
         print_row("grade bench (stub attention)", times, INSTANT_TARGET_S, baseline)
     finally:
