@@ -195,3 +195,21 @@ def _shape_hint(got: tuple, want: tuple) -> str:
         return " (an extra or missing axis of length 1: check your reshape / keepdims)"
     return ""
 
+
+def returned_parts(result: Any, n: int, call: str, names: str = "gradients") -> Sequence:
+    """The n values a learner's function returns as a tuple (or list); fails naming what was expected."""
+    if not isinstance(result, (tuple, list)) or len(result) != n:
+        fail(f"{call} should return {n} values ({names}); got {type(result).__name__}"
+             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
+    return result
+
+
+def assert_shape(got: Any, shape: tuple, what: str, diagnoses: Sequence[Diagnosis] = ()) -> None:
+    """`got` has `shape`; a wrong shape can be named by a mistake that gives exactly it."""
+    try:
+        actual = np.shape(got)
+    except (TypeError, ValueError):
+        return  # as_array says what is wrong with it
+    if got is not None and tuple(actual) != tuple(shape):
+        fail(f"{what}: expected shape {tuple(shape)}, got shape {tuple(actual)}", got, diagnoses,
+             passes=lambda value: value.shape == tuple(shape))

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from mldojo.graders.kit import Diagnosis, as_array, assert_close, assert_gradient_close, check, example, fail, given, numerical_gradient
+from mldojo.graders.kit.asserts import assert_shape, returned_parts
 from mldojo.graders.kit.formatting import show
 
 VERSION = "1"
@@ -302,23 +303,6 @@ def _pair(result, call: str):
     return result
 
 
-def _parts(result, n: int, call: str):
-    if not isinstance(result, (tuple, list)) or len(result) != n:
-        fail(f"{call} should return {n} gradients; got {type(result).__name__}")
-    return result
-
-
-def assert_shape(got, shape: tuple, what: str, diagnoses=()) -> None:
-    """`got` is an array of `shape`; a wrong shape can be named by a mistake that gives exactly it."""
-    try:
-        actual = np.shape(got)
-    except (TypeError, ValueError):
-        return  # as_array says what is wrong with it
-    if got is not None and tuple(actual) != tuple(shape):
-        fail(f"{what}: expected shape {tuple(shape)}, got shape {tuple(actual)}", got, diagnoses,
-             passes=lambda value: value.shape == tuple(shape))
-
-
 def _conv_call(case: ConvCase) -> str:
     return f"conv_forward_naive(x, w, b, conv_param={case.conv_param})"
 
@@ -372,7 +356,7 @@ def conv_forward_matches_torch(learner, case):
 def conv_backward_matches_autograd(learner, case):
     """conv_backward_naive(dout, cache) gives torch autograd's dx, dw, db for sum(out * dout) (relative error <= 1e-8)."""
     _out, cache = _pair(learner.conv_forward_naive(case.x, case.w, case.b, case.conv_param), _conv_call(case))
-    dx, dw, db = _parts(learner.conv_backward_naive(case.dout, cache), 3, "conv_backward_naive(dout, cache)")
+    dx, dw, db = returned_parts(learner.conv_backward_naive(case.dout, cache), 3, "conv_backward_naive(dout, cache)")
     _, want_dx, want_dw, want_db = torch_conv(case)
     n, pad = case.x.shape[0], case.conv_param["pad"]
     positions = case.dout.shape[2] * case.dout.shape[3]
@@ -489,7 +473,6 @@ def max_pool_backward_sends_each_window_to_one_maximum(learner, case):
              passes=lambda value: tie_violation(case, value) is None)
 
 
-
 @check(examples=1)
 def backwards_match_central_differences(learner):
     """On small cases (stride 2 and padding 1; overlapping pooling windows), dx, dw, db and the pooling dx match central
@@ -500,7 +483,7 @@ def backwards_match_central_differences(learner):
     pool = PoolCase(spaced, {"pool_height": 2, "pool_width": 3, "stride": 1}, rng.standard_normal((1, 2, 3, 3)))
 
     _out, cache = _pair(learner.conv_forward_naive(conv.x, conv.w, conv.b, conv.conv_param), _conv_call(conv))
-    grads = _parts(learner.conv_backward_naive(conv.dout, cache), 3, "conv_backward_naive(dout, cache)")
+    grads = returned_parts(learner.conv_backward_naive(conv.dout, cache), 3, "conv_backward_naive(dout, cache)")
     inputs = [conv.x, conv.w, conv.b]
     for index, (name, grad) in enumerate(zip(("dx", "dw", "db"), grads)):
         def objective(value, index=index):

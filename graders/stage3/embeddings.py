@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from mldojo.graders.kit import (Diagnosis, after_calling, as_array, assert_close, assert_gradient_close, assert_scalar, check,
                                 example, fail, given, numerical_gradient)
-from mldojo.graders.kit.asserts import name_mistakes
+from mldojo.graders.kit.asserts import assert_shape, name_mistakes, returned_parts
 from mldojo.graders.kit.formatting import show, show_pair
 from mldojo.graders.kit.softmax_mistakes import same_numbers
 
@@ -59,24 +59,6 @@ def _draw(rng: np.random.Generator, shape, grid: bool, scale: float = 1.0) -> np
 def _t(array, grad: bool = True) -> torch.Tensor:
     torch.set_num_threads(1)  # tiny tensors: more threads only spin
     return torch.tensor(np.asarray(array, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
-
-
-def _parts(result, n: int, call: str, names: str):
-    if not isinstance(result, (tuple, list)) or len(result) != n:
-        fail(f"{call} should return {n} values ({names}); got {type(result).__name__}"
-             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
-    return result
-
-
-def assert_shape(got, shape: tuple, what: str, diagnoses=()) -> None:
-    """`got` has `shape`; a wrong shape can be named by a mistake that gives exactly it."""
-    try:
-        actual = np.shape(got)
-    except (TypeError, ValueError):
-        return
-    if got is not None and tuple(actual) != tuple(shape):
-        fail(f"{what}: expected shape {tuple(shape)}, got shape {tuple(actual)}", got, diagnoses,
-             passes=lambda value: value.shape == tuple(shape))
 
 
 def _diagnoses(simulate, mistakes: dict, key: str) -> list[Diagnosis]:
@@ -159,7 +141,7 @@ def torch_lookup(case: Lookup) -> dict:
 @given(case=lookups())
 def word_embedding_forward_matches_torch(learner, case):
     """word_embedding_forward(x, W) gives out[n, t] = W[x[n, t]], torch.nn.functional.embedding's output (1e-10)."""
-    result = _parts(learner.word_embedding_forward(case.x, case.W), 2, "word_embedding_forward(x, W)", "out, cache")
+    result = returned_parts(learner.word_embedding_forward(case.x, case.W), 2, "word_embedding_forward(x, W)", "out, cache")
     want = torch_lookup(case)["out"]
     assert_shape(result[0], want.shape, "out from word_embedding_forward(x, W)", diagnoses=[
         Diagnosis("out is indexed with x transposed: out[n, t] = W[x[n, t]], of shape (N, T, D)", lambda: case.W[case.x.T])])
@@ -173,7 +155,7 @@ def word_embedding_backward_adds_up_repeated_indices(learner, case):
     """word_embedding_backward(dout, cache) gives autograd's dW, repeated words summed, unused words 0 (1e-8).
 
     A word used at several positions (within a sequence or across the batch) gets the sum of their gradients."""
-    _out, cache = _parts(learner.word_embedding_forward(case.x, case.W), 2, "word_embedding_forward(x, W)", "out, cache")
+    _out, cache = returned_parts(learner.word_embedding_forward(case.x, case.W), 2, "word_embedding_forward(x, W)", "out, cache")
     dW = learner.word_embedding_backward(case.dout, cache)
     assert_gradient_close(dW, torch_lookup(case)["dW"], what="dW from word_embedding_backward(dout, cache)",
                           max_relative_error=AUTOGRAD_ERROR, diagnoses=_diagnoses(lambda m: {"dW": lookup_dW(case, m)}, LOOKUP_MISTAKES, "dW"))
@@ -249,7 +231,7 @@ def torch_affine(case: Affine) -> dict:
 @given(case=affines())
 def temporal_affine_forward_matches_torch(learner, case):
     """temporal_affine_forward(x, w, b) gives x @ w + b at every time step, of shape (N, T, M) (1e-10)."""
-    result = _parts(learner.temporal_affine_forward(case.x, case.w, case.b), 2, "temporal_affine_forward(x, w, b)", "out, cache")
+    result = returned_parts(learner.temporal_affine_forward(case.x, case.w, case.b), 2, "temporal_affine_forward(x, w, b)", "out, cache")
     want = torch_affine(case)["out"]
     what = "out from temporal_affine_forward(x, w, b)"
     assert_shape(result[0], want.shape, what, diagnoses=[
@@ -263,10 +245,10 @@ def temporal_affine_forward_matches_torch(learner, case):
 @given(case=affines())
 def temporal_affine_backward_matches_autograd(learner, case):
     """temporal_affine_backward(dout, cache) gives autograd's dx, dw, db, with dw and db summed over N and T (1e-8)."""
-    _out, cache = _parts(learner.temporal_affine_forward(case.x, case.w, case.b), 2, "temporal_affine_forward(x, w, b)",
+    _out, cache = returned_parts(learner.temporal_affine_forward(case.x, case.w, case.b), 2, "temporal_affine_forward(x, w, b)",
                          "out, cache")
     call = "temporal_affine_backward(dout, cache)"
-    grads = dict(zip(("dx", "dw", "db"), _parts(learner.temporal_affine_backward(case.dout, cache), 3, call, "dx, dw, db")))
+    grads = dict(zip(("dx", "dw", "db"), returned_parts(learner.temporal_affine_backward(case.dout, cache), 3, call, "dx, dw, db")))
     want = torch_affine(case)
     simulate = lambda m: affine_numpy(case, m)  # noqa: E731
     for name, value in grads.items():
@@ -359,7 +341,7 @@ def torch_softmax(case: Scores) -> dict:
 
 
 def _loss_and_dx(learner, case: Scores, call: str = "temporal_softmax_loss(x, y, mask)"):
-    return _parts(learner.temporal_softmax_loss(case.x, case.y, case.mask), 2, call, "loss, dx")
+    return returned_parts(learner.temporal_softmax_loss(case.x, case.y, case.mask), 2, call, "loss, dx")
 
 
 def _compare_loss(got, want: float, what: str, rtol: float, atol: float, diagnoses=()) -> float:
@@ -620,7 +602,7 @@ def torch_skipgram(case: Skipgram) -> dict:
 
 def _skipgram(learner, case: Skipgram) -> dict:
     result = learner.skipgram_negative_sampling_loss(case.center_vec, case.context_vec, case.negative_vecs)
-    return dict(zip(SKIPGRAM_NAMES, _parts(result, 4, SKIPGRAM_CALL, ", ".join(SKIPGRAM_NAMES))))
+    return dict(zip(SKIPGRAM_NAMES, returned_parts(result, 4, SKIPGRAM_CALL, ", ".join(SKIPGRAM_NAMES))))
 
 
 @check(examples=30)
@@ -749,7 +731,7 @@ def _against_differences(grad, objective, point: np.ndarray, what: str) -> None:
 
 def _output(result, shape: tuple, call: str, names: str, what: str) -> np.ndarray:
     """The first value a forward returned, as float64 of the expected shape (central differences sum it)."""
-    return as_array(_parts(result, len(names.split(", ")), call, names)[0], what, shape)
+    return as_array(returned_parts(result, len(names.split(", ")), call, names)[0], what, shape)
 
 
 def _replaced(inputs: list, index: int, value) -> list:
@@ -765,7 +747,7 @@ def backwards_match_central_differences(learner):
     dW; dx, dw, db; the softmax loss's dx; d_center, d_context, d_negatives (relative error <= 1e-7; entries within 1e-9
     of each other count as equal)."""
     s = FD_LOOKUP
-    _out, cache = _parts(learner.word_embedding_forward(s.x, s.W), 2, "word_embedding_forward(x, W)", "out, cache")
+    _out, cache = returned_parts(learner.word_embedding_forward(s.x, s.W), 2, "word_embedding_forward(x, W)", "out, cache")
     dW = learner.word_embedding_backward(s.dout, cache)
 
     def lookup_objective(W):
@@ -777,8 +759,8 @@ def backwards_match_central_differences(learner):
 
     a = FD_AFFINE
     inputs = [a.x, a.w, a.b]
-    _out, cache = _parts(learner.temporal_affine_forward(*inputs), 2, "temporal_affine_forward(x, w, b)", "out, cache")
-    grads = _parts(learner.temporal_affine_backward(a.dout, cache), 3, "temporal_affine_backward(dout, cache)", "dx, dw, db")
+    _out, cache = returned_parts(learner.temporal_affine_forward(*inputs), 2, "temporal_affine_forward(x, w, b)", "out, cache")
+    grads = returned_parts(learner.temporal_affine_backward(a.dout, cache), 3, "temporal_affine_backward(dout, cache)", "dx, dw, db")
 
     def affine_objective(value, index):
         out = _output(learner.temporal_affine_forward(*_replaced(inputs, index, value)), a.dout.shape,

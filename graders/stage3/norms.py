@@ -17,6 +17,7 @@ import torch
 from hypothesis import strategies as st
 
 from mldojo.graders.kit import Diagnosis, assert_close, assert_gradient_close, check, example, fail, given, numerical_gradient
+from mldojo.graders.kit.asserts import returned_parts
 
 VERSION = "1"
 RTOL, ATOL = 1e-10, 1e-12
@@ -124,12 +125,6 @@ def _pair(result, call: str):
     return result
 
 
-def _parts(result, n: int, call: str):
-    if not isinstance(result, (tuple, list)) or len(result) != n:
-        fail(f"{call} should return {n} gradients; got {type(result).__name__}")
-    return result
-
-
 # -- checks ---------------------------------------------------------------------------------------------------------------
 def _examples(function):
     for case in reversed(EXPLICIT):
@@ -154,7 +149,7 @@ def layernorm_forward_matches_torch(learner, case):
 def layernorm_backward_matches_autograd(learner, case):
     """layernorm_backward(dout, cache) gives torch autograd's dx, dgamma, dbeta (dgamma, dbeta summed over the leading axes)."""
     _out, cache = _pair(learner.layernorm_forward(case.x, case.scale, case.shift, case.eps), "layernorm_forward(x, gamma, beta, eps)")
-    dx, dgamma, dbeta = _parts(learner.layernorm_backward(case.dout, cache), 3, "layernorm_backward(dout, cache)")
+    dx, dgamma, dbeta = returned_parts(learner.layernorm_backward(case.dout, cache), 3, "layernorm_backward(dout, cache)")
     _, want_dx, want_dgamma, want_dbeta = torch_layernorm(case)
     assert_close(dbeta, want_dbeta, what="dbeta", rtol=RTOL, atol=ATOL,
                  diagnoses=[Diagnosis("dbeta is averaged; it is the sum of dout over every leading axis", lambda: want_dbeta / max(1, case.x.size // case.x.shape[-1]))])
@@ -181,7 +176,7 @@ def rmsnorm_forward_matches_torch(learner, case):
 def rmsnorm_backward_matches_autograd(learner, case):
     """rmsnorm_backward(dout, cache) gives torch autograd's dx and dweight."""
     _out, cache = _pair(learner.rmsnorm_forward(case.x, case.scale, case.eps), "rmsnorm_forward(x, weight, eps)")
-    dx, dweight = _parts(learner.rmsnorm_backward(case.dout, cache), 2, "rmsnorm_backward(dout, cache)")
+    dx, dweight = returned_parts(learner.rmsnorm_backward(case.dout, cache), 2, "rmsnorm_backward(dout, cache)")
     _, want_dx, want_dweight = torch_rmsnorm(case)
     assert_close(dweight, want_dweight, what="dweight", rtol=RTOL, atol=ATOL)
     assert_close(dx, want_dx, what="dx", rtol=1e-8, atol=1e-10, diagnoses=[Diagnosis(
@@ -199,7 +194,7 @@ def both_backwards_match_central_differences(learner):
         ("rmsnorm", learner.rmsnorm_forward, learner.rmsnorm_backward, (case.scale,)),
     ):
         _out, cache = _pair(forward(case.x, *params, case.eps), f"{name}_forward")
-        grads = _parts(backward(case.dout, cache), 1 + len(params), f"{name}_backward")
+        grads = returned_parts(backward(case.dout, cache), 1 + len(params), f"{name}_backward")
         inputs = [case.x, *params]
         for i, (label, grad) in enumerate(zip(("dx", "dgamma" if name == "layernorm" else "dweight", "dbeta"), grads)):
             def objective(value, i=i):

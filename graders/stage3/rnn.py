@@ -22,6 +22,7 @@ import torch
 from hypothesis import strategies as st
 
 from mldojo.graders.kit import Diagnosis, assert_close, assert_gradient_close, check, example, fail, given, numerical_gradient
+from mldojo.graders.kit.asserts import assert_shape, returned_parts
 
 VERSION = "1"
 RTOL, ATOL = 1e-10, 1e-12  # forwards
@@ -303,22 +304,6 @@ def _diagnoses(simulate, mistakes: dict, key: str) -> list[Diagnosis]:
 
 
 # -- calling the learner -------------------------------------------------------------------------------------------
-def _parts(result, n: int, call: str, names: str):
-    if not isinstance(result, (tuple, list)) or len(result) != n:
-        fail(f"{call} should return {n} values ({names}); got {type(result).__name__}"
-             + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""))
-    return result
-
-
-def assert_shape(got, shape: tuple, what: str, diagnoses=()) -> None:
-    """`got` has `shape`; a wrong shape can be named by a mistake that gives exactly it."""
-    try:
-        actual = np.shape(got)
-    except (TypeError, ValueError):
-        return
-    if got is not None and tuple(actual) != tuple(shape):
-        fail(f"{what}: expected shape {tuple(shape)}, got shape {tuple(actual)}", got, diagnoses,
-             passes=lambda value: value.shape == tuple(shape))
 
 
 def compare_gradients(got: dict, want: dict, simulate, mistakes: dict, call: str) -> None:
@@ -338,7 +323,7 @@ def compare_gradients(got: dict, want: dict, simulate, mistakes: dict, call: str
 def rnn_step_forward_matches_torch(learner, case):
     """rnn_step_forward(x, prev_h, Wx, Wh, b) = nn.RNNCell(tanh) with weight_ih = Wx.T, weight_hh = Wh.T (1e-10)."""
     s = case.sequence
-    result = _parts(learner.rnn_step_forward(s.x[:, 0], s.h0, s.Wx, s.Wh, s.b), 2, "rnn_step_forward(...)", "next_h, cache")
+    result = returned_parts(learner.rnn_step_forward(s.x[:, 0], s.h0, s.Wx, s.Wh, s.b), 2, "rnn_step_forward(...)", "next_h, cache")
     assert_close(result[0], torch_step(s, lstm=False)["next_h"], what="next_h", rtol=RTOL, atol=ATOL,
                  diagnoses=[Diagnosis(RNN_FORWARD_MISTAKES["no_bias"], lambda: rnn_numpy(s, "no_bias")["h"][:, 0])])
 
@@ -349,9 +334,9 @@ def rnn_step_forward_matches_torch(learner, case):
 def rnn_step_backward_matches_autograd(learner, case):
     """rnn_step_backward(dnext_h, cache) gives autograd's dx, dprev_h, dWx, dWh, db for sum(next_h * dnext_h) (1e-8)."""
     s = case.sequence
-    _h, cache = _parts(learner.rnn_step_forward(s.x[:, 0], s.h0, s.Wx, s.Wh, s.b), 2, "rnn_step_forward(...)", "next_h, cache")
+    _h, cache = returned_parts(learner.rnn_step_forward(s.x[:, 0], s.h0, s.Wx, s.Wh, s.b), 2, "rnn_step_forward(...)", "next_h, cache")
     call = "rnn_step_backward(dnext_h, cache)"
-    grads = _parts(learner.rnn_step_backward(s.dh[:, 0], cache), 5, call, "dx, dprev_h, dWx, dWh, db")
+    grads = returned_parts(learner.rnn_step_backward(s.dh[:, 0], cache), 5, call, "dx, dprev_h, dWx, dWh, db")
     want = torch_step(s, lstm=False)
 
     def simulate(mistake):
@@ -367,7 +352,7 @@ def rnn_step_backward_matches_autograd(learner, case):
 def rnn_forward_matches_torch(learner, case):
     """rnn_forward(x, h0, Wx, Wh, b) gives nn.RNN(tanh, batch_first)'s hidden state at every step (1e-10)."""
     s = case.sequence
-    result = _parts(learner.rnn_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "rnn_forward(x, h0, Wx, Wh, b)", "h, cache")
+    result = returned_parts(learner.rnn_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "rnn_forward(x, h0, Wx, Wh, b)", "h, cache")
     assert_close(result[0], torch_sequence(s, lstm=False)["h"], what="h from rnn_forward(x, h0, Wx, Wh, b)", rtol=RTOL, atol=ATOL,
                  diagnoses=_diagnoses(lambda m: rnn_numpy(s, m), RNN_FORWARD_MISTAKES, "h"))
 
@@ -378,16 +363,16 @@ def rnn_forward_matches_torch(learner, case):
 def rnn_backward_matches_autograd(learner, case):
     """rnn_backward(dh, cache) gives autograd's dx, dh0, dWx, dWh, db for sum(h * dh), dh reaching every hidden state (1e-8)."""
     s = case.sequence
-    _h, cache = _parts(learner.rnn_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "rnn_forward(x, h0, Wx, Wh, b)", "h, cache")
+    _h, cache = returned_parts(learner.rnn_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "rnn_forward(x, h0, Wx, Wh, b)", "h, cache")
     call = "rnn_backward(dh, cache)"
-    grads = _parts(learner.rnn_backward(s.dh, cache), 5, call, "dx, dh0, dWx, dWh, db")
+    grads = returned_parts(learner.rnn_backward(s.dh, cache), 5, call, "dx, dh0, dWx, dWh, db")
     compare_gradients(dict(zip(("dx", "dh0", "dWx", "dWh", "db"), grads)), torch_sequence(s, lstm=False),
                       lambda m: rnn_numpy(s, m), {**SEQUENCE_BACKWARD_MISTAKES, **RNN_BACKWARD_MISTAKES}, call)
 
 
 # -- checks: the LSTM -------------------------------------------------------------------------------------------------
 def _lstm_step_forward(learner, s: Sequence):
-    return _parts(learner.lstm_step_forward(s.x[:, 0], s.h0, s.c0, s.Wx, s.Wh, s.b), 3,
+    return returned_parts(learner.lstm_step_forward(s.x[:, 0], s.h0, s.c0, s.Wx, s.Wh, s.b), 3,
                   "lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b)", "next_h, next_c, cache")
 
 
@@ -414,7 +399,7 @@ def lstm_step_backward_matches_autograd(learner, case):
     s = case.sequence
     _h, _c, cache = _lstm_step_forward(learner, s)
     call = "lstm_step_backward(dnext_h, dnext_c, cache)"
-    grads = _parts(learner.lstm_step_backward(s.dh[:, 0], s.dc, cache), 6, call, "dx, dprev_h, dprev_c, dWx, dWh, db")
+    grads = returned_parts(learner.lstm_step_backward(s.dh[:, 0], s.dc, cache), 6, call, "dx, dprev_h, dprev_c, dWx, dWh, db")
 
     def simulate(mistake):
         out = lstm_numpy(s, mistake)
@@ -430,7 +415,7 @@ def lstm_step_backward_matches_autograd(learner, case):
 def lstm_forward_matches_torch(learner, case):
     """lstm_forward(x, h0, Wx, Wh, b) gives nn.LSTM(batch_first)'s hidden state at every step, with c0 = 0 (1e-10)."""
     s = case.sequence
-    result = _parts(learner.lstm_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "lstm_forward(x, h0, Wx, Wh, b)", "h, cache")
+    result = returned_parts(learner.lstm_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "lstm_forward(x, h0, Wx, Wh, b)", "h, cache")
     mistakes = {**LSTM_FORWARD_MISTAKES, "c_reset": "the cell state is not carried: step t + 1 starts from the next_c of step t"}
     assert_close(result[0], torch_sequence(s, lstm=True)["h"], what="h from lstm_forward(x, h0, Wx, Wh, b)", rtol=RTOL, atol=ATOL,
                  diagnoses=_diagnoses(lambda m: lstm_numpy(s, m), mistakes, "h"))
@@ -442,9 +427,9 @@ def lstm_forward_matches_torch(learner, case):
 def lstm_backward_matches_autograd(learner, case):
     """lstm_backward(dh, cache) gives autograd's dx, dh0, dWx, dWh, db for sum(h * dh), dh reaching every hidden state (1e-8)."""
     s = case.sequence
-    _h, cache = _parts(learner.lstm_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "lstm_forward(x, h0, Wx, Wh, b)", "h, cache")
+    _h, cache = returned_parts(learner.lstm_forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, "lstm_forward(x, h0, Wx, Wh, b)", "h, cache")
     call = "lstm_backward(dh, cache)"
-    grads = _parts(learner.lstm_backward(s.dh, cache), 5, call, "dx, dh0, dWx, dWh, db")
+    grads = returned_parts(learner.lstm_backward(s.dh, cache), 5, call, "dx, dh0, dWx, dWh, db")
     compare_gradients(dict(zip(("dx", "dh0", "dWx", "dWh", "db"), grads)), torch_sequence(s, lstm=True),
                       lambda m: lstm_numpy(s, m), LSTM_SEQUENCE_BACKWARD_MISTAKES, call)
 
@@ -459,8 +444,8 @@ def backwards_match_central_differences(learner):
     lstm_backward's gradients match central differences of sum(h * dh) through your own forwards (relative error <= 1e-7)."""
     for kind, s in FD_CASES.items():
         forward, backward = getattr(learner, f"{kind}_forward"), getattr(learner, f"{kind}_backward")
-        _h, cache = _parts(forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, f"{kind}_forward(x, h0, Wx, Wh, b)", "h, cache")
-        grads = _parts(backward(s.dh, cache), 5, f"{kind}_backward(dh, cache)", "dx, dh0, dWx, dWh, db")
+        _h, cache = returned_parts(forward(s.x, s.h0, s.Wx, s.Wh, s.b), 2, f"{kind}_forward(x, h0, Wx, Wh, b)", "h, cache")
+        grads = returned_parts(backward(s.dh, cache), 5, f"{kind}_backward(dh, cache)", "dx, dh0, dWx, dWh, db")
         inputs = [s.x, s.h0, s.Wx, s.Wh, s.b]
         for index, (name, grad) in enumerate(zip(("dx", "dh0", "dWx", "dWh", "db"), grads)):
             def objective(value, index=index):
