@@ -6,7 +6,8 @@ Write five functions that score a classifier's output:
    pairs. Row i is the true class labels[i], column j the predicted class labels[j]. When
    labels is None, use every label that appears in y_true or y_pred, sorted. When labels
    is given, the matrix has one row and one column per entry of labels, in the order
-   given (not sorted); a label that occurs nowhere gets a row and a column of zeros.
+   given (not sorted); a label that occurs nowhere gets a row and a column of zeros, and
+   a pair whose true or predicted label is not in labels is not counted.
    Labels are integers but need not be 0, 1, 2, ...: they can be 3 and 7, or negative.
 2. `precision_recall_f1(y_true, y_pred, average="binary", pos_label=1)`: precision, recall
    and F1 as three floats.

@@ -35,7 +35,7 @@ from mldojo.graders.kit import (
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.label_problems import ClusterProblem, blobs, scattered_points
 
-VERSION = "2"
+VERSION = "3"
 
 DRIVER = "mldojo.graders.stage1.kmeans_driver"
 RTOL = 1e-8  # centres and inertia: the same arithmetic in another order
@@ -212,6 +212,10 @@ PLUS_PLUS_FLOAT = np.random.default_rng(39).normal(size=(12, 4)) + 50.0
 MAX_ITER_CASE = _scattered_case(6, 1.0, 0.0, max_iter=2, n=16)
 TOL_CASE = _scattered_case(247, 1.0, 0.1)  # stops after 2 iterations; tol unscaled 4, tol=1e-4 6
 CONFIRM_CASES = [MAX_ITER_CASE, FIXED_TOL, TOL_CASE, FIXED_BLOBS]
+# Two clear clusters, each initial centre already at its cluster's mean, tol=0: the first
+# iteration moves nothing, and a shift of 0 is "at most tol": one iteration, not two.
+AT_THE_MEANS = LloydCase(np.array([[0.0, 0.0], [0.0, 2.0], [10.0, 10.0], [10.0, 12.0]]),
+                         np.array([[0.0, 1.0], [10.0, 11.0]]), 300, 0.0)
 GRID_CASE = LloydCase(TIE_CASES[1].X[[0, 1, 4, 5, 6]], TIE_CASES[1].X[[0, 4]], 300, 1e-4)  # for confirming
 
 
@@ -366,6 +370,7 @@ def tol_is_relative_to_the_variance_of_X(learner, case):
 
 
 @check(examples=15)
+@example(case=AT_THE_MEANS)
 @given(case=lloyd_cases(scattered_points(), tol=st.just(0.0)))
 def inertia_history_never_rises(learner, case):
     """history has one inertia per iteration, starts at the initial centres' inertia, and never rises."""
@@ -387,8 +392,8 @@ def inertia_history_never_rises(learner, case):
              "to its rows' mean can only lower it: is one of the two steps not doing exactly that?", history)
     if len(history) != len(run.history):
         fail(f"{call}: history has {len(history)} entries but the algorithm runs {len(run.history)} iterations "
-             "here (it stops in the iteration whose assignment equals the previous one): one entry per "
-             "iteration", history)
+             "here (it stops in the first iteration whose assignment equals the previous one, or whose centres "
+             "moved by at most tol * mean(var(X)) in all, <= not <): one entry per iteration", history)
     if inertia > history[-1] * (1 + 1e-9) + 1e-12:
         fail(f"{call}: the final inertia {show(inertia)} is higher than the last recorded one "
              f"{show(float(history[-1]))}: the final labels and centres should fit at least as well", inertia)

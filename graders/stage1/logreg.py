@@ -45,7 +45,7 @@ from mldojo.graders.kit.linear_models import (
 )
 from mldojo.graders.kit.strategies import grid_arrays, grid_floats
 
-VERSION = "3"
+VERSION = "4"
 
 DRIVER = "mldojo.graders.stage1.logreg_driver:"
 FIT = dict(max_iter=100, tol=1e-8)  # what every fit check passes besides C
@@ -104,6 +104,16 @@ class ProbeCase:
 
 BINARY = logistic_problem(101, 2, 14, 2)
 BINARY_SIGNED = logistic_problem(102, 2, 12, 1, labels=[-1, 1])  # one feature, labels -1 and +1
+
+
+def _separable_problem() -> LabelledProblem:
+    """16 unscaled rows (features ~ N(0, 10^2)) that a line separates, one of them alone in class 1:
+    only the penalty keeps coef_ finite, and many probabilities round to exactly 0 or 1."""
+    X = np.round(np.random.default_rng(8).normal(scale=10.0, size=(16, 2)), 2)  # (16, 2)
+    return LabelledProblem(X, (X @ np.array([1.0, -0.5]) > 3).astype(np.int64), 2)
+
+
+SEPARABLE = _separable_problem()
 THREE_CLASSES = logistic_problem(103, 3, 18, 2, labels=[1, 2, 3])
 FOUR_CLASSES = logistic_problem(104, 4, 20, 3, labels=[-4, -1, 2, 5])
 GAUSSIAN_POINT = LossPoint(np.round(np.random.default_rng(105).normal(size=(7, 3)), 3),
@@ -356,6 +366,7 @@ def fit_returns_self_with_sklearn_shapes(learner, problem):
 @check(examples=10)
 @example(problem=BINARY, C=0.1)
 @example(problem=BINARY_SIGNED, C=10.0)
+@example(problem=SEPARABLE, C=10.0)
 @given(problem=logistic_problems(n_classes=(2,)), C=st.sampled_from(CS))
 def binary_fit_matches_sklearn(learner, problem, C):
     """Two classes: coef_ and intercept_ equal scikit-learn's LogisticRegression (same C) to 1e-4, predict_proba to 1e-5."""
@@ -365,6 +376,7 @@ def binary_fit_matches_sklearn(learner, problem, C):
 @check(examples=6)
 @example(problem=THREE_CLASSES, C=10.0)
 @example(problem=FOUR_CLASSES, C=0.1)
+@example(problem=logistic_problem(0, 3, 12, 2), C=100.0)  # weak penalty, |coef_| ~ 7.5: a wrong Hessian stalls
 @given(problem=logistic_problems(n_classes=(3, 4)), C=st.sampled_from(CS))
 def multinomial_fit_matches_sklearn(learner, problem, C):
     """3-4 classes (softmax): coef_ and centred intercept_ equal scikit-learn's to 1e-4, predict_proba to 1e-5."""

@@ -33,7 +33,7 @@ from mldojo.graders.kit.label_problems import (
 from mldojo.graders.stage1 import _metrics_mistakes as M
 from mldojo.graders.stage1._second_input import confirmer
 
-VERSION = "2"
+VERSION = "3"
 
 TOLERANCE = 1e-12  # every score is a ratio of small counts: only rounding may differ
 
@@ -144,9 +144,13 @@ class LabelledPair:
 
 @st.composite
 def labelled_pairs(draw) -> LabelledPair:
-    """A label pair and `labels`: every label seen, in a drawn order, sometimes with an unseen one."""
+    """A label pair and `labels`: the labels seen, in a drawn order, sometimes with an unseen one,
+    sometimes without one that is seen (its pairs are left out; some true label always stays)."""
     pair = draw(label_pairs(max_classes=4))
     seen = np.unique(np.concatenate([pair.y_true, pair.y_pred])).tolist()
+    droppable = [label for label in seen if set(pair.y_true.tolist()) - {label}]
+    if len(seen) > 1 and draw(st.booleans()):
+        seen.remove(draw(st.sampled_from(droppable)))
     if draw(st.booleans()):
         seen.append(draw(st.sampled_from([max(seen) + 1, min(seen) - 1])))
     return LabelledPair(pair.y_true, pair.y_pred, np.array(draw(st.permutations(seen)), dtype=np.int64))
@@ -159,9 +163,10 @@ SECOND_LABELLED = [(y_true, y_pred, np.array([9, 2, 11, 6, 5])) for y_true, y_pr
 @example(case=LabelledPair(RENAMED.y_true, RENAMED.y_pred, np.array([12, 3, 20, 9, 7])))  # unseen 20, not sorted
 @example(case=LabelledPair(NEVER_PREDICTED.y_true, NEVER_PREDICTED.y_pred, np.array([2, 1, 0])))
 @example(case=LabelledPair(ONE_CLASS.y_true, ONE_CLASS.y_pred, np.array([1, 4])))  # unseen, sorted
+@example(case=LabelledPair(NEGATIVE.y_true, NEGATIVE.y_pred, np.array([2, -1])))  # 0 left out: its pairs are not counted
 @given(case=labelled_pairs())
 def confusion_matrix_follows_the_labels_argument(learner, case):
-    """confusion_matrix(y_true, y_pred, labels) orders rows and columns as `labels` (which may name unseen classes)."""
+    """confusion_matrix(y_true, y_pred, labels) orders rows and columns as `labels` (which may name unseen classes, or leave seen ones out)."""
     expected = sk_confusion_matrix(case.y_true, case.y_pred, labels=case.labels)
     got = learner.confusion_matrix(case.y_true, case.y_pred, labels=case.labels)
     call = lambda y_true, y_pred, labels: learner.confusion_matrix(y_true, y_pred, labels=labels)  # noqa: E731
