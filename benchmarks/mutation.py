@@ -2,6 +2,9 @@
 
 Usage:  python benchmarks/mutation.py [--only ID ...] [--workers N] [--timeout S] [--keep] [--no-server]
         python benchmarks/mutation.py --reclassify     (re-read docs/mutation/equivalent.toml)
+        python benchmarks/mutation.py --regrade-survivors --only ID ...
+                                        (after a grader change: grade the saved survivors again;
+                                         a full run is needed when the reference itself changed)
 
 Needs the `mutation` extra (`pip install -e ".[mutation]"`: cosmic-ray). For each exercise
 of the catalogue, the reference is copied into a temporary workspace as the learner's file
@@ -476,7 +479,7 @@ def record_dict(record: Record) -> dict:
 
 def record_from(data: dict) -> Record:
     """A record read back from JSON."""
-    return Record(data["operator"], data["line"], data["before"], data["after"], data["result"], data.get("verdict", ""),
+    return Record(data["operator"], data["line"], data.get("before", ""), data.get("after", ""), data["result"], data.get("verdict", ""),
                   data.get("check"), data.get("function"), data.get("occurrence"))
 
 
@@ -563,8 +566,11 @@ def table_row(data: dict, share: str) -> str:
     argument = f"{a['generated']} / {a['killed']} / {a['survived']}"
     if a["equivalent"]:
         argument += f" (+{a['equivalent']} equivalent)"
+    measured = data["date"][:10]
+    if "survivors_regraded" in data:  # a grader change since: its survivors graded again
+        measured += f" (survivors re-graded {data['survivors_regraded']['date'][:10]})"
     cells = [f"`{data['exercise']}`", s["generated"], f"{s['killed']} ({s['timeouts']})", s["equivalent"],
-             s["survived"], s["incompetent"], argument, share, data["date"][:10]]
+             s["survived"], s["incompetent"], argument, share, measured]
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -606,10 +612,78 @@ def write_table(results: list[dict]) -> None:
         runs.setdefault((data["command"], data["date"]), []).append(data["exercise"])
     lines += [f"- `{command}` on {date} (cosmic-ray {next(d['cosmic_ray'] for d in results if d['command'] == command)}): "
               f"{', '.join(exercises)}" for (command, date), exercises in runs.items()]
+    regrades = [data for data in results if "survivors_regraded" in data]
+    if regrades:
+        lines += ["", "Survivors graded again after a grader change (the rest of the measurement stands):", ""]
+        lines += [f"- `{d['survivors_regraded']['command']}` on {d['survivors_regraded']['date']}: {d['exercise']}, "
+                  f"{d['survivors_regraded']['regraded']} re-graded, {d['survivors_regraded']['killed']} now killed"
+                  for d in regrades]
     survivors = [line for data in results for line in survivor_lines(data)]
     lines += ["", "## Survivors (not equivalent)", ""]
     lines += [f"- {line}" for line in survivors] or ["None."]
     TABLE.write_text("\n".join(lines) + "\n")
+
+
+# ----------------------------------------------------------------------------- re-grading survivors
+
+
+def mutated_reference(reference: str, record: Record) -> str | None:
+    """The reference with the record's one-line change applied at its line, or None when it does not apply."""
+    lines = reference.splitlines()
+    if "\n" in record.before or not 0 < record.line <= len(lines):
+        return None
+    line = lines[record.line - 1]
+    if normal(line) != normal(record.before):
+        return None
+    indent = line[: len(line) - len(line.lstrip())]
+    lines[record.line - 1] = indent + record.after
+    return "\n".join(lines) + "\n"
+
+
+def regrade_survivors(exercise: str, timeout: float | None, command: str, log) -> int:
+    """Grade the saved survivors of one exercise again with the current grader (after a grader change)
+    and rewrite its result; the number still surviving, or -1 when the saved result cannot be used."""
+    from grading import package_file
+
+    path = result_path(exercise)
+    if not path.exists():
+        log(f"  {exercise}: nothing measured yet; run the full measurement")
+        return -1
+    data = json.loads(path.read_text())
+    reference = package_file("reference", exercise).read_text()
+    if hashlib.sha256(reference.encode()).hexdigest() != data["reference_sha256"]:
+        log(f"  {exercise}: the reference changed since it was measured; run the full measurement")
+        return -1
+    records = [record_from(d) for d in data["mutants"]]
+    arguments = [record_from(d) for d in data["argument_mutants"]]
+    grader = Grader(exercise, mutant_timeout(exercise, timeout))
+    regraded = killed = 0
+    with tempfile.TemporaryDirectory(prefix="mldojo-regrade-") as folder:
+        for i, record in enumerate(r for r in records if r.result == "survived"):
+            source = mutated_reference(reference, record)
+            if source is None:
+                log(f"  {exercise}: line {record.line} ({record.operator}) cannot be re-applied; left as it was")
+                continue
+            workspace = make_workspace(Path(folder) / str(i), exercise)
+            (workspace / f"{exercise}.py").write_text(source)
+            verdict, check, passed = run_grade(grader, workspace)
+            regraded += 1
+            if not passed:
+                killed += 1
+                record.result, record.verdict, record.check = "killed", verdict, check
+    left = [r for r in arguments if r.result == "survived"]
+    if left:
+        log(f"  {exercise}: {len(left)} argument-ignoring survivor(s) not re-graded; run the full measurement")
+    entries = load_equivalents()
+    classify(exercise, records, entries)
+    classify(exercise, arguments, entries)
+    data["mutants"] = [record_dict(r) for r in records]
+    data["summary"] = counts(records)
+    data["survivors_regraded"] = {"command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                                  "regraded": regraded, "killed": killed}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    log(f"  {exercise}: {regraded} survivor(s) re-graded, {killed} now killed")
+    return sum(r.outcome == "survived" for r in records + arguments)
 
 
 # ----------------------------------------------------------------------------- main
@@ -667,10 +741,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspaces and sessions")
     parser.add_argument("--no-server", action="store_true", help="grade every mutant in a fresh process, imports included")
     parser.add_argument("--reclassify", action="store_true", help="only re-apply equivalent.toml to the saved results")
+    parser.add_argument("--regrade-survivors", action="store_true",
+                        help="only grade the saved survivors of the --only exercises again (after a grader change)")
     args = parser.parse_args(argv)
     if args.reclassify:
         return reclassify()
     command = "python benchmarks/mutation.py " + " ".join(shlex.quote(a) for a in argv)
+    if args.regrade_survivors:
+        left = [regrade_survivors(exercise, args.timeout, command, log) for exercise in selected(args.only)]
+        write_table(saved_results())
+        return 1 if any(n != 0 for n in left) else 0
     entries = load_equivalents()
     ran, failed = [], []
     for exercise in selected(args.only):

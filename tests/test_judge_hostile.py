@@ -346,6 +346,21 @@ def test_base_exceptions_from_the_learner_are_errors(use_checks, workspace, rais
     assert report.verdict == R.ERROR
 
 
+def test_endless_recursion_is_an_error_that_says_what_went_wrong(use_checks, workspace):
+    source = """\
+    def f(x):
+        return f(x + 1)
+    def g(x):
+        return 2 * x
+    """
+    report = grade_learner(workspace, source)
+    f = outcome(report, "f_squares")
+    assert f.verdict == R.ERROR, f
+    assert f.message.startswith("your code raised RecursionError in f(): a function went on calling itself")
+    assert len(f.traceback) < 10_000  # thousands of identical frames are not all shown
+    assert outcome(report, "g_doubles").verdict == R.PASSED
+
+
 # -- lies -----------------------------------------------------------------------------------------
 def test_patching_numpy_comparisons_in_the_learner_process_changes_nothing(use_checks, workspace):
     use_checks(f_squares, g_doubles, numpy_in_the_judge_is_not_patched)

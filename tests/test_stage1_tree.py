@@ -75,6 +75,10 @@ def test_tree_every_fixed_example_is_tie_free_and_its_rule_changes_the_tree(kind
         assert tree_is_tie_free(problem.oracle, problem.X, problem.y, problem.criterion, params["min_samples_leaf"]), name
         if name.startswith("entropy"):
             changes = [("gini", params)]
+        elif name.startswith("gini"):
+            changes = [("entropy", params)]
+        elif name.startswith("targets"):
+            changes = []  # not a rule: large targets, where a score's scale can overflow
         elif name.startswith("max_depth"):
             changes = [(problem.criterion, dict(params, max_depth=None)),
                        (problem.criterion, dict(params, max_depth=params["max_depth"] + 1))]

@@ -10,7 +10,9 @@ it. Trees are grown greedily, from the root down. Write:
 2. `best_split(X, y, criterion, min_samples_leaf)`: the split of one node that makes its
    two children purest: the smallest  (n_left * impurity(left) + n_right * impurity(right)) / n.
    Candidate thresholds are the midpoints between consecutive distinct values of a
-   feature (like scikit-learn), and each child must keep at least min_samples_leaf rows.
+   feature (like scikit-learn; where two values are so close that their midpoint rounds to
+   the larger one, use the smaller one, so that the larger value still goes right), and
+   each child must keep at least min_samples_leaf rows.
    criterion is "gini", "entropy" or, for regression, "squared_error" (the mean squared
    deviation of y from its mean). Return (feature, threshold), or None if no split is allowed.
 3. `DecisionTreeClassifier` and `DecisionTreeRegressor`: a node becomes a leaf when it is

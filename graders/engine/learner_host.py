@@ -24,6 +24,10 @@ from mldojo.graders.engine import channel, wire
 
 
 REFERENCE_PACKAGE = "mldojo.reference"
+# Deep enough for a recursive topological sort of a 2,000-node micrograd chain (5x over) or a tree
+# grown on every row of Titanic; shallow enough that an infinite recursion ends in a few seconds
+# (100,000 frames of NumPy work took 30-50 s before the RecursionError reached the learner).
+RECURSION_LIMIT = 10_000
 
 
 class ForbiddenImportFinder(importlib.abc.MetaPathFinder):
@@ -344,7 +348,7 @@ def main() -> None:
     die_with_parent()
     limit_resources(config.get("memory_limit_mb", 3072))
     faulthandler.enable(file=sys.stderr, all_threads=False)
-    sys.setrecursionlimit(config.get("recursion_limit", 100_000))
+    sys.setrecursionlimit(config.get("recursion_limit", RECURSION_LIMIT))
     sys.dont_write_bytecode = True
     quiet_trusted_warnings()
     serve_one(config, request_fd, reply_fd)
@@ -380,7 +384,7 @@ def template_main() -> None:
     control = socket.socket(fileno=int(sys.argv[3]))
     die_with_parent()
     limit_resources(config.get("memory_limit_mb", 3072))
-    sys.setrecursionlimit(config.get("recursion_limit", 100_000))
+    sys.setrecursionlimit(config.get("recursion_limit", RECURSION_LIMIT))
     sys.dont_write_bytecode = True
     quiet_trusted_warnings()
     for name in config.get("preload", []) + config.get("drivers", []):

@@ -355,6 +355,9 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
         outcome.verdict = R.ERROR
         qualname = exc.info.get("qualname")  # the learner's function, not a driver's name
         outcome.message = f"your code raised {exc.type_name} in {f'{qualname}()' if qualname else exc.info.get('during')}"
+        if exc.type_name == "RecursionError":
+            outcome.message += (": a function went on calling itself (thousands of calls deep) without reaching the case "
+                                "that stops it; check that every recursive call gets a smaller problem than its caller")
         outcome.traceback = exc.describe()
     except AssertionError as exc:
         outcome.verdict = R.FAILED

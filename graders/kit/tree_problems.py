@@ -115,7 +115,9 @@ def candidate_splits(X: np.ndarray, y: np.ndarray, criterion: str, min_samples_l
         score = (n_left * left + (n - n_left) * right) / n
         allowed = (xs[1:] > xs[:-1]) & (np.minimum(n_left, n - n_left) >= min_samples_leaf)
         for i in np.flatnonzero(allowed):
-            found.append((float(score[i]), feature, float(xs[i] / 2.0 + xs[i + 1] / 2.0)))
+            middle = xs[i] / 2.0 + xs[i + 1] / 2.0
+            threshold = xs[i] if middle == xs[i + 1] else middle  # neighbouring floats: keep xs[i + 1] right
+            found.append((float(score[i]), feature, float(threshold)))
     return found
 
 

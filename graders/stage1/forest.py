@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sklearn.ensemble  # noqa: F401 - imported while the learner process starts, not inside a check
+from hypothesis import assume
 from hypothesis import strategies as st
 
 from mldojo.graders.engine.outcomes import LearnerRaised, NotImplementedYet
@@ -21,7 +22,7 @@ from mldojo.graders.kit import Diagnosis, after_calling, as_array, assert_close,
 from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.tree_problems import LABEL_VALUES, distinct_columns, labels
 
-VERSION = "2"
+VERSION = "3"
 DRIVER = "mldojo.graders.stage1.forest_driver"
 ACCURACY_MARGIN = 0.02  # held-out accuracy may trail scikit-learn's forest by at most this
 ACCURACY_SEEDS = (0, 1)  # the learner's forest is scored as the mean over these random_states
@@ -233,6 +234,12 @@ def bootstrap_samples_are_n_rows_drawn_with_replacement(learner):
             rows = as_array(rows, f"estimators_samples_[{i}]", (n,))
             if np.any(rows < 0) or np.any(rows >= n) or np.any(rows != np.round(rows)):
                 fail(f"estimators_samples_[{i}] holds {show(rows)}: row indices must be integers in 0..{n - 1}")
+        # A given row is in none of 20 samples with probability (1 - 1/n)^(20 n) = 2e-9: 3e-7 for any of 150.
+        never = np.setdiff1d(np.arange(n), np.concatenate([np.asarray(rows) for rows in samples]))
+        if never.size:
+            fail(f"row {int(never[0])} is in none of the 20 trees' bootstrap samples (rows never drawn: "
+                 f"{show(never)}); drawing n indices uniformly from 0..{n - 1} misses a given row in all 20 trees "
+                 "with probability 2e-9. Draw from the whole range: rng.integers(0, n, size=n)", never)
         distinct = np.mean([len(np.unique(rows)) / n for rows in samples])
         # Expected 1 - (1 - 1/n)^n = 0.634; the mean over 20 trees has a standard deviation near 0.004.
         if not 0.60 <= distinct <= 0.67:
@@ -250,7 +257,9 @@ def bootstrap_samples_are_n_rows_drawn_with_replacement(learner):
 
 
 # (max_features, p) where rounding down, rounding up or to the nearest, and sqrt / log2 give different counts.
-MAX_FEATURES_CASES = [("sqrt", 3), ("sqrt", 8), ("log2", 8), ("log2", 7), (0.5, 7), (0.3, 9), (3, 6), (None, 4)]
+# "at least 1" shows at ("log2", 1) and (0.1, 5), where the formula gives 0, and ("log2", 3), where it gives 1 (not 2).
+MAX_FEATURES_CASES = [("sqrt", 3), ("sqrt", 8), ("log2", 8), ("log2", 7), (0.5, 7), (0.3, 9), (3, 6), (None, 4),
+                      ("log2", 1), ("log2", 3), (0.1, 5)]
 
 
 def _max_features_cases(function):
@@ -261,14 +270,16 @@ def _max_features_cases(function):
 
 @check(examples=4)
 @_max_features_cases
-@given(max_features=st.sampled_from(["sqrt", "log2", None, 2, 3, 0.5, 0.3]), p=st.integers(2, 9))
+@given(max_features=st.sampled_from(["sqrt", "log2", None, 2, 3, 0.5, 0.3, 0.1]), p=st.integers(1, 9))
 def every_tree_is_your_own_and_gets_the_right_max_features(learner, max_features, p):
     """Every tree is a stage1.tree.DecisionTreeClassifier with max_features = the right count, and its own random_state."""
+    assume(not isinstance(max_features, int) or max_features <= p)  # scikit-learn refuses more than p
     X, y = _k_data(p)
-    params = dict(n_estimators=5, max_features=max_features, random_state=3, max_depth=2)
+    # 20 trees: seeds drawn from a few dozen values would collide; from 2**32 values, with probability 4e-8.
+    params = dict(n_estimators=20, max_features=max_features, random_state=3, max_depth=2)
     k = _expected_k(max_features, p)
     with tree_first(), after_calling(_call(params)):
-        facts = _describe(learner, _fitted(learner, X, y, **params), 5)
+        facts = _describe(learner, _fitted(learner, X, y, **params), 20)
         for kind in facts["tree_types"]:
             if kind != "stage1.tree.DecisionTreeClassifier":
                 fail(f"estimators_ holds a {kind}: the forest must grow the DecisionTreeClassifier imported from "
@@ -283,15 +294,17 @@ def every_tree_is_your_own_and_gets_the_right_max_features(learner, max_features
                     fail(message)
                 fail(message, got, _k_mistakes(learner, max_features, p, len(X)), passes=lambda value: value == k)
         states = facts["random_states"]
-        if len(set(states)) < 5 or "None" in states:
+        if len(set(states)) < len(states) or "None" in states:
             known = ("every tree gets the same random_state, so every tree draws the same features at every node: "
                      "give tree i its own seed, e.g. int(rng.integers(2**32)) from the forest's generator"
                      if len(set(states)) == 1 and states[0] != "None" else
                      "the trees get random_state=None, so the forest cannot be reproduced: pass each a seed drawn "
                      "from the forest's generator" if "None" in states else None)
-            fail(f"the trees' random_state values are {states}: give each tree its own seed, "
-                 "drawn from the forest's generator, so the trees differ and the forest is reproducible",
-                 diagnosis=known)
+            repeated = next((state for state in states if states.count(state) > 1), None)
+            shared = f" (trees {[i for i, state in enumerate(states) if state == repeated]} share {repeated})" if repeated else ""
+            fail(f"the trees' random_state values are {states}{shared}: give each tree its own seed, drawn from the "
+                 "forest's generator over a wide range (e.g. rng.integers(2**32)), so the trees differ and the forest "
+                 "is reproducible", diagnosis=known)
 
 
 @dataclass

@@ -46,31 +46,32 @@ from mldojo.graders.kit.tree_problems import (
     unique_best_split,
 )
 
-VERSION = "2"
+VERSION = "3"
 DRIVER = "mldojo.graders.stage1.tree_driver"
 
 
 # -- fixed inputs: every rule the stub states, shown on every grading ----------------------
 
 
-def _fixed_data(seed, n, p, classification, n_classes=2):
+def _fixed_data(seed, n, p, classification, n_classes=2, target_scale=1.0):
     """X (n, p) with distinct quarter-grid values per feature, labels from (-1, 3, 8) or distinct
-    eighth-grid targets, and new rows: two training rows and four off-grid rows."""
+    eighth-grid targets (times target_scale), and new rows: two training rows and four off-grid rows."""
     rng = np.random.default_rng(seed)
     X = np.stack([rng.permutation(np.arange(-40, 41))[:n] for _ in range(p)], axis=1) * 0.25
     if classification:
         classes = np.array([-1, 3, 8][:n_classes])
         y = rng.permutation(np.concatenate([classes, rng.choice(classes, n - n_classes)]))
     else:
-        y = rng.permutation(np.arange(-64, 65))[:n] * 0.125
+        y = rng.permutation(np.arange(-64, 65))[:n] * 0.125 * target_scale
     X_new = np.vstack([X[:2], rng.integers(-80, 81, size=(4, p)) * 0.125])
     return X, y, X_new
 
 
-def fixed_tree(seed, n, p, classification=True, criterion="gini", n_classes=2, **params) -> TreeProblem:
+def fixed_tree(seed, n, p, classification=True, criterion="gini", n_classes=2, target_scale=1.0,
+               **params) -> TreeProblem:
     """A tie-free tree problem (tests/test_stage1_tree.py proves it), with one new row on each
     threshold of scikit-learn's tree (x <= threshold goes left)."""
-    X, y, X_new = _fixed_data(seed, n, p, classification, n_classes)
+    X, y, X_new = _fixed_data(seed, n, p, classification, n_classes, target_scale)
     criterion = criterion if classification else "squared_error"
     model = sklearn_tree(classification, X, y, criterion, **params)
     inner = model.tree_.children_left != -1
@@ -83,6 +84,7 @@ def fixed_tree(seed, n, p, classification=True, criterion="gini", n_classes=2, *
 LIMITS = dict(max_depth=3, min_samples_split=2, min_samples_leaf=1)  # the fixed examples' limits, but for one
 FIXED_CLASSIFIERS = {
     "entropy, not gini": fixed_tree(25, 16, 2, criterion="entropy", n_classes=3, **LIMITS),
+    "gini, not entropy": fixed_tree(25, 16, 2, criterion="gini", n_classes=3, **LIMITS),
     "min_samples_split=6": fixed_tree(57, 14, 2, **dict(LIMITS, min_samples_split=6)),
     "min_samples_leaf=3": fixed_tree(37, 14, 2, **dict(LIMITS, min_samples_leaf=3)),
     "max_depth=1": fixed_tree(10, 12, 1, criterion="entropy", **dict(LIMITS, max_depth=1)),
@@ -91,6 +93,8 @@ FIXED_REGRESSORS = {
     "min_samples_split=6": fixed_tree(3, 14, 2, False, **dict(LIMITS, min_samples_split=6)),
     "min_samples_leaf=3": fixed_tree(3, 14, 2, False, **dict(LIMITS, min_samples_leaf=3)),
     "max_depth=2": fixed_tree(0, 10, 1, False, **dict(LIMITS, max_depth=2)),
+    # Prices, not grid values: weighted impurities near 1e12 (targets times 2**17, exact in binary).
+    "targets in the 100,000s": fixed_tree(5, 40, 2, False, target_scale=2.0**17, max_depth=4),
 }
 
 
@@ -102,6 +106,7 @@ def fixed_split(seed, n, criterion, n_classes=2, min_samples_leaf=1) -> TreeProb
 
 FIXED_SPLITS = {  # the best split changes with the criterion / with min_samples_leaf
     "entropy, not gini": fixed_split(1, 10, "entropy", n_classes=3),
+    "gini, not entropy": fixed_split(1, 10, "gini", n_classes=3),
     "min_samples_leaf=3": fixed_split(4, 10, "gini", min_samples_leaf=3),
 }
 
@@ -401,6 +406,7 @@ def entropy_matches_its_definition(learner, y):
 
 @check(examples=30)
 @example(problem=FIXED_SPLITS["entropy, not gini"])
+@example(problem=FIXED_SPLITS["gini, not entropy"])
 @example(problem=FIXED_SPLITS["min_samples_leaf=3"])
 @given(problem=split_problems())
 def best_split_finds_the_purest_midpoint_split(learner, problem):
@@ -455,6 +461,7 @@ def best_split_is_none_when_no_split_is_allowed(learner, data):
 
 @check(examples=12)
 @example(problem=FIXED_CLASSIFIERS["entropy, not gini"], all_features=False)
+@example(problem=FIXED_CLASSIFIERS["gini, not entropy"], all_features=True)
 @example(problem=FIXED_CLASSIFIERS["min_samples_split=6"], all_features=False)
 @example(problem=FIXED_CLASSIFIERS["min_samples_leaf=3"], all_features=True)
 @example(problem=FIXED_CLASSIFIERS["max_depth=1"], all_features=False)
@@ -483,6 +490,7 @@ def classifier_matches_sklearn(learner, problem, all_features):
 @example(problem=FIXED_REGRESSORS["min_samples_split=6"])
 @example(problem=FIXED_REGRESSORS["min_samples_leaf=3"])
 @example(problem=FIXED_REGRESSORS["max_depth=2"])
+@example(problem=FIXED_REGRESSORS["targets in the 100,000s"])
 @given(problem=tree_problems(classification=False, max_rows=20))
 def regressor_matches_sklearn(learner, problem):
     """DecisionTreeRegressor's predict (1e-9), depth and leaf count equal scikit-learn's when no splits tie."""
@@ -655,7 +663,18 @@ def max_features_draws_k_distinct_features(learner, data):
                  f"degrees of freedom, above {limit:.1f})", counts, diagnosis=named)
 
 
+# Two neighbouring doubles, 1 + 1 ulp and 1 + 2 ulp, nothing between them: their midpoint
+# rounds up to the larger one, so the threshold must fall back to the smaller value.
+_A = np.nextafter(1.0, 2.0)
+_B = np.nextafter(_A, 2.0)
+NEIGHBOUR_FLOATS = (True, np.array([[0.5], [_A], [_B], [2.0]]), np.array([0, 0, 1, 1]), {})
+# Integer targets whose deviations from their mean are all even: a node is pure only when they are equal.
+EVEN_DEVIATIONS = (False, np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 2.0, 10.0]), {})
+
+
 @check(examples=15)
+@example(data=NEIGHBOUR_FLOATS)
+@example(data=EVEN_DEVIATIONS)
 @given(data=any_tree_data())
 def unlimited_trees_fit_distinct_rows_perfectly(learner, data):
     """With no limits, a tree reproduces the training labels/targets of distinct rows exactly."""

@@ -32,6 +32,8 @@ def best_split(X, y, criterion="gini", min_samples_leaf=1):
         values = sorted(set(X[:, j].tolist()))
         for a, b in zip(values, values[1:]):
             t = (a + b) / 2
+            if t >= b:  # no double between a and b: a itself separates them
+                t = a
             left = X[:, j] <= t
             nl = int(left.sum())
             if nl < min_samples_leaf or n - nl < min_samples_leaf:

@@ -34,6 +34,8 @@ def best_split(X, y, criterion="gini", min_samples_leaf=1):
         values = sorted(set(X[:, j].tolist()))
         for i in range(len(values) - 1):
             threshold = (values[i] + values[i + 1]) / 2
+            if threshold == values[i + 1]:  # the midpoint rounded up onto the larger value
+                threshold = values[i]
             left = [k for k in range(n) if X[k, j] <= threshold]
             right = [k for k in range(n) if X[k, j] > threshold]
             if len(left) < min_samples_leaf or len(right) < min_samples_leaf:
