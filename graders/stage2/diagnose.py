@@ -198,15 +198,19 @@ def compare_ratios(got, want: dict, what: str, wrong, mistakes: dict) -> None:
 def key_diagnosis(got: set, want: set) -> str | None:
     """What the names the learner returned say about the parameters chosen (certain: read off the names)."""
     extra, missing = got - want, want - got
-    if missing:
+    if missing or not extra:
         return None
-    if extra and all(name.endswith("bias") or name.startswith("norm.") for name in extra):
-        return "biases and norm gains (1-D) are included; only parameters with p.ndim == 2 are measured"
-    if extra == {"conv.weight"}:
-        return "the 3-D convolution kernel is included; only parameters with exactly two dimensions (p.ndim == 2) count"
-    if extra == {"frozen.weight"}:
-        return "the frozen layer's weight is included; a parameter whose p.grad is None has no gradient to measure: leave it out"
-    return None
+    reasons = []
+    one_d = {name for name in extra if name.endswith("bias") or name.startswith("norm.")}
+    if one_d:
+        reasons.append("biases and norm gains (1-D) are included")
+    if "conv.weight" in extra:
+        reasons.append("the 3-D convolution kernel is included")
+    if "frozen.weight" in extra:
+        reasons.append("the frozen layer's weight is included, which has no gradient (p.grad is None)")
+    if one_d | {"conv.weight", "frozen.weight"} != extra | {"conv.weight", "frozen.weight"}:
+        return None
+    return "; ".join(reasons) + ": only parameters with p.ndim == 2 whose p.grad is not None are measured"
 
 
 # -- the probe ------------------------------------------------------------------------------------------------------
