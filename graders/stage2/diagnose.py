@@ -23,6 +23,7 @@ import torch
 from hypothesis import strategies as st
 
 from mldojo.graders.kit import Diagnosis, assert_close, check, example, fail, given
+from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL
 from mldojo.graders.stage2 import diagnose_driver as driver
 
 VERSION = "1"
@@ -88,7 +89,8 @@ def grad_ratios(model, mistake: str | None = None) -> dict:
                  "abs_mean": lambda: g.abs().mean() / d.abs().mean(),
                  "no_division": lambda: g.std(),
                  "inverted": lambda: d.std() / g.std(),
-                 "variance": lambda: g.var() / d.var()}.get(mistake, lambda: g.std() / d.std())()
+                 "variance": lambda: g.var() / d.var(),
+                 "elementwise": lambda: (g / d).abs().mean()}.get(mistake, lambda: g.std() / d.std())()
         found[name] = ratio.item()
     return found
 
@@ -101,6 +103,8 @@ GRAD_MISTAKES = {
                    "gradient is next to the weight",
     "inverted": "the ratio is upside down: p.grad.std() / p.std(), gradient over data",
     "variance": "these are ratios of variances (the squares): use std, not var",
+    "elementwise": "this is the mean of |p.grad / p| entry by entry, which a few tiny weights blow up; the definition "
+                   "compares the spreads of the two tensors: p.grad.std() / p.std()",
     "whole_net": "every weight got the same number, computed over the whole network; each ratio comes from its own "
                  "tensor alone (one per layer)",
 }
@@ -156,16 +160,27 @@ class Stats:
         return update_ratios(model, lr, self.mistake if self.mistake in UPDATE_MISTAKES else None)
 
 
+CHANGED = ("your function wrote into what it was given (an in-place operation such as *=, += or mul_ on p.grad, p.data "
+           "or the tensor, or a step taken inside it): make new tensors, e.g. lr * p.grad, and leave the model as it was")
+
+
+def refuse_changes(reply: dict, context: str = "") -> None:
+    """Fail on a problem the driver reported; a changed model or tensor is named for what it is."""
+    if reply.get("problem"):
+        fail(context + reply["problem"], diagnosis=CHANGED if reply.get("changed") else None)
+
+
 # -- comparing ------------------------------------------------------------------------------------------------------
-def compare_fraction(got, want: float, what: str, wrong) -> None:
+def compare_fraction(got, want: float, what: str, wrong, confirm=None) -> None:
     """One dead fraction (exact up to rounding), the dead-ReLU mistakes as diagnoses."""
     if isinstance(got, str):
         fail(f"{what} returned {got}; expected a float")
     assert_close(got, want, what=what, rtol=1e-12, atol=1e-15,
-                 diagnoses=[Diagnosis(message, lambda k=k: wrong(k)) for k, message in DEAD_MISTAKES.items()])
+                 diagnoses=[Diagnosis(message, lambda k=k: wrong(k), None if confirm is None else lambda k=k: confirm(k))
+                            for k, message in DEAD_MISTAKES.items()])
 
 
-def compare_ratios(got, want: dict, what: str, wrong, mistakes: dict) -> None:
+def compare_ratios(got, want: dict, what: str, wrong, mistakes: dict, confirm=None) -> None:
     """{name: float} = the judge's: the same names, -inf where the judge has it, the rest to RTOL."""
     if not isinstance(got, dict):
         fail(f"{what} returned {got}; expected a dict name -> float")
@@ -192,7 +207,8 @@ def compare_ratios(got, want: dict, what: str, wrong, mistakes: dict) -> None:
 
     label = f"{what} for {[n for n, k in zip(names, keep) if k]}"
     assert_close(values[keep], expected[keep], what=label, rtol=RTOL, atol=ATOL,
-                 diagnoses=[Diagnosis(message, lambda k=k: wrong_values(k)) for k, message in mistakes.items()])
+                 diagnoses=[Diagnosis(message, lambda k=k: wrong_values(k), None if confirm is None else lambda k=k: confirm(k))
+                            for k, message in mistakes.items()])
 
 
 def key_diagnosis(got: set, want: set) -> str | None:
@@ -239,7 +255,8 @@ def make_probe(sizes, seed, lr=0.1, zero=()) -> ProbeCase:
     for name, p in model.named_parameters():
         shape = tuple(p.shape)
         data[name] = rng.normal(rng.normal(0, 0.5), rng.uniform(0.2, 2.0), shape)
-        grad[name] = np.zeros(shape) if name in zero else rng.normal(rng.normal(0, 0.05), 10.0 ** rng.uniform(-4, -1), shape)
+        if not name.startswith("frozen."):  # a frozen parameter has no gradient
+            grad[name] = np.zeros(shape) if name in zero else rng.normal(rng.normal(0, 0.05), 10.0 ** rng.uniform(-4, -1), shape)
     return ProbeCase({"sizes": list(sizes), "data": data, "grad": grad}, lr)
 
 
@@ -259,14 +276,37 @@ def judge_ratios(case: ProbeCase, function: str, mistake: str | None = None) -> 
 
 
 def check_probe(learner, case: ProbeCase, function: str) -> None:
-    """The learner's ratio function on the probe = the judge's."""
+    """The learner's ratio function on the probe = the judge's (a mistake is named only if it fits a second probe too)."""
     lr = case.lr if function == "update_to_data_ratios" else None
     reply = learner._drive(DRIVER + "ratios", function, case.spec, lr)
-    if reply["problem"]:
-        fail(reply["problem"])
+    refuse_changes(reply)
     call = f"{function}(model)" if lr is None else f"{function}(model, lr={case.lr})"
     mistakes = GRAD_MISTAKES if lr is None else UPDATE_MISTAKES
-    compare_ratios(reply["ratios"], judge_ratios(case, function), call, lambda k: judge_ratios(case, function, k), mistakes)
+    second = make_probe(tuple(case.spec["sizes"]), SECOND_SEED, case.lr)
+    answers = {}
+
+    def confirm(mistake):
+        if "reply" not in answers:
+            answers["reply"] = learner._drive(DRIVER + "ratios", function, second.spec, lr)
+        got = answers["reply"].get("ratios")
+        return isinstance(got, dict) and same_ratios(got, judge_ratios(second, function, mistake))
+
+    compare_ratios(reply["ratios"], judge_ratios(case, function), call, lambda k: judge_ratios(case, function, k), mistakes,
+                   confirm)
+
+
+SECOND_SEED = 20_241_202  # the second probe a diagnosis must fit
+
+
+def same_ratios(got: dict, want: dict) -> bool:
+    """The same names and, to the kit's matching tolerance, the same numbers (-inf in the same places)."""
+    if set(got) != set(want) or any(isinstance(v, str) for v in got.values()):
+        return False
+    a = np.array([got[k] for k in sorted(want)], dtype=float)
+    b = np.array([want[k] for k in sorted(want)], dtype=float)
+    infinite = np.isinf(a) | np.isinf(b)
+    return bool(np.array_equal(a[infinite], b[infinite])
+                and np.all(np.abs(a[~infinite] - b[~infinite]) <= MATCH_ATOL + MATCH_RTOL * np.abs(b[~infinite])))
 
 
 # -- the dead fraction's inputs -----------------------------------------------------------------------------------------
@@ -332,8 +372,7 @@ def trained(learner, kind: str, seed: int, depth: int) -> dict:
     spec = net(kind, seed, depth)
     steps = STEPS[kind]
     got = learner._drive(DRIVER + "record", spec, steps)
-    if got.get("problem"):
-        fail(f"while training {describe_net(spec)}:\n  {got['problem']}")
+    refuse_changes(got, f"while training {describe_net(spec)}:\n  ")
     want = driver.run(Stats(), spec, steps)
     mistaken = {}
 
@@ -384,11 +423,21 @@ def dead_relu_fraction_counts_units_dead_on_every_example(learner, batch):
     """dead_relu_fraction(pre_activations) is the fraction of units (last axis) whose input is <= 0 on every example (every
     position of the leading axes)."""
     reply = learner._drive(DRIVER + "fraction", batch.pre, batch.dtype)
-    if reply["problem"]:
-        fail(reply["problem"])
+    refuse_changes(reply)
     t = torch.tensor(batch.pre, dtype=getattr(torch, batch.dtype))
+    # A mistake is named only if it also explains the learner's answer on a second batch of the same shape.
+    second = np.random.default_rng(SECOND_SEED).normal(-0.5, 1.0, batch.pre.shape).round(0)  # some exact zeros
+    answers = {}
+
+    def confirm(mistake):
+        if "value" not in answers:
+            answers["value"] = learner._drive(DRIVER + "fraction", second, batch.dtype).get("value")
+        value = answers["value"]
+        wrong = dead_fraction(torch.tensor(second, dtype=t.dtype), mistake)
+        return not isinstance(value, str) and abs(value - wrong) <= MATCH_ATOL + MATCH_RTOL * abs(wrong)
+
     compare_fraction(reply["value"], dead_fraction(t), f"dead_relu_fraction(a {batch.dtype} tensor of shape {batch.pre.shape})",
-                     lambda k: dead_fraction(t, k))
+                     lambda k: dead_fraction(t, k), confirm)
 
 
 PROBE_SIZES = (5, 3, 4, 6)

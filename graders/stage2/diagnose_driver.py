@@ -56,8 +56,9 @@ def fraction(module, array, dtype="float64"):
     tensor = torch.tensor(np.asarray(array), dtype=getattr(torch, dtype))
     kept = tensor.clone()
     value = number(module.dead_relu_fraction(tensor))
-    problem = None if torch.equal(tensor, kept) else "dead_relu_fraction changed the tensor it was given: it should only measure"
-    return {"value": value, "problem": problem}
+    changed = not torch.equal(tensor, kept)
+    problem = "dead_relu_fraction changed the tensor it was given: it should only measure" if changed else None
+    return {"value": value, "problem": problem, "changed": changed}
 
 
 # -- a probe: every kind of parameter a ratio function must keep or leave out ---------------------------------
@@ -115,7 +116,7 @@ def measure(stats, function, model, lr=None):
 def ratios(module, function, spec, lr=None):
     """The learner's ratio function on the probe: {"ratios": {name: float} or a description, "problem"}."""
     got, problem = measure(module, function, probe(spec), lr)
-    return {"ratios": got, "problem": problem}
+    return {"ratios": got, "problem": problem, "changed": problem is not None}
 
 
 # -- the judge's networks --------------------------------------------------------------------------------------------
@@ -147,10 +148,10 @@ def run(stats, net, steps):
     """Train the net `steps` SGD steps (lr = net["lr"]), recording stats' numbers at every step.
 
     {"loss": [float], "dead": [[per hidden layer]], "grad": [{name: float}], "update": [{name: float}],
-     "problem": None or a line saying what came back that is not a number}"""
+     "problem": None or a line saying what came back that is not a number, "changed": whether stats changed the model}"""
     model, x, y = build(net)
     lr = float(net["lr"])
-    history = {"loss": [], "dead": [], "grad": [], "update": [], "problem": None}
+    history = {"loss": [], "dead": [], "grad": [], "update": [], "problem": None, "changed": False}
     for _ in range(int(steps)):
         pre = []  # the input of every ReLU, (BATCH, WIDTH)
         h = x
@@ -166,7 +167,7 @@ def run(stats, net, steps):
         grad, changed = measure(stats, "gradient_to_data_ratios", model)
         update, changed = (None, changed) if changed else measure(stats, "update_to_data_ratios", model, lr)
         if changed:
-            history["problem"] = changed
+            history["problem"], history["changed"] = changed, True
             return history
         for what, got in (("dead_relu_fraction", dead), ("gradient_to_data_ratios(model)", grad),
                           ("update_to_data_ratios(model, lr)", update)):
