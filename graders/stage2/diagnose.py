@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from mldojo.graders.kit import Diagnosis, assert_close, check, example, fail, given
+from mldojo.graders.kit import Diagnosis, after_calling, assert_close, check, example, fail, given
 from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL
 from mldojo.graders.stage2 import diagnose_driver as driver
 
@@ -186,7 +186,7 @@ def compare_ratios(got, want: dict, what: str, wrong, mistakes: dict, confirm=No
         fail(f"{what} returned {got}; expected a dict name -> float")
     if set(got) != set(want):
         fail(f"{what} returned the names {sorted(got)}\n  expected {sorted(want)}", diagnosis=key_diagnosis(set(got), set(want)))
-    names = sorted(want)
+    names = list(want)  # the order of model.named_parameters()
     for name in names:
         if isinstance(got[name], str):
             fail(f"{what}[{name!r}] is {got[name]}; expected a float")
@@ -381,15 +381,16 @@ def trained(learner, kind: str, seed: int, depth: int) -> dict:
             mistaken[mistake] = driver.run(Stats(mistake), spec, steps)
         return mistaken[mistake]
 
-    for i in range(steps):
-        at = f"step {i + 1} of {steps}"
-        for layer, (value, expected) in enumerate(zip(got["dead"][i], want["dead"][i])):
-            compare_fraction(value, expected, f"dead_relu_fraction(input of ReLU {layer + 1}) at {at}",
-                             lambda k, i=i, layer=layer: wrong(k)["dead"][i][layer])
-        compare_ratios(got["grad"][i], want["grad"][i], f"gradient_to_data_ratios(model) at {at}",
-                       lambda k, i=i: wrong(k)["grad"][i], GRAD_MISTAKES)
-        compare_ratios(got["update"][i], want["update"][i], f"update_to_data_ratios(model, lr={spec['lr']}) at {at}",
-                       lambda k, i=i: wrong(k)["update"][i], UPDATE_MISTAKES)
+    with after_calling(f"recording your statistics while training {describe_net(spec)}"):
+        for i in range(steps):
+            at = f"step {i + 1} of {steps}"
+            for layer, (value, expected) in enumerate(zip(got["dead"][i], want["dead"][i])):
+                compare_fraction(value, expected, f"dead_relu_fraction(input of ReLU {layer + 1}) at {at}",
+                                 lambda k, i=i, layer=layer: wrong(k)["dead"][i][layer])
+            compare_ratios(got["grad"][i], want["grad"][i], f"gradient_to_data_ratios(model) at {at}",
+                           lambda k, i=i: wrong(k)["grad"][i], GRAD_MISTAKES)
+            compare_ratios(got["update"][i], want["update"][i], f"update_to_data_ratios(model, lr={spec['lr']}) at {at}",
+                           lambda k, i=i: wrong(k)["update"][i], UPDATE_MISTAKES)
     return got
 
 
@@ -494,7 +495,7 @@ def large_negative_biases_show_as_dead_relus(learner, seed, depth):
 @example(seed=1, depth=5)
 @given(seed=SEEDS, depth=DEPTHS)
 def tiny_weights_show_as_vanishing_updates(learner, seed, depth):
-    """With weights a sixth of Kaiming's scale, your numbers are the judge's: every gradient is under a hundredth of its
+    """With weights about a sixth of Kaiming's scale, your numbers are the judge's: every gradient is under a hundredth of its
     weight and every update ratio is below -3 (each step moves the weights by less than a thousandth): learning crawls."""
     history = trained(learner, "vanishing", seed, depth)
     _dead, grad, update = _history_arrays(history)
