@@ -31,7 +31,7 @@ from mldojo.graders.kit.tree_problems import (
     tree_is_tie_free,
 )
 
-VERSION = "2"
+VERSION = "3"
 DRIVER = "mldojo.graders.stage1.boosting_driver"
 ACCURACY_MARGIN = 0.01  # the classifier's held-out accuracy may trail scikit-learn's by at most this
 BENCHMARK = dict(n_estimators=30, learning_rate=0.2, max_depth=2)
@@ -171,6 +171,28 @@ FIXED_REGRESSORS = [
     fixed_regressor(0, 14, 1, n_estimators=4, learning_rate=1.0, max_depth=2),
 ]
 REGRESSOR_CONFIRM = fixed_regressor(31, 10, 2, n_estimators=2, learning_rate=0.5, max_depth=2)
+
+
+def coarse_grid_regressor(seed=2, n=14, p=2, **params) -> BoostingProblem:
+    """Integer features from -3 to 3, so values repeat within a column (a split can only fall
+    between distinct values), and new rows lying exactly on the thresholds of scikit-learn's trees
+    (x <= threshold goes left); tie-free like the others (tests/test_stage1_boosting.py)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, size=(n, p)).astype(np.float64)  # (n, p)
+    y = rng.permutation(np.arange(-64, 65))[:n] * 0.125
+    params = params or dict(n_estimators=3, learning_rate=0.5, max_depth=2)
+    model = sklearn_boosting_regressor(X, y, **params)
+    on = []
+    for tree in model.estimators_[:, 0]:
+        for feature, threshold in zip(tree.tree_.feature, tree.tree_.threshold):
+            if feature >= 0:  # an inner node: a row of X moved onto its threshold
+                row = X[0].copy()
+                row[feature] = threshold
+                on.append(row)
+    return BoostingProblem(X, y, np.vstack([X[:3], np.array(on)]), params, model)
+
+
+FIXED_REGRESSORS.append(coarse_grid_regressor())
 
 
 def _book_classifier(problem, *, start="log-odds", newton=True, residual="t - p", learning_rate=None, max_depth=None):
@@ -334,6 +356,7 @@ def fit_returns_self_and_answers_have_the_right_shapes(learner, problem, data):
 @check(examples=12)
 @example(problem=FIXED_REGRESSORS[0])
 @example(problem=FIXED_REGRESSORS[1])
+@example(problem=FIXED_REGRESSORS[2])  # repeated feature values, new rows on the thresholds
 @given(problem=boosting_problems())
 def regressor_stages_match_sklearn(learner, problem):
     """staged_predict(X_new) equals scikit-learn's GradientBoostingRegressor stage by stage, to 1e-6, when no splits tie."""
