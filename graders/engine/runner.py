@@ -23,6 +23,7 @@ from mldojo.graders.engine.proxy import Learner, LearnerSession
 from mldojo.graders.engine.defaults import CLAIM as STATED_DEFAULTS_CLAIM
 from mldojo.graders.engine.defaults import NAME as STATED_DEFAULTS_NAME
 from mldojo.graders.engine.defaults import has_stated_defaults, stated_defaults_outcome
+from mldojo.graders.engine.hypothesis_pin import fixed_constants
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
 
 
@@ -324,7 +325,8 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
     try:
         if spec.strategies:
             try:
-                _property_test(spec, learner, seed, drawn, examples_scale, shrinking)()
+                with fixed_constants():
+                    _property_test(spec, learner, seed, drawn, examples_scale, shrinking)()
             except StopShrinking:
                 # The smallest failing input found before shrinking's own cap ran out.
                 drawn.clear()
