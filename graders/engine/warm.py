@@ -226,10 +226,14 @@ class ForkedChild:
 
 
 class WarmPool:
-    """Templates kept warm while the pool is open; `active()` tells the engine to use them."""
+    """Templates kept warm while the pool is open; `active()` tells the engine to use them.
+    The judge's recordings of passing checks live as long as the pool (replay.py)."""
 
     def __init__(self):
+        from mldojo.graders.engine.replay import Replays
+
         self.templates: dict = {}
+        self.replays = Replays()
 
     def template_for(self, module) -> Template | None:
         """The running template for this module's sandbox view (started on first use)."""
