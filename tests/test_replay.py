@@ -145,3 +145,21 @@ def test_a_check_that_rejected_or_drew_inside_is_drawn_again_every_time(grader, 
         for _ in range(2):
             assert grade_file(workspace, CORRECT).verdict == R.PASSED
         assert pool.replays.replayed == 0 and not pool.replays.recordings
+
+
+def test_each_replayed_call_sees_the_random_state_hypothesis_gave_it_and_leaves_none_behind(grader, workspace):  # noqa: F811
+    import random
+
+    import numpy
+
+    module = grader(GRADER.replace("    CALLS.append(x)\n", "    CALLS.append((x, random.random(), float(numpy.random.random())))\n")
+                    .replace("from hypothesis import assume\n", "import random\nimport numpy\nfrom hypothesis import assume\n"))
+    outside = (random.getstate(), numpy.random.get_state()[1].tolist())
+    with warm.warm_processes() as pool:
+        grade_file(workspace, CORRECT)
+        drawn = list(module.CALLS)
+        module.CALLS.clear()
+        grade_file(workspace, CORRECT)
+        assert pool.replays.replayed == 1
+    assert module.CALLS == drawn, "a replayed call drew other random numbers than Hypothesis's call did"
+    assert (random.getstate(), numpy.random.get_state()[1].tolist()) == outside, "the global generators were left changed"

@@ -33,10 +33,21 @@ def pick(exercise: str, every: bool):
     return named
 
 
+def cold_reports(exercise: str, chosen, tmp_path) -> dict:
+    """Each mutant's cold report; None for a mutant whose cold reports differ between two runs
+    (its answers depend on where objects land in memory: a set of nodes walked in id order)."""
+    found = {}
+    for mutant in chosen:
+        first, second = (described(grade_source(exercise, mutant.source, tmp_path / f"cold{i}")) for i in (1, 2))
+        found[mutant.name] = first if first == second else None
+    return found
+
+
 def compare(exercise: str, tmp_path, every: bool) -> None:
     chosen = pick(exercise, every)
     assert chosen
-    cold = {m.name: grade_source(exercise, m.source, tmp_path / "cold") for m in chosen}
+    cold = cold_reports(exercise, chosen, tmp_path)
+    assert any(report is not None for report in cold.values())
     reference = package_file("reference", exercise)
     with warm.warm_processes() as pool:
         assert grade_source(exercise, reference, tmp_path / "warm").verdict == R.PASSED
@@ -46,7 +57,8 @@ def compare(exercise: str, tmp_path, every: bool) -> None:
             assert pool.replays.replayed > before, "the reference's checks are replayed"
             report = grade_source(exercise, mutant.source, tmp_path / "warm")
             assert report.verdict != R.PASSED, f"{mutant} passed a warm re-grade"
-            assert described(report) == described(cold[mutant.name]), f"{mutant}: warm and cold reports differ"
+            if cold[mutant.name] is not None:
+                assert described(report) == cold[mutant.name], f"{mutant}: warm and cold reports differ"
 
 
 @pytest.mark.parametrize("exercise", sorted(CHOSEN))
@@ -55,6 +67,7 @@ def test_a_warm_regrade_reports_a_mutant_as_a_cold_one_does(exercise, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # every mutant graded three times
 @pytest.mark.parametrize("exercise", sorted(CHOSEN))
 def test_every_mutant_gets_the_same_report_warm_and_cold(exercise, tmp_path):
     compare(exercise, tmp_path, every=True)

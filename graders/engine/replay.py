@@ -115,15 +115,21 @@ def replay(recording: Recording, body: Callable[..., None]) -> None:
     from hypothesis.errors import HypothesisDeprecationWarning
     from hypothesis.internal.entropy import deterministic_PRNG
 
-    for call in recording.calls:
-        if digest_of(call.inputs) != call.digest:
-            raise Diverged("the recorded inputs changed since they were recorded")
-        with deterministic_PRNG(), warnings.catch_warnings():  # the generators saved and put back, as Hypothesis does
-            # A check's assume(True) outside Hypothesis's own run is fine here: it warns, and
-            # assume(False) still raises (and diverges).
-            warnings.simplefilter("ignore", HypothesisDeprecationWarning)
-            if not restore_random_states(call.randoms):
+    # Hypothesis saves the generators before each call and puts them back after it; saved once
+    # around all the calls here, the state outside the check ends the same, and each call still
+    # starts from the state recorded for it (set just before it).
+    with deterministic_PRNG(), warnings.catch_warnings():
+        # A check's assume(True) outside Hypothesis's own run is fine here: it warns, and
+        # assume(False) still raises (and diverges).
+        warnings.simplefilter("ignore", HypothesisDeprecationWarning)
+        generators = managed_generators()
+        for call in recording.calls:
+            if digest_of(call.inputs) != call.digest:
+                raise Diverged("the recorded inputs changed since they were recorded")
+            if set(generators) != set(call.randoms):
                 raise Diverged("the random generators Hypothesis manages changed")
+            for key, state in call.randoms.items():
+                generators[key].setstate(state)
             try:
                 body(**call.inputs)
             except KeyboardInterrupt:
@@ -153,31 +159,20 @@ def digest_of(inputs: dict) -> bytes | None:
         return None
 
 
-def random_states() -> dict | None:
-    """The states of the random generators Hypothesis seeds for each call (None if unknown)."""
+def managed_generators() -> dict | None:
+    """The random generators Hypothesis seeds for each call, by its key (None if unknown)."""
     try:
         from hypothesis.internal.entropy import RANDOMS_TO_MANAGE
     except ImportError:
         return None
-    states = {}
-    for key, ref in list(RANDOMS_TO_MANAGE.data.items()):
-        generator = ref()
-        if generator is not None:
-            states[key] = generator.getstate()
-    return states
+    found = {key: ref() for key, ref in list(RANDOMS_TO_MANAGE.data.items())}
+    return {key: generator for key, generator in found.items() if generator is not None}
 
 
-def restore_random_states(states: dict) -> bool:
-    """Put each generator back in its recorded state; False when the set of generators differs."""
-    from hypothesis.internal.entropy import RANDOMS_TO_MANAGE
-
-    live = {key: ref() for key, ref in list(RANDOMS_TO_MANAGE.data.items())}
-    live = {key: generator for key, generator in live.items() if generator is not None}
-    if set(live) != set(states):
-        return False
-    for key, state in states.items():
-        live[key].setstate(state)
-    return True
+def random_states() -> dict | None:
+    """The states of those generators now (None if unknown)."""
+    generators = managed_generators()
+    return None if generators is None else {key: generator.getstate() for key, generator in generators.items()}
 
 
 def _is_data_object(value: Any) -> bool:
