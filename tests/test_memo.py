@@ -53,3 +53,13 @@ def test_the_oracles_answer_from_memory_as_they_answer_anew():
         assert np.array_equal(coef, fresh[0]) and intercept == fresh[1]
     program = [("leaf", 0.5), ("leaf", -2.0), ("mul", 0, 1), ("tanh", 2)]
     assert torch_program(program) == torch_program.__wrapped__(program) == torch_program(program)
+
+
+def test_a_drawn_problem_is_keyed_by_its_type_and_every_field():
+    from mldojo.graders.stage3._attention_inputs import AttentionProblem
+
+    q = np.ones((1, 2, 3))
+    first = AttentionProblem(q, q.copy(), q.copy())
+    assert exact_key(first) == exact_key(AttentionProblem(q.copy(), q.copy(), q.copy()))
+    assert exact_key(first) != exact_key(AttentionProblem(q, q, q, is_causal=True))
+    assert exact_key(first) != exact_key(AttentionProblem(q, q, q, attn_mask=np.ones((2, 2), dtype=bool)))
