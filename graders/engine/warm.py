@@ -30,7 +30,10 @@ from typing import Iterator
 from mldojo.graders.engine import sandbox
 
 # What a template imports besides the exercise's drivers, unless the exercise forbids it.
-PRELOAD = ("numpy", "torch")
+# sympy: torch imports it lazily on its first use in many calls (about 170 modules, a few tenths
+# of a second), which every forked learner process of a torch exercise paid again.
+PRELOAD = ("numpy", "torch", "sympy")
+TORCH_ONLY = frozenset({"torch", "sympy"})  # only where the exercise is written in PyTorch
 CONTROL_TIMEOUT_S = 10.0
 _active: "WarmPool | None" = None
 
@@ -272,9 +275,9 @@ def active() -> WarmPool | None:
 
 
 def _wanted(name: str, exercise: str) -> bool:
-    """torch only for the exercises written in PyTorch (stage 3 and later): importing it costs
-    a second and a few hundred MB in every other template."""
-    if name != "torch":
+    """torch (and sympy) only for the exercises written in PyTorch (stage 3 and later): importing
+    it costs a second and a few hundred MB in every other template."""
+    if name not in TORCH_ONLY:
         return True
     stage = exercise.partition("/")[0]
     return stage.startswith("stage") and stage[5:].isdigit() and int(stage[5:]) >= 3
