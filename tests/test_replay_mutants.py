@@ -19,6 +19,11 @@ CHOSEN = {
 }
 
 
+# Mutants whose answers depend on where objects land in memory (a set of nodes walked in id
+# order): their counterexample changes from run to run, cold or warm; they must still fail warm.
+UNSTABLE = {"stage2/micrograd": {"recursive_backward_without_topo"}}
+
+
 def described(report):
     """What the learner is told, check by check."""
     return [(o.name, o.verdict, o.message, o.inputs, o.diagnosis) for o in report.checks]
@@ -38,6 +43,9 @@ def cold_reports(exercise: str, chosen, tmp_path) -> dict:
     (its answers depend on where objects land in memory: a set of nodes walked in id order)."""
     found = {}
     for mutant in chosen:
+        if mutant.name in UNSTABLE.get(exercise, ()):
+            found[mutant.name] = None
+            continue
         first, second = (described(grade_source(exercise, mutant.source, tmp_path / f"cold{i}")) for i in (1, 2))
         found[mutant.name] = first if first == second else None
     return found
