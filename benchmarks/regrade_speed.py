@@ -97,16 +97,19 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=5)
     parser.add_argument("--only", nargs="*", default=list(DEFAULT))
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     rows = []
     for exercise in args.only:
         warm, cold = measure(exercise, args.saves)
         rows.append((exercise, warm, cold))
     load = os.getloadavg()[0]
-    print(f"\nload average {load:.2f}; {args.saves} saves per exercise (the watch polls the file every 0.2 s)")
+    print(f"\nload average {load_before:.2f} before, {load:.2f} after; {args.saves} saves per exercise "
+          "(the watch looks at the file every 0.05 s)")
     print(f"{'exercise':<20} {'save-to-verdict (watch)':<30} {'cold grade ID':<30}")
     for exercise, warm, cold in rows:
         fmt = lambda t: f"{statistics.median(t):5.2f} s ({min(t):.2f}-{max(t):.2f})"  # noqa: E731
-        print(f"{exercise:<20} {fmt(warm):<30} {fmt(cold):<30}")
+        ratio = statistics.median(cold) / statistics.median(warm)
+        print(f"{exercise:<20} {fmt(warm):<30} {fmt(cold):<30} cold / warm {ratio:.1f}x")
 
 
 if __name__ == "__main__":

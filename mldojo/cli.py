@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch = add("watch", help="re-grade every time you save the file")
     watch.add_argument("exercise", metavar="ID")
     watch.add_argument("--seed", type=int)
-    watch.add_argument("--interval", type=float, default=0.2, help=argparse.SUPPRESS)  # how often the file is looked at
+    watch.add_argument("--interval", type=float, default=None, help=argparse.SUPPRESS)  # how often the file is looked at
     watch.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)  # for tests
     watch.add_argument("--no-keys", action="store_true", help="do not read keys from the terminal (h, n, l, q)")
     done = add("done", help="record a self-reported criterion with its evidence")
@@ -423,7 +423,8 @@ def cmd_watch(args) -> int:
     from mldojo.watch import watch
 
     exercise = _exercise(args.exercise)
-    return watch(_workspace(args), exercise, seed=args.seed, interval=args.interval, max_runs=args.max_runs, keys=not args.no_keys)
+    options = {} if args.interval is None else {"interval": args.interval}
+    return watch(_workspace(args), exercise, seed=args.seed, max_runs=args.max_runs, keys=not args.no_keys, **options)
 
 
 def cmd_done(args) -> int:

@@ -18,6 +18,11 @@ from mldojo.workspace import Workspace
 KEYS_LINE = "h hint · n next exercise · l list · r grade again · q quit"
 
 
+POLL_S = 0.05  # how often the file's metadata is looked at: a stat, 20 times a second
+SETTLE_S = 0.03  # a save is graded once its size and time have held still this long
+SETTLE_LIMIT_S = 1.0  # ... or after this long, for a file that keeps changing
+
+
 def file_state(path) -> str | None:
     """A fingerprint of the file's bytes (None while it is missing)."""
     try:
@@ -26,7 +31,29 @@ def file_state(path) -> str | None:
         return None
 
 
-def watch(workspace: Workspace, exercise: Exercise, seed: int | None = None, interval: float = 0.5, max_runs: int = 0,
+def stat_state(path) -> tuple | None:
+    """What a save changes in the file's metadata (None while it is missing); cheap to poll."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def settled(path, previous: tuple | None) -> tuple | None:
+    """The file's metadata once it has stopped changing: an editor that truncates, then writes,
+    is seen once, whole, not first as an empty or half-written file."""
+    deadline = time.monotonic() + SETTLE_LIMIT_S
+    while time.monotonic() < deadline:
+        time.sleep(SETTLE_S)
+        now = stat_state(path)
+        if now == previous:
+            return now
+        previous = now
+    return previous
+
+
+def watch(workspace: Workspace, exercise: Exercise, seed: int | None = None, interval: float = POLL_S, max_runs: int = 0,
           keys: bool = True) -> int:
     """Grade now, then again after each change; q or Ctrl-C stops. Returns the last exit code."""
     from mldojo import render
@@ -52,13 +79,12 @@ class _Session:
         self.workspace, self.exercise, self.seed, self.out, self.reader = workspace, exercise, seed, out, reader
         self.runs, self.code = 0, 1
         self.last_state: object = object()
+        self.last_stat: object = object()
 
     def loop(self, interval: float, max_runs: int) -> int:
         """Grade on every change (and on r), act on keys, until q, Ctrl-C or max_runs."""
         while True:
-            state = file_state(self.workspace.exercise_file(self.exercise.id))
-            if state != self.last_state:
-                self.last_state = state
+            if self.changed():
                 self.grade()
                 if max_runs and self.runs >= max_runs:
                     return self.code
@@ -67,6 +93,20 @@ class _Session:
                 self.out.print("[dim]Stopped watching.[/]")
                 return self.code
             self.act(key)
+
+    def changed(self) -> bool:
+        """True when the file's bytes differ from those graded last (looked at only when its
+        metadata changed: a stat per poll, the bytes read once per save)."""
+        path = self.workspace.exercise_file(self.exercise.id)
+        now = stat_state(path)
+        if now == self.last_stat:
+            return False
+        self.last_stat = settled(path, now) if now is not None else None
+        state = file_state(path)
+        if state == self.last_state:
+            return False  # touched, not changed
+        self.last_state = state
+        return True
 
     def grade(self) -> None:
         """One run: a clean screen, the checks as they finish, the summary, what the keys do."""
@@ -80,10 +120,17 @@ class _Session:
         path = self.workspace.exercise_file(self.exercise.id)
         self.out.print(f"[dim]Watching {path} — save to grade again.[/]")
         self.out.rule(f"{self.exercise.id} · run {self.runs} · {time.strftime('%H:%M:%S')}")
-        graded = grade_exercise(self.workspace, self.exercise, seed=self.seed, on_check=lambda o: render.check_line(self.out, o))
+        exercise = self.exercise
+
+        def footer(report) -> None:
+            # Printed as soon as the verdict is known, before the attempt is recorded (as `grade ID`
+            # does): the tracker's write is the learner's wait for nothing.
+            render.report_footer(self.out, report, exercise, _hint_position(self.workspace, exercise),
+                                 next_up(self.workspace, exercise) if report.passed else False)
+
+        graded = grade_exercise(self.workspace, exercise, seed=self.seed, on_check=lambda o: render.check_line(self.out, o),
+                                on_graded=footer)
         report = graded.report
-        render.report_footer(self.out, report, self.exercise, _hint_position(self.workspace, self.exercise),
-                             next_up(self.workspace, self.exercise) if report.passed else False)
         if not graded.recorded:
             self.out.print(f"[yellow]warning:[/] this attempt was not recorded: {graded.tracker_problem}")
         self.code = 0 if report.passed else 1
@@ -102,7 +149,7 @@ class _Session:
         elif key == "l":
             self._list()
         elif key == "r":
-            self.last_state = object()  # graded again on the next turn of the loop
+            self.last_state = self.last_stat = object()  # graded again on the next turn of the loop
 
     def _hint(self) -> None:
         from mldojo.hints import show_hints
@@ -124,7 +171,7 @@ class _Session:
             self.out.print("\nEvery other exercise passes: there is no next one.")
             self._waiting()
             return
-        self.exercise, self.last_state = following, object()
+        self.exercise, self.last_state, self.last_stat = following, object(), object()
 
     def _list(self) -> None:
         from mldojo.catalogue import load_catalogue

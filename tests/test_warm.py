@@ -102,3 +102,9 @@ def test_closing_the_pool_leaves_no_process(use_checks, workspace):
         processes = template.processes()
         assert processes
     assert not _wait_gone(processes, timeout=3.0)
+
+
+def test_torch_and_what_it_imports_lazily_are_preloaded_for_torch_exercises_only():
+    assert warm._wanted("sympy", "stage3/attention") and warm._wanted("torch", "stage3/attention")
+    assert not warm._wanted("sympy", "stage1/linreg") and not warm._wanted("torch", "stage2/micrograd")
+    assert warm._wanted("numpy", "stage1/linreg")

@@ -435,7 +435,7 @@ class LearnerProcess:
     def _write_frame(self, payload: bytes, during: str) -> None:
         """Write one request within the budget: a learner that stops reading cannot hang the judge."""
         stopped_since = None
-        for part in (struct.pack("<Q", len(payload)), payload):
+        for part in wire.framed(payload):
             view = memoryview(part)
             while view:
                 try:

@@ -23,6 +23,8 @@ from mldojo.graders.engine.proxy import Learner, LearnerSession
 from mldojo.graders.engine.defaults import CLAIM as STATED_DEFAULTS_CLAIM
 from mldojo.graders.engine.defaults import NAME as STATED_DEFAULTS_NAME
 from mldojo.graders.engine.defaults import has_stated_defaults, stated_defaults_outcome
+from mldojo.graders.engine.hypothesis_pin import fixed_constants
+from mldojo.graders.engine.replay import Diverged, Recording, replay
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
 
 
@@ -93,7 +95,7 @@ def grade(
 
         grader = load_grader(request.exercise)
         report.grader_version = str(getattr(grader, "VERSION", "1"))
-        specs.extend(checks_of(grader))
+        specs[:] = checks_of(grader)
 
     try:
         if not _static_checks(request, report):
@@ -101,7 +103,15 @@ def grade(
             # imports scikit-learn or torch): the version is read from the grader's source.
             report.grader_version = grader_version(request.exercise)
             return report
-        _run_checks(request, prepare_grader, specs, report, on_check, on_progress)
+        replays = _replays()
+        try:
+            _run_checks(request, prepare_grader, specs, report, on_check, on_progress, replays)
+        except Diverged:
+            # A replayed input did not pass (replay.py): what Hypothesis would do next is unknown,
+            # so the grading starts over, from a fresh learner process, with every input drawn.
+            shown = list(report.checks)
+            _reset(report)
+            _run_checks(request, prepare_grader, specs, report, _unrepeated(on_check, shown), on_progress, None)
         return report
     except KeyboardInterrupt as exc:
         report.verdict = R.INTERRUPTED
@@ -110,6 +120,37 @@ def grade(
         raise
     finally:
         report.duration_s = time.perf_counter() - started
+
+
+def _replays():
+    """The warm judge's recordings of passing checks (replay.py), or None outside `grade watch`."""
+    from mldojo.graders.engine import warm
+
+    pool = warm.active()
+    return pool.replays if pool is not None else None
+
+
+def _reset(report: GradeReport) -> None:
+    """Forget what a grading thrown away had found."""
+    report.checks.clear()
+    report.verdict, report.problem, report.printed = R.ERROR, "", ""
+
+
+def _unrepeated(on_check, shown: list[CheckOutcome]):
+    """on_check for a grading done again: the checks already shown are not shown twice, as
+    long as they end as they did (they do, unless the learner's code is not deterministic)."""
+    if on_check is None:
+        return None
+    pending = list(shown)
+
+    def notify(outcome: CheckOutcome) -> None:
+        if pending and pending[0].name == outcome.name and pending[0].verdict == outcome.verdict:
+            pending.pop(0)
+            return
+        pending.clear()
+        on_check(outcome)
+
+    return notify
 
 
 def grader_version(exercise: str) -> str:
@@ -174,7 +215,7 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
     return True
 
 
-def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, on_progress=None) -> None:
+def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, on_progress=None, replays=None) -> None:
     from mldojo.graders.engine.training import is_training_check
 
     # `--examples 4` tries four times the inputs: the budget grows with it (never shrinks).
@@ -221,7 +262,7 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
                 outcome = gated_outcome(spec, Learner(session), report.checks)
             else:
                 try:
-                    outcome = run_check(spec, Learner(session), request.seed, request.examples_scale)
+                    outcome = run_check(spec, Learner(session), request.seed, request.examples_scale, replays)
                 except KeyboardInterrupt as exc:
                     stopped = CheckOutcome(spec.name, spec.claim, R.INTERRUPTED, message="stopped with Ctrl-C")
                     stopped.training = _training_of(exc)
@@ -312,8 +353,10 @@ def _training_of(exc: BaseException) -> dict | None:
     return result.to_dict() if result is not None else None
 
 
-def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 1.0) -> CheckOutcome:
-    """Run one check (a Hypothesis property when it draws inputs) and describe the result."""
+def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 1.0, replays=None) -> CheckOutcome:
+    """Run one check (a Hypothesis property when it draws inputs) and describe the result.
+    With `replays` (a warm judge), a check that passed before is called with the inputs it was
+    called with then (replay.py); Diverged is raised when that proves nothing."""
     from mldojo.graders.engine.training import TrainingDataMissing, TrainingResult
 
     drawn: dict = {}
@@ -321,10 +364,23 @@ def run_check(spec, learner: Learner, seed: int | None, examples_scale: float = 
     outcome = CheckOutcome(spec.name, spec.claim, R.PASSED)
     shrinking = Shrinking(learner._session)
     learner._session.take_output()  # printed between checks: nobody's
+    key = replays.key(spec, seed, examples_scale) if replays is not None and spec.strategies else None
+    recorded = replays.get(key) if key is not None else None
     try:
-        if spec.strategies:
+        if recorded is not None:
             try:
-                _property_test(spec, learner, seed, drawn, examples_scale, shrinking)()
+                replay(recorded, _body(spec, learner, drawn, shrinking))
+            except Diverged:
+                replays.forget(key)
+                raise
+            replays.replayed += 1
+        elif spec.strategies:
+            recording = Recording(spec) if key is not None else None
+            try:
+                with fixed_constants():
+                    _property_test(spec, learner, seed, drawn, examples_scale, shrinking, recording)()
+                if recording is not None:
+                    replays.keep(key, recording)
             except StopShrinking:
                 # The smallest failing input found before shrinking's own cap ran out.
                 drawn.clear()
@@ -453,26 +509,42 @@ class RecordingData:
         return getattr(self._data, name)
 
 
-def _property_test(spec, learner: Learner, seed: int | None, drawn: dict, examples_scale: float, shrinking: Shrinking):
-    """Build the Hypothesis test for a check, recording each drawn input in `drawn`."""
-    from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
-    from hypothesis import seed as hypothesis_seed
+def _body(spec, learner: Learner, drawn: dict, shrinking: Shrinking, recording: Recording | None = None):
+    """The function Hypothesis calls once per input (and a replay once per recorded input)."""
 
     def body(**inputs):
         shrinking.check_time()
         learner._session.take_output()  # the last example's output: not this one's
         drawn.clear()
+        if recording is not None:
+            recording.before(inputs)
         passed = _recording(inputs, drawn)
         try:
             spec.function(learner, **passed)
         except LearnerGone as exc:
+            if recording is not None:
+                recording.spoiled()
             if shrinking.failure is not None and exc.kind == R.TIMEOUT:
                 raise StopShrinking() from None  # shrinking's own budget ran out: keep the wrong answer
             raise
-        except Exception as exc:
-            shrinking.failed(drawn, exc)
+        except BaseException as exc:
+            if recording is not None:
+                recording.spoiled()
+            if isinstance(exc, Exception):
+                shrinking.failed(drawn, exc)
             raise
 
+    return body
+
+
+def _property_test(spec, learner: Learner, seed: int | None, drawn: dict, examples_scale: float, shrinking: Shrinking,
+                   recording: Recording | None = None):
+    """Build the Hypothesis test for a check, recording each drawn input in `drawn` (and, with
+    `recording`, every call for a later replay)."""
+    from hypothesis import HealthCheck, Phase, Verbosity, example, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    body = _body(spec, learner, drawn, shrinking, recording)
     body.__signature__ = inspect.Signature(
         [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in spec.strategies]
     )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_FRAME_BYTES = 1 << 30  # a learner returning more than 1 GiB is refused, not buffered
+JOIN_BELOW_BYTES = 1 << 20  # frames up to this size go out in one write (see framed)
 _NUMERIC_KINDS = "biufc"  # bool, int, uint, float, complex
 TORCH_DTYPES = frozenset(
     "float64 float32 float16 bfloat16 int64 int32 int16 int8 uint8 bool complex64 complex128".split()
@@ -93,13 +94,22 @@ def decode(frame: bytes) -> Any:
 def write_frame(fd: int, value: Any, handle_of=None) -> None:
     """Encode `value` and write it to a file descriptor, length first."""
     payload = encode(value, handle_of)
-    # Length and payload written one after the other: joining them would copy a large
-    # payload (MNIST's training images) once more for nothing.
-    for part in (struct.pack("<Q", len(payload)), payload):
+    for part in framed(payload):
         view = memoryview(part)
         while view:
             written = os.write(fd, view)
             view = view[written:]
+
+
+def framed(payload: bytes) -> tuple[bytes, ...]:
+    """The pieces to write for one frame: length and payload in one write when small."""
+    head = struct.pack("<Q", len(payload))
+    if len(payload) <= JOIN_BELOW_BYTES:
+        # One write, one wake-up: written apart, the reader wakes for the 8-byte length, may take
+        # the CPU from the writer (2 cores, a busy machine) and sleeps again until the payload.
+        return (head + payload,)
+    # A large payload (MNIST's training images) is not copied once more just to join it.
+    return (head, payload)
 
 
 def _to_tree(value: Any, buffers: list[bytes], handle_of) -> Any:

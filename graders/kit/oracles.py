@@ -8,8 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from mldojo.graders.kit import expressions
+from mldojo.graders.kit.memo import remembered
 
 
+@remembered
 def sklearn_linear_regression(X: np.ndarray, y: np.ndarray, fit_intercept: bool = True) -> tuple[np.ndarray, float]:
     """scikit-learn's least-squares coef_ and intercept_ (minimum norm when X is rank-deficient)."""
     from sklearn.linear_model import LinearRegression
@@ -18,6 +20,7 @@ def sklearn_linear_regression(X: np.ndarray, y: np.ndarray, fit_intercept: bool 
     return np.asarray(model.coef_, dtype=np.float64), float(model.intercept_)
 
 
+@remembered
 def torch_program(program: expressions.Program) -> tuple[list[float], list[float]]:
     """Run an expression program with torch autograd in float64: node values and leaf
     gradients of d(output)/d(node) for every node (zero for nodes the output ignores)."""

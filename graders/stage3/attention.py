@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, example, fail, given
 from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL, name_mistakes
 from mldojo.graders.kit.formatting import show
+from mldojo.graders.kit.memo import remembered
 from mldojo.graders.stage3 import _attention_inputs as inputs
 from mldojo.graders.stage3 import _attention_variants as variants
 from mldojo.graders.stage3._attention_inputs import AttentionProblem, MHAProblem, attention_problems, mha_problems
@@ -72,6 +73,7 @@ def run_mha(learner, p) -> dict:
 
 
 # -- torch, here in the judge ----------------------------------------------------------------------
+@remembered  # a re-grade asks again about the same problems (kit/memo.py)
 def torch_sdpa(p, grad_out=None):
     """F.scaled_dot_product_attention on p (float64); with grad_out also (dq, dk, dv)."""
     import torch
@@ -86,6 +88,7 @@ def torch_sdpa(p, grad_out=None):
     return out.detach().numpy(), [x.grad.numpy() for x in (q, k, v)]
 
 
+@remembered
 def torch_mha(p):
     """nn.MultiheadAttention's (output, weights) for p, computed in p.dtype."""
     import torch
