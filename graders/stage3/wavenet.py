@@ -19,15 +19,13 @@ on 256 training contexts with its computation from the state dict.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from mldojo.graders.engine.outcomes import LearnerGone
-from mldojo.graders.engine.training import TRAINING_MARK, TrainingTask
+from mldojo.graders.engine.training import TRAINING_MARK, TrainingTask, train_with_progress
 from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, check, example, fail, given
 from mldojo.graders.kit.asserts import name_mistakes
 from mldojo.graders.stage2.makemore_mlp import dataset, names_or_skip, split
@@ -383,39 +381,16 @@ def running_statistics_diagnosis(state: dict) -> str | None:
 def train_and_score(learner, budget_s: float, describe_budget: str, goal: float) -> tuple[float, float, float, tuple, dict]:
     """Train in the learner's process within budget_s; (dev loss, training loss, wall seconds, sizes, state), judged here."""
     train_words, dev_words, _ = split(names_or_skip())
-    session = learner._session
-    emit = session.on_progress or (lambda fields: None)
-    started = time.perf_counter()
-
-    def forward(fields: dict) -> None:
-        epoch, loss = fields.get("epoch"), fields.get("loss")
-        if isinstance(epoch, int) and not isinstance(epoch, bool):
-            shown = {"epoch": epoch, **({"loss": float(loss)} if isinstance(loss, (int, float)) and not isinstance(loss, bool) else {})}
-            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - started})
-
-    emit({"event": "start", "dataset": "names.txt", "goal": goal, "time_limit_s": budget_s, "budget": describe_budget})
-    status = "failed"
-    try:
-        with session.separate_budget(budget_s), session.listening(forward):
-            reply = _drive(learner, "train", train_words)
-        status = "finished"
-    except LearnerGone as exc:
-        if exc.kind == "timeout":
-            status = "timeout"
-            exc.detail = (f"train did not finish within the {budget_s:.0f} s it is given on this machine ({describe_budget}): "
-                          "larger mini-batches and fewer steps, or Adam, get there sooner")
-            exc.during = "train()"
-        raise
-    finally:
-        emit({"event": "end", "status": status})
-    wall = time.perf_counter() - started
+    reply, wall = train_with_progress(learner, DRIVER + "train", train_words, budget_s=budget_s, describe_budget=describe_budget,
+                                      goal=goal, dataset="names.txt", shown_as="train()",
+                                      advice="larger mini-batches and fewer steps, or Adam, get there sooner")
     if reply["returned"] != "module":
         fail(f"train returned a {reply['returned']}; expected the model build_model made")
     state = reply["state"]
     sizes = trained_sizes(state)
     X, Y = dataset(train_words, sizes[0])
     probe = X[np.random.default_rng(1).choice(len(Y), 256, replace=False)]
-    with session.separate_budget(SCORE_LIMIT_S):
+    with learner._session.separate_budget(SCORE_LIMIT_S):
         own = _returned(_drive(learner, "score", reply["model"], probe), "the trained model in eval mode")
     assert_close(own, model_logits(state, probe, training=False).numpy(), rtol=1e-4, atol=1e-4,
                  what="the trained model's eval-mode logits on 256 training contexts vs. the judge's from its state dict")
