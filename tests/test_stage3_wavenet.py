@@ -1,10 +1,10 @@
 """stage3/wavenet beyond the generic tests: a differently written solution passes, the judge's forward pass is the
 reference model's, its known mistakes are really different answers, and the training path runs end to end.
 
-The full goal (dev loss <= 2.00 within the catalogue's budget) is proved by the generic
-tests/test_exercises.py::test_reference_passes[stage3/wavenet] (slow: it trains) and by
-benchmarks/wavenet_names.py, whose figures are in the README.
-"""
+The full goal (dev loss <= 2.00 within the catalogue's budget) takes the reference minutes on 2 cores, so it is
+proved by benchmarks/wavenet_names.py (figures in the README), not in CI: tests/test_exercises.py grades every
+other check of the reference (BENCHMARKED), and the last test here runs the real training check, judge and all,
+on a goal that only this test sets."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_the_training_path_runs_end_to_end_on_a_reduced_goal(tmp_path, monkeypat
 
     monkeypatch.setattr(grader, "GOAL_DEV_LOSS", REDUCED_GOAL)
     monkeypatch.setattr(grader, "TRAIN_LIMIT_S", 180.0)
-    short = package_file("reference", EXERCISE).read_text().replace("steps=6000", "steps=600")
+    short = package_file("reference", EXERCISE).read_text().replace("steps=15000", "steps=600")
     report = grade_source(EXERCISE, short, tmp_path / "short", only=(TRAINING_CHECK,))
     assert report.passed, explain(report)
     far = short.replace("steps=600", "steps=20")  # a model trained for 20 steps stays far above the reduced goal

@@ -74,11 +74,14 @@ def build_model(block_size=8, n_embd=24, n_hidden=128):
     return model
 
 
-def train(words, on_step=None, block_size=8, n_embd=24, n_hidden=128, steps=6000, batch_size=128, lr=3e-3, seed=42):
+def train(words, on_step=None, block_size=8, n_embd=24, n_hidden=128, steps=15000, batch_size=256, lr=3e-3, seed=42):
     """Adam on mini-batches with a cosine schedule; returns the trained model."""
     torch.manual_seed(seed)
     X, Y = build_dataset(words, block_size)
     model = build_model(block_size, n_embd, n_hidden)
+    for layer in model.modules():
+        if isinstance(layer, BatchNorm1d):
+            layer.momentum = 0.01  # running statistics averaged over the last hundred or so batches
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
     model.train()
