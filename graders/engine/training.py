@@ -281,3 +281,38 @@ def _plain(fields: dict) -> dict:
             kept[key] = value[:60] if isinstance(value, str) else value
     kept.pop("event", None)
     return kept
+
+
+def train_with_progress(learner, driver: str, *args, budget_s: float, describe_budget: str, goal: float, dataset: str,
+                        shown_as: str, advice: str) -> tuple[Any, float]:
+    """Call a training driver in the learner's process within budget_s, forwarding its progress; (reply, wall seconds).
+
+    For graders that score the trained model themselves (a loss rather than run_training's accuracy).
+    A timeout is reported as `shown_as` not finishing within the budget, followed by `advice`."""
+    from mldojo.graders.engine.outcomes import LearnerGone
+
+    session = learner._session
+    emit = session.on_progress or (lambda fields: None)
+    started = time.perf_counter()
+
+    def forward(fields: dict) -> None:
+        epoch, loss = fields.get("epoch"), fields.get("loss")
+        if isinstance(epoch, int) and not isinstance(epoch, bool):
+            shown = {"epoch": epoch, **({"loss": float(loss)} if isinstance(loss, (int, float)) and not isinstance(loss, bool) else {})}
+            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - started})
+
+    emit({"event": "start", "dataset": dataset, "goal": goal, "time_limit_s": budget_s, "budget": describe_budget})
+    status = "failed"
+    try:
+        with session.separate_budget(budget_s), session.listening(forward):
+            reply = learner._drive(driver, *args)
+        status = "finished"
+    except LearnerGone as exc:
+        if exc.kind == "timeout":
+            status = "timeout"
+            exc.detail = f"{shown_as} did not finish within the {budget_s:.0f} s it is given on this machine ({describe_budget}): {advice}"
+            exc.during = shown_as
+        raise
+    finally:
+        emit({"event": "end", "status": status})
+    return reply, time.perf_counter() - started

@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import math
 import random
-import time
 
 import numpy as np
 from hypothesis import strategies as st
 
-from mldojo.graders.engine.outcomes import LearnerGone
-from mldojo.graders.engine.training import TRAINING_MARK, TrainingDataMissing, TrainingTask
+from mldojo.graders.engine.training import TRAINING_MARK, TrainingDataMissing, TrainingTask, train_with_progress
 from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, check, example, fail, given
 from mldojo.graders.kit.asserts import name_mistakes
 
@@ -357,36 +355,13 @@ def train_reaches_a_dev_loss_of_2_20(learner):
     train_words, dev_words, _ = split(names_or_skip())
     calibration = calibrate()
     budget = TRAIN_LIMIT_S * calibration.factor
-    session = learner._session
-    emit = session.on_progress or (lambda fields: None)
-    started = time.perf_counter()
-
-    def forward(fields: dict) -> None:
-        epoch, loss = fields.get("epoch"), fields.get("loss")
-        if isinstance(epoch, int) and not isinstance(epoch, bool):
-            shown = {"epoch": epoch, **({"loss": float(loss)} if isinstance(loss, (int, float)) and not isinstance(loss, bool) else {})}
-            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - started})
-
-    emit({"event": "start", "dataset": "names.txt", "goal": GOAL_DEV_LOSS, "time_limit_s": budget,
-          "budget": calibration.describe(TRAIN_LIMIT_S)})
-    status = "failed"
-    try:
-        with session.separate_budget(budget), session.listening(forward):
-            reply = _drive(learner, "train", train_words)
-        status = "finished"
-    except LearnerGone as exc:
-        if exc.kind == "timeout":
-            status = "timeout"
-            exc.detail = (f"train did not finish within the {budget:.0f} s it is given on this machine "
-                          f"({calibration.describe(TRAIN_LIMIT_S)}): larger mini-batches and fewer steps, or Adam, get there sooner")
-            exc.during = "train()"
-        raise
-    finally:
-        emit({"event": "end", "status": status})
-    wall = time.perf_counter() - started
+    reply, wall = train_with_progress(learner, DRIVER + "train", train_words, budget_s=budget,
+                                      describe_budget=calibration.describe(TRAIN_LIMIT_S), goal=GOAL_DEV_LOSS,
+                                      dataset="names.txt", shown_as="train()",
+                                      advice="larger mini-batches and fewer steps, or Adam, get there sooner")
     block_size = trained_block_size(reply)
     table = all_contexts(block_size)
-    with session.separate_budget(SCORE_LIMIT_S * calibration.factor):
+    with learner._session.separate_budget(SCORE_LIMIT_S * calibration.factor):
         scored = _drive(learner, "score", reply["model"], table, max_reply_bytes=len(table) * 27 * 4 + (1 << 20))
     if not scored["described"].get("tensor") or tuple(scored["described"]["shape"]) != (len(table), 27):
         got = scored["described"].get("shape") or scored["described"].get("type")

@@ -101,9 +101,8 @@ class TrainedModel:
         self.params = params
 
 
-def train(module, words):
-    """train(words, on_step) with a progress callback; a handle to the params, and what they are."""
-    fewer_threads_when_busy()
+def progress_callback():
+    """An on_step(step, loss) for the learner's loop: reports the step and loss to the judge every few seconds."""
     last = [0.0]
 
     def on_step(step, loss=None, *more, **extra):
@@ -119,7 +118,13 @@ def train(module, words):
         last[0] = now
         report_progress(fields, force=True)
 
-    params = module.train(list(words), on_step=on_step)
+    return on_step
+
+
+def train(module, words):
+    """train(words, on_step) with a progress callback; a handle to the params, and what they are."""
+    fewer_threads_when_busy()
+    params = module.train(list(words), on_step=progress_callback())
     if not isinstance(params, (list, tuple)):
         return {"returned": type(params).__name__}
     return {"returned": "list", "described": [_describe(p) for p in params], "model": TrainedModel(list(params))}
