@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -66,12 +67,25 @@ def grade_exercise(
         report.verdict = results.INTERRUPTED
         report.problem = "stopped with Ctrl-C"
         report.duration_s = (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
-        record_attempt(workspace, report, started)
+        record_interrupted_attempt(workspace, report, started)
         raise
     if on_graded is not None:
         on_graded(report)
     recorded, problem = record_attempt(workspace, report, started)
     return Graded(report, recorded, problem)
+
+
+def record_interrupted_attempt(workspace: Workspace, report, started: dt.datetime) -> None:
+    """Store an attempt cut short by Ctrl-C or a signal; a failure is said on stderr, never raised."""
+    from mldojo.judge_process import forget_half_imported_modules
+
+    forget_half_imported_modules()  # the interrupt may have landed inside an import
+    try:
+        recorded, problem = record_attempt(workspace, report, started)
+    except Exception as exc:  # noqa: BLE001 - the learner asked to stop; say why nothing was kept
+        recorded, problem = False, f"{type(exc).__name__}: {exc}"
+    if not recorded:
+        print(f"The interrupted attempt was not recorded ({problem}).", file=sys.stderr)
 
 
 def record_attempt(workspace: Workspace, report, started: dt.datetime) -> tuple[bool, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 JUDGE_MEMORY_ENV = "MLDOJO_JUDGE_MEMORY_MB"
 JUDGE_MEMORY_MB = 8192  # the judge's own ceiling (MNIST, the oracles, scikit-learn and torch fit well below)
@@ -61,3 +62,24 @@ def signals_as_interrupts() -> None:
                 signal.signal(number, interrupt)
             except (ValueError, OSError):  # not the main thread
                 pass
+
+
+def forget_half_imported_modules() -> list[str]:
+    """Drop submodules whose package is gone from sys.modules, so that they import afresh.
+
+    An interrupt that lands inside an import removes the modules it was loading, but keeps the
+    submodules they had finished: a later import of the package then runs its __init__ again,
+    finds those submodules already loaded and never binds them as attributes (asyncio's
+    `coroutines.__all__` NameError). Forgetting the orphans lets the package load whole again.
+    """
+    forgotten: list[str] = []
+    changed = True
+    while changed:  # an orphan's own submodules become orphans once it is dropped
+        changed = False
+        for name in list(sys.modules):
+            parent = name.rpartition(".")[0]
+            if parent and parent not in sys.modules:
+                del sys.modules[name]
+                forgotten.append(name)
+                changed = True
+    return forgotten
