@@ -28,6 +28,12 @@ def measure(exercise, bench, learner_file: Path, root: Path, warmup: int | None 
     if bench.device != "cuda" or not cuda_available():
         return BenchOutcome(bench, "skipped", "needs a CUDA GPU: torch sees none on this machine (a Triton kernel only runs "
                             f"compiled on one). Run `grade bench {exercise.id}` on a machine with one; nothing was recorded.")
+    from mldojo.graders.engine.runner import missing_requirements
+
+    missing = missing_requirements(exercise.requires)
+    if missing:
+        return BenchOutcome(bench, "skipped", f"{', '.join(missing)} is not installed: pip install {' '.join(missing)} "
+                            "(CUDA builds of torch usually bring triton along); nothing was recorded.")
     warmup = bench.warmup if warmup is None else warmup
     repeats = bench.repeats if repeats is None else repeats
     workload = dict(name=bench.id, shape=list(bench.shape), dtype=bench.dtype, device=bench.device,
