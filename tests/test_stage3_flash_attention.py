@@ -106,3 +106,32 @@ def test_the_bench_driver_times_the_kernel_on_the_attention_workload(causal, mon
     mine = bench_driver.bench_run(load(reference, "flash_again"), "right", 11, repeats=2)
     base = attention_driver.bench_run(sdpa, "baseline", 11, repeats=2)
     assert np.allclose(mine["digests"], base["digests"], rtol=1e-4, atol=1e-4)
+
+
+def test_grade_without_triton_prints_the_install_line_and_records_a_skipped_attempt(tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    from mldojo import cli
+    from mldojo.graders.engine import runner
+    from mldojo.tracker import summary
+    from mldojo.tracker.store import Tracker
+
+    made = subprocess.run([sys.executable, "-m", "mldojo.cli", "init", "course"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    monkeypatch.chdir(tmp_path / "course")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("MLDOJO_WORKSPACE", raising=False)
+    monkeypatch.setattr(runner, "missing_requirements", lambda names: list(names))  # as on a machine without triton
+    code = cli.main([EXERCISE])
+    printed = capsys.readouterr()
+    assert code == 1
+    assert "triton is not installed" in printed.out and "pip install triton" in printed.out, printed.out
+    assert "Traceback" not in printed.out + printed.err
+    from mldojo.workspace import find_workspace
+
+    with Tracker.open(find_workspace(tmp_path / "course").tracker_path) as tracker:
+        assert tracker.latest_verdicts()[EXERCISE] == "skipped"
+    # A skipped attempt decides nothing about the code: an earlier pass would still stand.
+    records = summary.records_from_rows([(EXERCISE, "skipped", "2"), (EXERCISE, "passed", "1")])
+    assert records[EXERCISE].decided_verdict == "passed"

@@ -206,7 +206,7 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
         report.verdict = R.SKIPPED
         report.problem = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed, and {request.exercise} "
                           f"needs {'it' if len(missing) == 1 else 'them'}: pip install {' '.join(missing)}\n"
-                          "  (triton ships wheels for Linux on x86-64 and aarch64; its interpreter runs the checks on the CPU, "
+                          "  (triton publishes wheels for Linux; its interpreter runs these checks on the CPU, "
                           "no GPU needed.) Nothing was run; grade again once it is installed.")
         return False
     hits = source.forbidden_imports(tree, request.forbid)
