@@ -135,3 +135,20 @@ def test_grade_without_triton_prints_the_install_line_and_records_a_skipped_atte
     # A skipped attempt decides nothing about the code: an earlier pass would still stand.
     records = summary.records_from_rows([(EXERCISE, "skipped", "2"), (EXERCISE, "passed", "1")])
     assert records[EXERCISE].decided_verdict == "passed"
+
+
+@needs_triton
+@pytest.mark.parametrize("unmasked, said", [
+    (("out.to(Out.dtype.element_ty), mask=row_ok[:, None])", "out.to(Out.dtype.element_ty))"), "wrote"),
+    (("v = tl.load(V + base + cols[:, None] * stride_s + dims[None, :], mask=col_ok[:, None], other=0.0)",
+      "v = tl.load(V + base + cols[:, None] * stride_s + dims[None, :])"), "a tl.load past the end"),
+])
+def test_loads_and_stores_past_the_end_fail_the_same_way_every_time(unmasked, said, tmp_path):
+    """The interpreter checks no bounds; the grader's guard zones after each tensor make the verdict certain."""
+    reference = package_file("reference", EXERCISE).read_text()
+    source = reference.replace(*unmasked)
+    assert source != reference
+    for attempt in ("first", "second"):
+        report = grade_source(EXERCISE, source, tmp_path / attempt, only=("matches_sdpa_without_a_mask",))
+        outcome = report.checks[0]
+        assert outcome.verdict == R.FAILED and said in outcome.message, explain(report)

@@ -21,6 +21,7 @@ import torch  # here, not in torch_sdpa: the import overlaps the learner process
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from mldojo.graders.engine.outcomes import LearnerGone
 from mldojo.graders.kit import check, example, fail, given
 from mldojo.graders.kit.asserts import name_mistakes
 from mldojo.graders.kit.formatting import show, show_pair
@@ -89,7 +90,13 @@ def problems(causal: bool, dtype: str = "float32", ragged: bool | None = None, s
 def run(learner, p: FlashProblem) -> np.ndarray:
     """The learner's output on p (float64), after the checks every call must pass."""
     q, k, v = p.arrays()
-    reply = learner._drive(DRIVER + "attend", q, k, v, p.causal, p.block_m, p.block_n, p.dtype)
+    try:
+        reply = learner._drive(DRIVER + "attend", q, k, v, p.causal, p.block_m, p.block_n, p.dtype)
+    except LearnerGone as exc:
+        if exc.kind == "crashed":  # the interpreter does not check bounds: a stray store corrupts the heap
+            exc.detail += (f" on {p.call}. In Triton's interpreter a crash is almost always a tl.store (or tl.load) "
+                           "outside the tensor: mask the query rows and key columns past S")
+        raise
     if not isinstance(reply, dict) or "problem" not in reply:
         fail(f"the grader could not read what your code returned (it got {show(reply)})")
     if reply.get("refused"):
@@ -159,7 +166,8 @@ def expect_sdpa(learner, p: FlashProblem, mistakes=(), tol: float | None = None)
     if not np.all(np.isfinite(got)):  # where a mistake's answer has NaN, _same lets NaN match it
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(got))[0])
         fail(f"{p.call}: the output holds {show(float(got[index]))} at index {index} (torch's answer is finite "
-             f"everywhere): an exp that overflowed, a 0/0 for a query that saw no key, or padding read as data",
+             f"everywhere): an exp that overflowed, a 0/0 for a query that saw no key, or a tl.load past the end of a "
+             "tensor without a mask (the grader fills the memory after each tensor with NaN)",
              diagnosis=diagnose(learner, p, got, mistakes, tol))
     if _close(got, want, tol):
         return

@@ -38,19 +38,51 @@ class RefusedTorchCall(RuntimeError):
     """The learner's launcher computed with torch instead of the kernel."""
 
 
-class TorchMathGuard(TorchFunctionMode):
-    """Refuses torch's attention and matrix products while the learner's code runs; remembers each."""
+# Triton's interpreter does not check bounds: a load past the end of a tensor reads whatever memory
+# follows and a store there corrupts it (a crash, or nothing visible, as the heap decides). So every
+# tensor the kernel can touch is the front of a larger buffer whose tail holds a fixed value: a read
+# past the end always sees it, and a write past the end always changes it. The value is NaN, as the
+# garbage past an allocation can be on a GPU: an unmasked load of V there turns 0 * NaN into NaN.
+GUARD_ELEMENTS = 8192  # > (block_m - 1) rows * D of the last head for every shape the grader draws
+ALLOCATORS = {"empty", "empty_like", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like", "new_empty",
+              "new_zeros", "new_ones", "new_full", "empty_strided", "clone", "contiguous"}
 
-    def __init__(self):
+
+def guarded_copy(tensor: torch.Tensor, buffers: list) -> torch.Tensor:
+    """`tensor`'s values in the front of a buffer with GUARD_ELEMENTS canaries after them (recorded in `buffers`)."""
+    if not tensor.is_floating_point() or not tensor.is_contiguous() or tensor.device.type != "cpu":
+        return tensor
+    count = tensor.numel()
+    buffer = torch.full((count + GUARD_ELEMENTS,), float("nan"), dtype=tensor.dtype)
+    front = buffer[:count].view(tensor.shape)
+    front.copy_(tensor)
+    buffers.append((buffer, count))
+    return front
+
+
+def overrun(buffers: list) -> int:
+    """How many canaries a kernel overwrote past the end of its tensors (0: none)."""
+    return sum(int((~torch.isnan(buffer[count:])).sum()) for buffer, count in buffers)
+
+
+class TorchMathGuard(TorchFunctionMode):
+    """Refuses torch's attention and matrix products while the learner's code runs (remembering each),
+    and puts every tensor it allocates in front of canaries."""
+
+    def __init__(self, buffers: list):
         super().__init__()
         self.refused: list[str] = []
+        self.buffers = buffers
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         name = getattr(func, "__name__", "") or str(func)
         if name in REFUSED_EXACT or any(fragment in name for fragment in REFUSED_FRAGMENTS):
             self.refused.append(f"torch {name}")
             raise RefusedTorchCall(f"mldojo: torch's {name} is refused here; compute it in your Triton kernel")
-        return func(*args, **(kwargs or {}))
+        result = func(*args, **(kwargs or {}))
+        if name in ALLOCATORS and isinstance(result, torch.Tensor) and not any(result is a for a in args):
+            result = guarded_copy(result, self.buffers)
+        return result
 
 
 class LaunchCounter:
@@ -91,9 +123,10 @@ def attend(module, q, k, v, causal=False, block_m=16, block_n=16, dtype="float32
     if torch.get_num_threads() != 1:
         torch.set_num_threads(1)  # tiny tensors: a second thread only spins
     kind = getattr(torch, dtype)
-    tq, tk, tv = (torch.tensor(np.asarray(x), dtype=kind) for x in (q, k, v))
+    buffers: list = []
+    tq, tk, tv = (guarded_copy(torch.tensor(np.asarray(x), dtype=kind), buffers) for x in (q, k, v))
     inputs = [t.clone() for t in (tq, tk, tv)]
-    guard = TorchMathGuard()
+    guard = TorchMathGuard(buffers)
     options = {**({"causal": True} if causal else {}), "block_m": int(block_m), "block_n": int(block_n)}
     try:
         with LaunchCounter() as counter, guard:
@@ -109,6 +142,10 @@ def attend(module, q, k, v, causal=False, block_m=16, block_n=16, dtype="float32
         raise
     if guard.refused:
         return _reply(refused=guard.refused[0])
+    spilled = overrun(buffers)
+    if spilled:
+        return _reply(problem=f"your kernel wrote {spilled} values past the end of a tensor (the grader keeps a guard "
+                      "zone after each one): mask the tl.store of the query rows past S")
     if not isinstance(out, torch.Tensor):
         return _reply(problem=f"flash_attention(q, k, v, ...) returned {type(out).__name__}, not a torch tensor")
     changed = [name for name, t, before in zip("qkv", (tq, tk, tv), inputs) if not torch.equal(t, before)]
