@@ -6,8 +6,9 @@ decorates a function, from TRITON_INTERPRET, so the variable must be set before 
 module is imported. The learner host imports this driver first (learner_host.import_drivers), so
 setting it at the top of this module does it for this exercise's learner processes only, and the
 same verdict comes out on every machine, with or without a GPU. Nothing of the sandbox changes:
-the interpreter needs no compiler, no subprocess and no CUDA, and Triton's cache (TRITON_CACHE_DIR,
-by default under $HOME) points into the learner's private /tmp, the only place it may write.
+the interpreter needs no compiler and no CUDA (triton is imported here, from the read-only
+site-packages the sandbox shows), and Triton's cache (TRITON_CACHE_DIR, by default under $HOME)
+points into the learner's private /tmp, the only place it may write.
 The GPU benchmark imports flash_attention_bench_driver instead, which compiles.
 """
 
