@@ -46,9 +46,10 @@ _REVEALED_SQL = f"SELECT DISTINCT exercise_id FROM {REVEAL_TABLE}"
 _LATEST_SUMMARY_SQL = f"SELECT summary FROM {ATTEMPT_TABLE} WHERE exercise_id = ? ORDER BY started_at DESC, id DESC LIMIT 1"
 _ATTEMPT_ROWS_SQL = f"SELECT exercise_id, verdict, file_sha256 FROM {ATTEMPT_TABLE} ORDER BY started_at DESC, id DESC"
 
-# An attempt stopped with Ctrl-C (or cancelled in the TUI) says nothing about the code:
-# the state of an exercise follows its latest attempt that reached a verdict.
-UNDECIDED_VERDICTS = frozenset({"interrupted"})
+# An attempt stopped with Ctrl-C (or cancelled in the TUI) says nothing about the code, nor does
+# one skipped because a package the exercise requires is missing on this machine (triton): the
+# state of an exercise follows its latest attempt that reached a verdict.
+UNDECIDED_VERDICTS = frozenset({"interrupted", "skipped"})
 
 
 @dataclass(frozen=True)
