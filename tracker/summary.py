@@ -61,6 +61,7 @@ class ExerciseRecord:
     decided_verdict: str | None  # of the newest attempt that reached a verdict (None: none did)
     decided_sha256: str  # the file that attempt graded ("" when none did)
     ever_passed: bool
+    ran: bool = True  # some attempt ran the code (False when every one was skipped: a package missing)
 
 
 def records_from_rows(rows: Iterable[tuple[str, str, str]]) -> dict[str, ExerciseRecord]:
@@ -74,11 +75,12 @@ def records_from_rows(rows: Iterable[tuple[str, str, str]]) -> dict[str, Exercis
         record = found.get(exercise_id)
         if record is None:
             record = found[exercise_id] = {"attempts": 0, "latest_verdict": verdict, "decided_verdict": None,
-                                           "decided_sha256": "", "ever_passed": False}
+                                           "decided_sha256": "", "ever_passed": False, "ran": False}
         record["attempts"] += 1
         if record["decided_verdict"] is None and verdict not in UNDECIDED_VERDICTS:
             record["decided_verdict"], record["decided_sha256"] = verdict, sha256 or ""
         record["ever_passed"] = record["ever_passed"] or verdict == "passed"
+        record["ran"] = record["ran"] or verdict != "skipped"
     return {exercise_id: ExerciseRecord(**fields) for exercise_id, fields in found.items()}
 
 
