@@ -2,6 +2,10 @@
 
     python benchmarks/resnet_fashion.py            # in this process: wall time and test accuracy
     python benchmarks/resnet_fashion.py --judge    # the way `grade` runs it: the training check, learner process, judge's clock
+    python benchmarks/resnet_fashion.py --checks 3 # every other check of the reference, graded cold in a fresh process, 3 times
+
+(benchmarks/cli_speed.py leaves out exercises with a training task, since `grade ID` on their
+reference trains; --checks times the rest the way `grade` runs it, learner process included.)
 
 In-process the reference's build_model(1) and train run with one thread (as `grade` runs them
 on a small or busy machine) and the accuracy is computed here on the 10,000 test images. The
@@ -63,13 +67,51 @@ def judged() -> dict:
             "budget_s": training.get("budget_s"), "wall_s": time.perf_counter() - started}
 
 
+CHECKS_SCRIPT = """
+import sys, tempfile, time
+from pathlib import Path
+started = time.perf_counter()
+from mldojo.graders.engine.runner import GradeRequest, grade, load_grader
+from mldojo.graders.engine.training import is_training_check
+from mldojo.graders.kit.checks import checks_of
+only = tuple(s.name for s in checks_of(load_grader(sys.argv[1])) if not is_training_check(s))
+root = Path(tempfile.mkdtemp(prefix="resnet-checks-"))
+target = root / "stage3" / "resnet.py"
+target.parent.mkdir(parents=True)
+target.write_text(Path(sys.argv[2]).read_text())
+report = grade(GradeRequest(exercise=sys.argv[1], root=root, file=target, time_limit_s=60.0, only=only))
+print(report.verdict, len(report.checks), sum(c.duration_s for c in report.checks), time.perf_counter() - started)
+"""
+
+
+def checks(runs: int) -> dict:
+    """Every check but the training on the reference, each run in a fresh Python (cold, as `grade ID` is)."""
+    import statistics
+    import subprocess
+    import sys
+
+    reference = Path(__file__).resolve().parents[1] / "reference" / "stage3" / "resnet.py"
+    walls, in_checks = [], []
+    for _ in range(runs):
+        started = time.perf_counter()
+        out = subprocess.run([sys.executable, "-c", CHECKS_SCRIPT, EXERCISE, str(reference)], capture_output=True, text=True,
+                             check=True).stdout.split()
+        walls.append(time.perf_counter() - started)
+        if out[0] != "passed":
+            raise SystemExit(f"the reference did not pass: {out}")
+        in_checks.append(float(out[2]))
+    return {"checks": int(out[1]), "median_wall_s": statistics.median(walls), "min_wall_s": min(walls), "max_wall_s": max(walls),
+            "median_in_checks_s": statistics.median(in_checks)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--judge", action="store_true", help="run the training check through grade")
+    parser.add_argument("--checks", type=int, default=0, metavar="RUNS", help="time the other checks instead (RUNS cold runs)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads in-process (default 1, as grade uses)")
     args = parser.parse_args()
     print(f"load before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    result = judged() if args.judge else in_process(args.threads)
+    result = checks(args.checks) if args.checks else judged() if args.judge else in_process(args.threads)
     print(f"load after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for key, value in result.items():
         print(f"  {key}: {value:.4f}" if isinstance(value, float) else f"  {key}: {value}")

@@ -105,7 +105,7 @@ def test_every_known_mistake_changes_the_outputs():
         assert not torch.allclose(grader.resnet_forward(x, state, blocks, channels, False, mistake=mistake), right), mistake
 
 
-REDUCED_ROWS, REDUCED_GOAL = 12000, 0.85  # 2 epochs on 12,000 images: about 0.87 to 0.88 (see the README)
+REDUCED_ROWS, REDUCED_GOAL = 8000, 0.75  # 2 epochs on the first 8,000 images: 81.7 % in 40 s of training at load 3-4
 
 
 def _short_reference(epochs: int) -> str:

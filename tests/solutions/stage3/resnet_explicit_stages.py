@@ -51,7 +51,7 @@ class ResNet(nn.Module):
 
 
 def build_model(in_channels=1, num_classes=10):
-    return ResNet((1, 1, 1), (8, 16, 32), num_classes, in_channels)
+    return ResNet((1, 1, 1), (16, 32, 64), num_classes, in_channels)
 
 
 def train(model, images, labels, on_epoch=None):
