@@ -8,6 +8,7 @@ uint8 (N, 3, 32, 32), the order the rows are stored in and the one torch's Conv2
 
 from __future__ import annotations
 
+import io
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ def _unpickle(path: Path):
         raise DatasetCorrupt(f"{path}: cannot be read ({exc})") from exc
     try:
         # bytes: the batches were pickled by Python 2, whose str keys become b"data", b"labels"
-        return ArraysOnlyUnpickler(__import__("io").BytesIO(data), encoding="bytes").load()
+        return ArraysOnlyUnpickler(io.BytesIO(data), encoding="bytes").load()
     except RefusedPickle as exc:
         raise RefusedPickle(f"{path}: {exc}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError, KeyError) as exc:
