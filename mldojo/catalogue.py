@@ -60,6 +60,9 @@ class Exercise:
     forbid: tuple[str, ...] = ()
     done_when: str = "all checks pass"
     benchmarks: tuple[Benchmark, ...] = ()
+    # Import names of packages the exercise needs beyond mldojo's own dependencies (an optional
+    # extra such as triton): where one is missing, grading says how to install it and runs nothing.
+    requires: tuple[str, ...] = ()
     # Thresholds the grader reads (e.g. test_accuracy = 0.98): data, so it lives here.
     goals: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -167,7 +170,7 @@ def parse_catalogue(data: dict, where: str = "catalogue") -> Catalogue:
 
 def _exercise(raw: dict, index: int, stage_ids: list, where: str) -> Exercise:
     label = f"{where}: exercise #{index + 1} ({raw.get('id', 'no id')!r})"
-    allowed = {"id", "title", "summary", "hints", "prerequisites", "time_limit_s", "memory_limit_mb", "forbid", "done_when", "benchmark", "goals"}
+    allowed = {"id", "title", "summary", "hints", "prerequisites", "time_limit_s", "memory_limit_mb", "forbid", "done_when", "benchmark", "goals", "requires"}
     _no_unknown_keys(raw, allowed, label)
     for key in ("id", "title", "summary"):
         _require_text(raw, key, label)
@@ -194,6 +197,7 @@ def _exercise(raw: dict, index: int, stage_ids: list, where: str) -> Exercise:
         time_limit_s=float(time_limit),
         memory_limit_mb=memory,
         forbid=tuple(_string_list(raw, "forbid", label)),
+        requires=tuple(_string_list(raw, "requires", label)),
         done_when=str(raw.get("done_when", "all checks pass")),
         benchmarks=tuple(_benchmark(b, label) for b in raw.get("benchmark", [])),
         goals=_goals(raw, label),

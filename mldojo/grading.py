@@ -51,6 +51,7 @@ def grade_exercise(
         time_limit_s=exercise.time_limit_s,
         memory_limit_mb=exercise.memory_limit_mb,
         forbid=exercise.forbid,
+        requires=exercise.requires,
         seed=seed,
         examples_scale=examples_scale,
     )

@@ -87,5 +87,5 @@ def _regrade_one(member, exercise_id: str, code: str, claim, catalogue) -> Regra
                 target.write_text(other_code, encoding="utf-8")
         report = grade(GradeRequest(exercise=exercise.id, root=root, file=root / (exercise.id + ".py"),
                                     time_limit_s=exercise.time_limit_s, memory_limit_mb=exercise.memory_limit_mb,
-                                    forbid=exercise.forbid))
+                                    forbid=exercise.forbid, requires=exercise.requires))
     return Regrade(handle, exercise.id, claimed, report.verdict, visible(summary_line(report)), same)

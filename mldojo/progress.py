@@ -31,8 +31,10 @@ STATE_MARKS = {PASSED: "✓", REGRESSED: "✗", FAILING: "✗", NOT_STARTED: "·
 
 
 def exercise_state(record: ExerciseRecord | None) -> str:
-    """passed, regressed, failing or not started, from the exercise's record (None: never graded)."""
-    if record is None or record.attempts == 0:
+    """passed, regressed, failing or not started, from the exercise's record (None: never graded).
+
+    Attempts skipped for a missing package (triton) never ran the code: with only those, not started."""
+    if record is None or record.attempts == 0 or not record.ran:
         return NOT_STARTED
     if record.decided_verdict == "passed":
         return PASSED

@@ -114,7 +114,7 @@ def report_header(out: Console, exercise) -> None:
 def report_footer(out: Console, report, exercise, hints_left: tuple[int, int], next_up=False) -> None:
     """The summary line and what to do next."""
     if report.problem:
-        _indented(out, report.problem, 2, style="red" if report.verdict != R.NOT_IMPLEMENTED else "")
+        _indented(out, report.problem, 2, style="red" if report.verdict not in (R.NOT_IMPLEMENTED, R.SKIPPED) else "")
     if report.printed.strip():
         out.print("  [dim]your code printed:[/]")
         _indented(out, _cut(report.printed), 4, style="dim")
@@ -149,6 +149,8 @@ def next_steps(report, exercise, hints_left: tuple[int, int], next_up=False) -> 
     if report.verdict == R.NOT_IMPLEMENTED:
         todo = ", ".join(report.unwritten) if report.unwritten else "the functions that raise NotImplementedError"
         return [f"write {todo} in {exercise.id}.py, then run `grade {exercise.id}` again", hint]
+    if report.verdict == R.SKIPPED:
+        return [f"install what the message above names, then run `grade {exercise.id}` again"]
     if report.verdict == R.SYNTAX_ERROR:
         return [f"fix the line above in {exercise.id}.py and run `grade {exercise.id}` again"]
     if report.verdict == R.TIMEOUT:

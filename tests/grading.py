@@ -59,6 +59,7 @@ def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int |
         time_limit_s=time_limit_s,
         memory_limit_mb=entry.memory_limit_mb,
         forbid=entry.forbid if forbid is None else forbid,
+        requires=entry.requires,
         seed=seed,
         only=only,
     )

@@ -11,6 +11,16 @@ from mldojo.catalogue import load_catalogue
 
 EXERCISES = [e.id for e in load_catalogue().exercises]
 MUTANTS = [mutant for exercise in EXERCISES for mutant in mutants(exercise)]
+
+
+def _runnable(exercise: str, marks=()):
+    """The exercise as a test parameter, skipped with the reason where a package it requires
+    (catalogue `requires`, e.g. triton for stage3/flash_attention) is not installed here."""
+    from mldojo.graders.engine.runner import missing_requirements
+
+    missing = missing_requirements(load_catalogue().exercise(exercise).requires)
+    skip = [pytest.mark.skip(reason=f"{exercise} needs {', '.join(missing)}: pip install {' '.join(missing)}")] if missing else []
+    return [*marks, *skip]
 SEEDS = range(1, 21)
 
 
@@ -30,14 +40,14 @@ def _all_but_training(exercise: str) -> tuple[str, ...]:
     return tuple(spec.name for spec in checks_of(load_grader(exercise)) if not is_training_check(spec))
 
 
-@pytest.mark.parametrize("exercise", [pytest.param(e, marks=pytest.mark.slow) if e in TRAINING else e for e in EXERCISES])
+@pytest.mark.parametrize("exercise", [pytest.param(e, marks=_runnable(e, [pytest.mark.slow] if e in TRAINING else [])) for e in EXERCISES])
 def test_reference_passes(exercise, tmp_path):
     only = _all_but_training(exercise) if exercise in BENCHMARKED else ()
     report = grade_source(exercise, package_file("reference", exercise), tmp_path, only=only)
     assert report.passed, explain(report)
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("exercise", [pytest.param(e, marks=_runnable(e)) for e in EXERCISES])
 def test_stub_is_not_implemented(exercise, tmp_path):
     report = grade_source(exercise, package_file("exercises", exercise), tmp_path)
     assert report.verdict == "not_implemented", explain(report)
@@ -50,7 +60,7 @@ def test_every_exercise_has_at_least_four_mutants(exercise):
     assert len(mutants(exercise)) >= 4, f"add realistic wrong solutions to tests/mutants/{exercise}/"
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=str)
+@pytest.mark.parametrize("mutant", [pytest.param(m, marks=_runnable(m.exercise)) for m in MUTANTS], ids=str)
 def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
     # Only the intended check runs: the claim is that it catches this bug (the full grading
     # of a mutant is covered by the reproducibility test and the exercise test files).
@@ -64,13 +74,13 @@ def test_mutant_fails_on_the_intended_check(mutant, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("exercise", [pytest.param(e, marks=_runnable(e)) for e in EXERCISES])
 def test_reference_passes_on_every_seed(exercise, tmp_path):
     failures = failures_across_seeds(exercise, package_file("reference", exercise), tmp_path, SEEDS)
     assert not failures, "\n".join(failures)
 
 
-@pytest.mark.parametrize("exercise", EXERCISES)
+@pytest.mark.parametrize("exercise", [pytest.param(e, marks=_runnable(e)) for e in EXERCISES])
 def test_the_same_code_gets_the_same_verdict_and_counterexample(exercise, tmp_path):
     mutant = mutants(exercise)[0]
     first = grade_source(exercise, mutant.source, tmp_path / "first")

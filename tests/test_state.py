@@ -66,6 +66,15 @@ def test_the_state_follows_the_latest_attempt_with_a_verdict():
     assert records["a"].decided_sha256 == "2" and records["a"].attempts == 2
     assert exercise_state(records["b"]) == PASSED and records["b"].latest_verdict == "interrupted"
     assert exercise_state(records["c"]) == FAILING  # tried, never decided
+
+
+def test_attempts_skipped_for_a_missing_package_leave_an_exercise_not_started():
+    rows = [("a", "skipped", "2"), ("a", "skipped", "1"), ("b", "skipped", "4"), ("b", "failed", "3"),
+            ("c", "skipped", "6"), ("c", "passed", "5")]
+    records = summary.records_from_rows(rows)  # newest first
+    assert exercise_state(records["a"]) == NOT_STARTED and records["a"].attempts == 2
+    assert exercise_state(records["b"]) == FAILING
+    assert exercise_state(records["c"]) == PASSED
     assert exercise_state(None) == NOT_STARTED
 
 

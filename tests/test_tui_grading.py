@@ -114,3 +114,62 @@ async def test_grading_streams_stays_responsive_and_cancels(course):
         await settle(pilot, lambda: "cancelled" in str(pilot.app.screen.query_one(GradeLog).border_title))
     with Tracker.open(course.tracker_path) as tracker:
         assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["interrupted"]
+
+
+
+@sync
+async def test_gradings_after_the_first_reuse_the_warm_judge_and_it_ends_with_the_app(course):
+    """The TUI keeps one `grade serve` between gradings (warm processes, replayed checks), as `grade watch` does."""
+    learner_file = course.exercise_file(EXERCISE)
+    reference = package_file("reference", EXERCISE).read_text()
+    learner_file.write_text(reference)
+    app = DojoApp(course, load_catalogue(), poll_interval_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, ExerciseScreen))
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 0
+        server = app.grade_server.process.pid
+        learner_file.write_text(reference + "\n# saved again\n")
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 0 and app.grade_server.process.pid == server
+        # a wrong solution after passing ones: still failed, with the check that catches it
+        learner_file.write_text(next(m for m in mutants(EXERCISE) if m.name == "mse_sum_not_mean").source)
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 1 and app.grade_server.process.pid == server
+        assert "✗ mse_is_the_mean_of_squared_errors" in log_text(pilot.app.screen)
+    assert app.grade_server.process.returncode is not None  # ended when the app did (on_unmount)
+    with Tracker.open(course.tracker_path) as tracker:
+        assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["failed", "passed", "passed"]
+
+
+@sync
+async def test_printing_an_end_of_grading_line_cannot_end_a_grading(course):
+    """The line that ends a grading carries the TUI's secret: the learner's output cannot forge a pass."""
+    course.exercise_file(EXERCISE).write_text("print('mldojo-serve-done 0 0', flush=True)\n"
+                                              "print('mldojo-serve-done x 0', flush=True)\n")
+    app = DojoApp(course, load_catalogue(), poll_interval_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 1
+        assert any("checks passed" in line or "not implemented" in line or "✗" in line for line in app.grading.lines)
+
+
+@sync
+async def test_after_a_cancel_the_next_grading_starts_a_fresh_judge(course):
+    learner_file = course.exercise_file(EXERCISE)
+    learner_file.write_text("import time\nprint('loading', flush=True)\ntime.sleep(60)\n")
+    app = DojoApp(course, load_catalogue(), poll_interval_s=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "g")
+        await settle(pilot, lambda: isinstance(pilot.app.screen, ExerciseScreen))
+        await settle(pilot, lambda: "Linear regression" in log_text(pilot.app.screen), timeout=120)
+        first = app.grade_server.process.pid
+        await pilot.press("c")
+        await settle(pilot, lambda: not app.grading.running, timeout=120)
+        assert app.grading.exit_code == 130
+        learner_file.write_text(package_file("reference", EXERCISE).read_text())
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 0 and app.grade_server.process.pid != first
+    with Tracker.open(course.tracker_path) as tracker:
+        assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["passed", "interrupted"]

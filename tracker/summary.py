@@ -46,9 +46,10 @@ _REVEALED_SQL = f"SELECT DISTINCT exercise_id FROM {REVEAL_TABLE}"
 _LATEST_SUMMARY_SQL = f"SELECT summary FROM {ATTEMPT_TABLE} WHERE exercise_id = ? ORDER BY started_at DESC, id DESC LIMIT 1"
 _ATTEMPT_ROWS_SQL = f"SELECT exercise_id, verdict, file_sha256 FROM {ATTEMPT_TABLE} ORDER BY started_at DESC, id DESC"
 
-# An attempt stopped with Ctrl-C (or cancelled in the TUI) says nothing about the code:
-# the state of an exercise follows its latest attempt that reached a verdict.
-UNDECIDED_VERDICTS = frozenset({"interrupted"})
+# An attempt stopped with Ctrl-C (or cancelled in the TUI) says nothing about the code, nor does
+# one skipped because a package the exercise requires is missing on this machine (triton): the
+# state of an exercise follows its latest attempt that reached a verdict.
+UNDECIDED_VERDICTS = frozenset({"interrupted", "skipped"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class ExerciseRecord:
     decided_verdict: str | None  # of the newest attempt that reached a verdict (None: none did)
     decided_sha256: str  # the file that attempt graded ("" when none did)
     ever_passed: bool
+    ran: bool = True  # some attempt ran the code (False when every one was skipped: a package missing)
 
 
 def records_from_rows(rows: Iterable[tuple[str, str, str]]) -> dict[str, ExerciseRecord]:
@@ -73,11 +75,12 @@ def records_from_rows(rows: Iterable[tuple[str, str, str]]) -> dict[str, Exercis
         record = found.get(exercise_id)
         if record is None:
             record = found[exercise_id] = {"attempts": 0, "latest_verdict": verdict, "decided_verdict": None,
-                                           "decided_sha256": "", "ever_passed": False}
+                                           "decided_sha256": "", "ever_passed": False, "ran": False}
         record["attempts"] += 1
         if record["decided_verdict"] is None and verdict not in UNDECIDED_VERDICTS:
             record["decided_verdict"], record["decided_sha256"] = verdict, sha256 or ""
         record["ever_passed"] = record["ever_passed"] or verdict == "passed"
+        record["ran"] = record["ran"] or verdict != "skipped"
     return {exercise_id: ExerciseRecord(**fields) for exercise_id, fields in found.items()}
 
 

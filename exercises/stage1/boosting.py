@@ -21,7 +21,9 @@ Which trees? Use your own from stage1/tree (`from stage1.tree import DecisionTre
 the workspace root is on the import path while grading) or write a small regression
 tree in this file; the grader only calls the boosting classes. Either way: split at
 midpoints, send x <= threshold left, and stop at max_depth or when a node's targets are
-all equal.
+all equal. Two neighbouring floats have no float between them, so their midpoint rounds
+onto one of them; when it lands on the larger value, use the smaller one as the threshold
+(as scikit-learn does), or the larger row would go left with the smaller.
 
 The grader compares the regressor's staged predictions with scikit-learn's
 GradientBoostingRegressor (squared error), and the classifier's decision_function with

@@ -99,7 +99,7 @@ class Value:
         raise NotImplementedError("TODO: return a new Value for tanh(self) and set its _backward")
 
     def relu(self):
-        """max(0, self)."""
+        """max(0, self). Its derivative is 1 where self > 0 and 0 elsewhere, at exactly 0 too (as PyTorch's)."""
         raise NotImplementedError("TODO: return a new Value for relu(self) and set its _backward")
 
     def backward(self):

@@ -84,12 +84,12 @@ class TimedProcess:
     `import_name`) to time calls in."""
 
     def __init__(self, exercise: str, root: Path | None, file: Path | None, seconds: float, memory_mb: int,
-                 forbid: tuple[str, ...] = (), import_name: str = ""):
+                 forbid: tuple[str, ...] = (), import_name: str = "", drivers: tuple[str, ...] | None = None):
         from mldojo.graders.engine.process import Budget, LearnerModule
         from mldojo.graders.engine.proxy import Learner, LearnerSession
 
         module = LearnerModule(exercise, root.resolve() if root else None, file.resolve() if file else None, forbid,
-                               memory_mb, import_name=import_name)
+                               memory_mb, import_name=import_name, drivers=drivers)
         self.session = LearnerSession(module, Budget(seconds))
         self.seconds = seconds
         self._learner_class = Learner

@@ -92,7 +92,7 @@ def measure(exercise, bench, learner_file: Path, root: Path, warmup: int | None 
 
 
 def _setup(process: TimedProcess, workload: dict, guard_on: bool, who: str) -> dict:
-    reply = process.call(DRIVER + "bench_setup", guard_on=guard_on, **workload)
+    reply = process.call(driver_of(process) + "bench_setup", guard_on=guard_on, **workload)
     if not isinstance(reply, dict):
         raise BenchError(f"the benchmark could not read {who}'s reply")
     if reply.get("refused"):
@@ -102,13 +102,19 @@ def _setup(process: TimedProcess, workload: dict, guard_on: bool, who: str) -> d
     return reply.get("sample") or {}
 
 
+def driver_of(process: TimedProcess) -> str:
+    """The driver module ('module:') a side's calls go to: attention_driver unless the side names
+    another (stage3/flash_attention's learner side answers through its own bench driver)."""
+    return getattr(process, "driver", DRIVER)
+
+
 def _fresh_seed() -> int:
     """A seed the learner's process cannot predict (drawn here, sent only with the timed call)."""
     return secrets.randbits(62)
 
 
 def _run(process: TimedProcess, name: str, inner: int, call_seed: int, reset_peak: bool = False) -> dict:
-    reply = process.call(DRIVER + "bench_run", name, call_seed, inner, reset_peak)
+    reply = process.call(driver_of(process) + "bench_run", name, call_seed, inner, reset_peak)
     if not isinstance(reply, dict):
         raise BenchError("the benchmark could not read the reply of a timed run")
     if reply.get("refused"):

@@ -173,6 +173,9 @@ class LearnerModule:
     import_name: str = ""  # a trusted module to import instead of a workspace file (a benchmark baseline)
     import_limit_s: float = IMPORT_LIMIT_S  # the import's own time limit (not the learner's budget)
     gpu: bool = True  # CUDA devices visible (when the machine has them and torch is allowed)
+    # The trusted driver modules imported before the learner's module; None: the exercise's own
+    # (driver_modules). A benchmark may name others (stage3/flash_attention compiles its kernel there).
+    drivers: tuple[str, ...] | None = None
 
     @property
     def module_name(self) -> str:
@@ -220,7 +223,7 @@ class LearnerProcess:
             "forbid": list(self.module.forbid),
             "memory_limit_mb": self.module.memory_limit_mb,
             "sandboxed": status.available,
-            "drivers": driver_modules(self.module.exercise),
+            "drivers": list(self.module.drivers) if self.module.drivers is not None else driver_modules(self.module.exercise),
         }
         self.proc = self._forked(config, request_read, reply_write, output_write)
         if self.proc is None:
@@ -270,8 +273,8 @@ class LearnerProcess:
         from mldojo.graders.engine import warm
 
         pool = warm.active()
-        if pool is None or self.python != sys.executable:
-            return None
+        if pool is None or self.python != sys.executable or self.module.drivers is not None:
+            return None  # a template has imported the exercise's own drivers, not the ones named here
         try:
             template = pool.template_for(self.module)
             child = template.spawn(config, request_fd, reply_fd, output_fd)

@@ -56,6 +56,7 @@ class GradeRequest:
     time_limit_s: float = 30.0
     memory_limit_mb: int = 3072
     forbid: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # import names the exercise needs beyond mldojo's dependencies (catalogue)
     seed: int | None = None  # None: the default, reproducible seed
     examples_scale: float = 1.0  # >1 tries more inputs per check
     import_limit_s: float = IMPORT_LIMIT_S  # importing the module has its own limit, outside the budget
@@ -198,6 +199,16 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
         report.problem = f"your file could not be read as Python ({type(exc).__name__})"
         return False
     report.unwritten = source.unwritten_functions(tree)
+    missing = missing_requirements(request.requires)
+    if missing:
+        # An optional package (triton) is not installed: nothing can run, and nothing is wrong with
+        # the learner's code. The verdict is "skipped", which no stage criterion counts as a pass or a failure.
+        report.verdict = R.SKIPPED
+        report.problem = (f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed, and {request.exercise} "
+                          f"needs {'it' if len(missing) == 1 else 'them'}: pip install {' '.join(missing)}\n"
+                          "  (triton publishes wheels for Linux; its interpreter runs these checks on the CPU, "
+                          "no GPU needed.) Nothing was run; grade again once it is installed.")
+        return False
     hits = source.forbidden_imports(tree, request.forbid)
     if hits:
         report.verdict = R.FORBIDDEN
@@ -213,6 +224,21 @@ def _static_checks(request: GradeRequest, report: GradeReport) -> bool:
                           f"({', '.join(report.unwritten)}). Write one, then grade again.")
         return False
     return True
+
+
+def missing_requirements(names: tuple[str, ...]) -> list[str]:
+    """The required packages that cannot be imported here (the learner process sees the same installation)."""
+    import importlib.util
+
+    missing = []
+    for name in names:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, on_progress=None, replays=None) -> None:

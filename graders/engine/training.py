@@ -288,15 +288,16 @@ def _plain(fields: dict) -> dict:
 
 
 def train_with_progress(learner, driver: str, *args, budget_s: float, describe_budget: str, goal: float, dataset: str,
-                        shown_as: str, advice: str) -> tuple[Any, float]:
+                        shown_as: str, advice: str, emit: Callable[[dict], None] | None = None) -> tuple[Any, float]:
     """Call a training driver in the learner's process within budget_s, forwarding its progress; (reply, wall seconds).
 
     For graders that score the trained model themselves (a loss rather than run_training's accuracy).
-    A timeout is reported as `shown_as` not finishing within the budget, followed by `advice`."""
+    A timeout is reported as `shown_as` not finishing within the budget, followed by `advice`. Progress
+    goes to `emit` (a benchmark's own printer) or else to the grading's progress display."""
     from mldojo.graders.engine.outcomes import LearnerGone
 
     session = learner._session
-    emit = session.on_progress or (lambda fields: None)
+    emit = emit or session.on_progress or (lambda fields: None)
     started = time.perf_counter()
 
     def forward(fields: dict) -> None:

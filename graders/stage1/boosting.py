@@ -26,12 +26,13 @@ from mldojo.graders.kit.tree_problems import (
     BoostingProblem,
     boosting_problems,
     distinct_columns,
+    distinct_rows,
     labels,
     sklearn_boosting_regressor,
     tree_is_tie_free,
 )
 
-VERSION = "3"
+VERSION = "4"
 DRIVER = "mldojo.graders.stage1.boosting_driver"
 ACCURACY_MARGIN = 0.01  # the classifier's held-out accuracy may trail scikit-learn's by at most this
 BENCHMARK = dict(n_estimators=30, learning_rate=0.2, max_depth=2)
@@ -400,6 +401,43 @@ def training_loss_never_rises(learner, data):
                  f"to {show(losses[s + 1])} after stage {s + 1} (MSE by stage, starting from mean(y): {show(losses)}).\n"
                  "  Each tree fitted to the residuals y - F, shrunk by learning_rate <= 1, can only lower it: is a "
                  "tree fitted to y instead, or subtracted instead of added?", stages)
+
+
+# Neighbouring doubles, nothing between them: the midpoint of 1+1ulp and 1+2ulp rounds up onto the
+# larger (the threshold falls back to the smaller), that of 1+2ulp and 1+3ulp rounds down onto the
+# smaller (x <= threshold must keep it left). scikit-learn's trees see float32 and cannot show this.
+_A = np.nextafter(1.0, 2.0)
+_B = np.nextafter(_A, 2.0)
+_C = np.nextafter(_B, 2.0)
+NEIGHBOUR_FLOATS = (np.array([[0.5], [_A], [_B], [_C], [2.0]]), np.array([0.0, 1.0, 3.0, 6.0, 10.0]))
+
+
+@st.composite
+def distinct_row_data(draw, max_rows=10):
+    """Distinct rows on a small grid and their targets: a deep enough tree can fit them exactly."""
+    X = draw(distinct_rows(max_rows))
+    y = np.array(draw(st.lists(st.integers(-8, 8), min_size=len(X), max_size=len(X))), dtype=np.float64) / 2
+    return X, y
+
+
+@check(examples=8)
+@example(data=NEIGHBOUR_FLOATS)
+@given(data=distinct_row_data())
+def one_deep_stage_fits_distinct_rows(learner, data):
+    """One stage with learning_rate=1 and depth to spare reproduces y on distinct training rows."""
+    X, y = data
+    params = dict(n_estimators=1, learning_rate=1.0, max_depth=len(y))
+    with after_calling(_call("GradientBoostingRegressor", params, ", then predict(X)")):
+        model = learner.GradientBoostingRegressor(**params)
+        model.fit(X, y)
+        got = as_array(model.predict(X), "predict(X)", y.shape)
+    wrong = np.flatnonzero(~np.isclose(got, y, rtol=0, atol=1e-9))
+    if wrong.size:
+        row = int(wrong[0])
+        fail(f"predict(X) on the training rows: got {show(got)}\n  expected y = {show(y)}\n  (row {row}, "
+             f"X[{row}]={[float(v) for v in X[row]]}, is wrong). The rows are distinct, so a tree of depth {len(y)} splits "
+             "them all apart; look at where your tree puts its thresholds (midpoints, the smaller value when "
+             "the midpoint rounds onto the larger) and that x <= threshold goes left", got)
 
 
 @check(examples=10)

@@ -38,7 +38,7 @@ from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.oracles import torch_program
 from mldojo.graders.kit.strategies import expression_dags, grid_floats
 
-VERSION = "1"
+VERSION = "2"
 DRIVER = "mldojo.graders.stage2.micrograd_driver:run_program"
 VALUE_RTOL = 1e-12  # .data against the math module / PyTorch, relative
 GRAD_MAX_RELATIVE_ERROR = 1e-9  # .grad, CS231n relative error |a-b| / max(|a|+|b|, 1e-8)
@@ -187,6 +187,8 @@ MISTAKES = {
     "tanh_uses_input": "the derivative of tanh is 1 - t**2 with t = tanh(x), the output; you squared the input x.",
     "relu_passes_negative": "relu passed the gradient through where its input was negative: its local "
     "derivative is 1 where x > 0 and 0 where x < 0.",
+    "relu_passes_at_zero": "relu passed the gradient through at exactly x = 0: its derivative there is taken "
+    "as 0, as PyTorch's relu does, so test x > 0 (not x >= 0).",
     "rsub_reversed": "`k - v` (a plain number on the left) computed v - k: in __rsub__(self, other), "
     "`other` is the number on the left.",
     "rdiv_reversed": "`k / v` (a plain number on the left) computed v / k: in __rtruediv__(self, other), "
@@ -283,6 +285,8 @@ SECOND_FACTORS = (1.25, 0.75, 1.5, 0.625)
 def second_program(program: Program, mistake: str, flip: bool, kind: str) -> Program | None:
     """The same program with other leaf values (all leaves, or the first or the last one, scaled),
     fair to grade, with every relu on the same side of 0, where the mistake changes the answer."""
+    if mistake == "relu_passes_at_zero":  # only an input of exactly 0 shows it: reach 0 another way (exact)
+        return Program([("leaf", 1.25), ("leaf", -1.25), ("add", 0, 1), ("relu", 2)], program.backward)
     leaves = [i for i, node in enumerate(program.nodes) if node[0] == "leaf"]
     if not leaves:
         return None
@@ -438,7 +442,8 @@ def _local(node: tuple, values: list[float], mistake: str | None, result: float 
             return math.tanh(x), [(i, 1.0 - x * x)]
         return math.tanh(x), [(i, 1.0 - t * t)]
     if op == "relu":
-        return (x if x > 0 else 0.0), [(i, 1.0 if (x > 0 or mistake == "relu_passes_negative") else 0.0)]
+        passes = x > 0 or mistake == "relu_passes_negative" or (mistake == "relu_passes_at_zero" and x == 0)
+        return (x if x > 0 else 0.0), [(i, 1.0 if passes else 0.0)]
     raise ValueError(f"unknown op {op!r}")
 
 
@@ -785,6 +790,12 @@ def relu_of_a_value(learner, program):
     """b = a.relu(): b.data = max(a, 0); a.grad = 1 if a > 0 else 0."""
     (x,) = program.leaves
     expect(learner, program, [x, max(x, 0.0)], [1.0 if x > 0 else 0.0, 1.0], ["relu_passes_negative"])
+
+
+@check()
+def relu_passes_no_gradient_at_exactly_zero(learner):
+    """b = Value(0.0).relu(): b.data = 0 and a.grad = 0, the derivative at 0 taken as 0 (as PyTorch's relu)."""
+    expect(learner, Program([("leaf", 0.0), ("relu", 0)]), [0.0, 0.0], [0.0, 1.0], ["relu_passes_at_zero"])
 
 
 @check(examples=40)

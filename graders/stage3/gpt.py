@@ -23,15 +23,13 @@ cross-entropy of those predictions itself.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from mldojo.graders.engine.outcomes import LearnerGone
-from mldojo.graders.engine.training import TRAINING_MARK, TrainingDataMissing, TrainingTask
+from mldojo.graders.engine.training import TRAINING_MARK, TrainingDataMissing, TrainingTask, train_with_progress
 from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, check, example, fail, given
 
 VERSION = "1"
@@ -489,30 +487,12 @@ def train_and_score(learner, budget_s: float, emit, describe_budget: str):
     ids, vocab_size = shakespeare_ids()
     train_ids, val = split(ids)
     session = learner._session
-    started = time.perf_counter()
-
-    def forward(fields: dict) -> None:
-        epoch, loss = fields.get("epoch"), fields.get("loss")
-        if isinstance(epoch, int) and not isinstance(epoch, bool):
-            shown_fields = {"epoch": epoch, **({"loss": float(loss)} if isinstance(loss, (int, float)) and not isinstance(loss, bool) else {})}
-            emit({**shown_fields, "event": "progress", "elapsed_s": time.perf_counter() - started})
-
-    emit({"event": "start", "dataset": "tiny Shakespeare", "goal": GOAL_VAL_LOSS, "time_limit_s": budget_s, "budget": describe_budget})
-    status = "failed"
-    try:
-        with session.separate_budget(budget_s), session.listening(forward):
-            reply = _drive(learner, "train", train_ids, vocab_size)
-        status = "finished"
-    except LearnerGone as exc:
-        if exc.kind == "timeout":
-            status = "timeout"
-            exc.detail = (f"train_char_gpt did not finish within the {budget_s:.0f} s it is given on this machine "
-                          f"({describe_budget}): a smaller model, shorter blocks or fewer steps")
-            exc.during = "train_char_gpt()"
-        raise
-    finally:
-        emit({"event": "end", "status": status})
-    wall = time.perf_counter() - started
+    reply, wall = train_with_progress(learner, DRIVER + "train", train_ids, vocab_size, budget_s=budget_s,
+                                      describe_budget=describe_budget, goal=GOAL_VAL_LOSS, dataset="tiny Shakespeare",
+                                      shown_as="train_char_gpt()", advice="a smaller model, shorter blocks or fewer steps",
+                                      emit=emit)
+    if isinstance(reply, dict) and reply.get("problem"):
+        fail(reply["problem"])
     if not isinstance(reply.get("block_size"), int) or reply["block_size"] < 1:
         fail("the trained model has no config.block_size: keep the GPTConfig as model.config (nanoGPT's GPT does)")
     context = min(reply["block_size"], MAX_CONTEXT)

@@ -21,7 +21,10 @@ def _best_split(X, r):
         sse = np.where(xs[1:] > xs[:-1], sse, np.inf)
         if sse.size and sse.min() < best_sse:
             i = int(np.argmin(sse))
-            best_sse, best = sse[i], (feature, xs[i] / 2.0 + xs[i + 1] / 2.0)
+            threshold = xs[i] / 2.0 + xs[i + 1] / 2.0
+            if threshold == xs[i + 1]:  # neighbouring floats: the midpoint rounded onto the larger one
+                threshold = xs[i]
+            best_sse, best = sse[i], (feature, threshold)
     return best
 
 

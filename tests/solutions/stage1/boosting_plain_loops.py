@@ -13,6 +13,8 @@ def build_tree(X, r, depth, max_depth):
         values = np.unique(X[:, j])
         for a, b in zip(values[:-1], values[1:]):
             t = (a + b) / 2
+            if t == b:  # no float between a and b: the midpoint rounded up onto b
+                t = a
             left = X[:, j] <= t
             cost = np.var(r[left]) * left.sum() + np.var(r[~left]) * (~left).sum()
             if best is None or cost < best[0] - 1e-12:
