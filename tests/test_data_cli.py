@@ -171,3 +171,34 @@ def test_grade_data_imports_no_numpy_for_listing_and_help(home):
     env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"))
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+
+
+# -- CIFAR-10 (python-pickle batches), on small generated folders ------------------------------------------------------
+def test_add_cifar10_registers_a_folder_of_pickle_batches(home, tmp_path):
+    from cifar_files import write_cifar
+
+    write_cifar(tmp_path / "downloads", per_batch=20)
+    added = grade(home, "data", "add", "cifar10", str(tmp_path / "downloads"))
+    assert added.returncode == 0, added.stderr
+    assert "cifar-pickle files" in added.stdout and "train: 100 images 3x32x32, test: 20" in added.stdout
+    assert "airplane, automobile" in added.stdout and "cifar10 -> " in added.stdout
+    listed = block(grade(home, "data").stdout, "cifar10")
+    assert "found" in listed and "cifar-10-batches-py" in listed and "registered" in listed
+
+
+def test_add_cifar10_names_a_missing_or_damaged_batch_and_keeps_the_registration(home, tmp_path):
+    from cifar_files import write_cifar
+
+    good = write_cifar(tmp_path / "good")
+    assert grade(home, "data", "add", "cifar10", str(good)).returncode == 0
+    registrations = (home / "config" / "mldojo" / "data.json").read_text()
+    partial = write_cifar(tmp_path / "partial")
+    (partial / "data_batch_3").unlink()
+    missing = grade(home, "data", "add", "cifar10", str(tmp_path / "partial"))
+    assert missing.returncode == 2 and "data_batch_3 missing" in missing.stderr and "Nothing registered" in missing.stderr
+    damaged = write_cifar(tmp_path / "damaged")
+    (damaged / "test_batch").write_bytes((damaged / "test_batch").read_bytes()[:500])
+    broken = grade(home, "data", "add", "cifar10", str(damaged))
+    assert broken.returncode == 2 and "test_batch" in broken.stderr and "not a readable pickle" in broken.stderr
+    assert (home / "config" / "mldojo" / "data.json").read_text() == registrations, "the earlier registration is kept"
+    assert str(good) in block(grade(home, "data").stdout, "cifar10")

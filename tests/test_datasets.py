@@ -517,3 +517,62 @@ def test_mirrors_can_be_overridden_by_environment(tiny_set, server, monkeypatch)
 def test_titanic_cannot_be_fetched_and_says_where_to_get_it():
     with pytest.raises(DatasetMissing, match="kaggle.com"):
         fetch("titanic")
+
+
+# -- CIFAR-10's python-pickle batches (small generated folders; the real set is never downloaded) -------------------------
+def test_a_cifar_batch_reads_as_channel_first_uint8_images_and_int_labels(tmp_path):
+    from cifar_files import write_cifar
+    from mldojo.datasets.cifar import read_batch
+
+    for protocol in (2, 4):
+        folder = write_cifar(tmp_path / f"p{protocol}", per_batch=12, protocol=protocol)
+        batch = pickle.loads((folder / "data_batch_2").read_bytes())
+        images, labels = read_batch(folder / "data_batch_2")
+        assert images.dtype == np.uint8 and images.shape == (12, 3, 32, 32) and labels.dtype == np.int64
+        np.testing.assert_array_equal(labels, batch[b"labels"])
+        row = batch[b"data"][5]  # 1,024 red values, then green, then blue, each row by row
+        np.testing.assert_array_equal(images[5, 0], row[:1024].reshape(32, 32))
+        np.testing.assert_array_equal(images[5, 2, 31], row[2048 + 31 * 32:])
+
+
+def test_load_cifar10_joins_the_five_training_batches_of_a_registered_copy(tmp_path):
+    from cifar_files import CLASSES, write_cifar
+    from mldojo.datasets import load_cifar10
+
+    folder = write_cifar(tmp_path / "data", per_batch=10)
+    register("cifar10", folder.parent)
+    data = load_cifar10()
+    assert data.train_images.shape == (50, 3, 32, 32) and data.test_images.shape == (10, 3, 32, 32)
+    assert data.train_labels.shape == (50,) and sorted(data.test_labels.tolist()) == list(range(10))
+    assert list(data.label_names) == CLASSES and "registered" in data.source
+    found = locate("cifar10")
+    assert overall_state(check_found(found)) == UNKNOWN  # generated files carry no published md5
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda b: {**b, b"data": b[b"data"].astype(np.float32)}, "uint8 array (N, 3072)"),
+    (lambda b: {**b, b"data": b[b"data"][:, :100]}, "uint8 array (N, 3072)"),
+    (lambda b: {**b, b"labels": b[b"labels"][:-1]}, "labels of shape"),
+    (lambda b: {**b, b"labels": [12] * len(b[b"labels"])}, "labels must be 0-9"),
+    (lambda b: [b], "expected a pickled dict"),
+])
+def test_a_damaged_cifar_batch_is_refused_with_what_is_wrong(tmp_path, damage, words):
+    from cifar_files import write_cifar
+    from mldojo.datasets.cifar import read_batch
+
+    folder = write_cifar(tmp_path, per_batch=10)
+    path = folder / "data_batch_4"
+    path.write_bytes(pickle.dumps(damage(pickle.loads(path.read_bytes())), protocol=2))
+    with pytest.raises(DatasetCorrupt, match="data_batch_4") as caught:
+        read_batch(path)
+    assert words in str(caught.value)
+
+
+def test_a_cifar_batch_that_would_run_code_is_refused(tmp_path):
+    from cifar_files import write_cifar
+    from mldojo.datasets.cifar import read_batch
+
+    folder = write_cifar(tmp_path, per_batch=10)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": os.system}, protocol=2))
+    with pytest.raises(RefusedPickle, match="test_batch"):
+        read_batch(folder / "test_batch")

@@ -27,7 +27,7 @@ SEEDS = range(1, 21)
 # Exercises whose full training goal takes too long for CI on 2 cores: the benchmark named here
 # proves it (figures in the README); CI grades every other check of the reference below, and the
 # exercise's own test file runs the training path end to end on a reduced goal that the test sets.
-BENCHMARKED = {"stage3/wavenet": "benchmarks/wavenet_names.py"}
+BENCHMARKED = {"stage3/wavenet": "benchmarks/wavenet_names.py", "stage3/resnet": "benchmarks/resnet_fashion.py"}
 # The other exercises with a training task (a training budget in their goals) train on real data here: slow.
 TRAINING = {e.id for e in load_catalogue().exercises if "train_time_limit_s" in e.goals} - set(BENCHMARKED)
 

@@ -64,6 +64,7 @@ class TrainingTask:
     dataset: str = "MNIST"
     probe_driver: str = ""  # cheap call that touches every function the training uses
     shown_as: str = "train_mnist()"  # how the learner knows the call that trains
+    train_rows: int | None = None  # the first N training images only (a test's reduced goal); None: all of them
 
 
 @dataclass
@@ -138,9 +139,10 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
     try:
         with session.separate_budget(budget_s), session.listening(forward):
             sent_at = time.perf_counter()
-            images, divisor = compact_images(data.train_images)
+            rows = slice(None, task.train_rows)
+            images, divisor = compact_images(data.train_images[rows])
             test_images, _ = compact_images(data.test_images, divisor)
-            handle = learner._drive(task.load_driver, images, data.train_labels, test_images, divisor)
+            handle = learner._drive(task.load_driver, images, data.train_labels[rows], test_images, divisor)
             transfer_s = time.perf_counter() - sent_at
             emit({"event": "phase", "phase": f"data sent in {transfer_s:.1f} s; training"})
             watch.started = time.perf_counter()
@@ -165,7 +167,7 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
         raise
     finally:
         emit({"event": "end", "status": status})
-    predictions = predicted_labels(reply, len(data.test_labels))
+    predictions = predicted_labels(reply, len(data.test_labels), task.dataset)
     epochs = reply.get("epochs") if isinstance(reply.get("epochs"), int) else watch.epochs
     return TrainingResult(
         accuracy=float(np.mean(predictions == data.test_labels)),
@@ -184,10 +186,10 @@ def run_training(learner, task: TrainingTask, on_progress: Callable[[dict], None
 
 
 def load_dataset(name: str):
-    """The data set by name ("MNIST" or "Fashion-MNIST"), or TrainingDataMissing with the data module's own advice."""
-    from mldojo.datasets import DatasetError, load_fashion_mnist, load_mnist
+    """The data set by name ("MNIST", "Fashion-MNIST", "CIFAR-10"), or TrainingDataMissing with the data module's own advice."""
+    from mldojo.datasets import DatasetError, load_cifar10, load_fashion_mnist, load_mnist
 
-    loaders = {"MNIST": load_mnist, "Fashion-MNIST": load_fashion_mnist}
+    loaders = {"MNIST": load_mnist, "Fashion-MNIST": load_fashion_mnist, "CIFAR-10": load_cifar10}
     if name not in loaders:
         raise ValueError(f"no training data set called {name!r}")
     try:
@@ -198,6 +200,8 @@ def load_dataset(name: str):
 
 def compact_images(images: np.ndarray, divisor: float | None = None) -> tuple[np.ndarray, float]:
     """Images as uint8 plus the divisor that gives back the same float32 values, when lossless."""
+    if images.dtype == np.uint8:  # already pixels 0-255 (CIFAR-10): sent as they are, read as k / 255
+        return np.ascontiguousarray(images), float(divisor or 255.0)
     for candidate in (divisor,) if divisor else (255.0, 256.0):
         if not candidate:
             continue
@@ -209,14 +213,14 @@ def compact_images(images: np.ndarray, divisor: float | None = None) -> tuple[np
     return np.ascontiguousarray(images, dtype=np.float32), 0.0
 
 
-def predicted_labels(reply: Any, n: int) -> np.ndarray:
+def predicted_labels(reply: Any, n: int, dataset: str = "MNIST") -> np.ndarray:
     """The learner's test predictions as int64 (n,), or a check failure that says what is wrong."""
     from mldojo.graders.kit.asserts import fail
 
     if not isinstance(reply, dict) or "predictions" not in reply:
         fail("the training driver sent no predictions (a grader bug, please report it)")
     got = reply["predictions"]
-    what = f"predict(test images) (the {n} MNIST test images)"
+    what = f"predict(test images) (the {n} {dataset} test images)"
     array = np.asarray(got) if isinstance(got, np.ndarray) else None
     if array is None or array.shape != (n,):
         shape = getattr(array, "shape", type(got).__name__)

@@ -181,7 +181,7 @@ def _add(args, name: str, path: str) -> int:
     from mldojo.datasets import paths
     from mldojo.datasets.checksums import MISMATCH, check_found, overall_state
     from mldojo.datasets.contents import describe_contents
-    from mldojo.datasets.locate import expected_files, match_path
+    from mldojo.datasets.locate import expected_files, match_path, partial_copy
     from mldojo.datasets.registry import dataset
 
     spec = dataset(name)
@@ -190,6 +190,11 @@ def _add(args, name: str, path: str) -> int:
         print(f"grade: {root} does not exist. Give the folder holding {expected_files(spec)}, or the file itself.", file=sys.stderr)
         return EXIT_USAGE
     found = match_path(spec, root)
+    partial = partial_copy(spec, root) if found is None else None
+    if partial is not None:
+        folder, missing = partial
+        print(f"grade: {folder} holds only part of {spec.name}: {', '.join(missing)} missing (copy or unpack it again). Nothing registered.", file=sys.stderr)
+        return EXIT_USAGE
     if found is None:
         print(f"grade: no {spec.name} files at {root}: expected {expected_files(spec)} (in that folder, a sub-folder named {spec.folders[0]}, or one level down).", file=sys.stderr)
         return EXIT_USAGE

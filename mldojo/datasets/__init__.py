@@ -32,6 +32,7 @@ __all__ = [
     "RefusedPickle",
     "UnknownDataset",
     "find_dataset",
+    "load_cifar10",
     "load_fashion_mnist",
     "load_image_set",
     "load_mnist",
@@ -49,6 +50,10 @@ def __getattr__(name: str):
         from mldojo.datasets import images
 
         return getattr(images, name)
+    if name in {"load_cifar10", "CifarSet"}:
+        from mldojo.datasets import cifar
+
+        return getattr(cifar, name)
     if name in {"load_names", "load_text"}:
         from mldojo.datasets import text
 

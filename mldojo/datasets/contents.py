@@ -21,6 +21,10 @@ def describe_contents(found: Found) -> list[str]:
             f"train: {data.train_images.shape[0]} images of {data.train_images.shape[1]} pixels, test: {data.test_images.shape[0]}; "
             f"values in [{data.train_images.min():.0f}, {data.train_images.max():.2f}], labels 0-9"
         ]
+    if found.layout.kind == "cifar-pickle":
+        from mldojo.datasets.cifar import describe
+
+        return describe(found)  # reads and checks every batch
     if found.layout.kind == "csv":
         return _describe_csv(next(iter(found.files.values()))[0])
     raise DatasetCorrupt(f"no reader for layout {found.layout.kind!r}")  # pragma: no cover - registry and readers go together

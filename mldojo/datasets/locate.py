@@ -129,6 +129,19 @@ def match_path(spec: DatasetSpec, root: Path, rule: str = RULE_REGISTERED) -> Fo
     return None
 
 
+def partial_copy(spec: DatasetSpec, root: Path) -> tuple[Path, list[str]] | None:
+    """For a folder holding some but not all files of a layout: (that folder, the missing file names)."""
+    if not root.is_dir():
+        return None
+    best = None
+    for folder in [root, *(root / sub for sub in spec.folders), *_subfolders(root)]:
+        for layout in spec.layouts if folder.is_dir() else ():
+            present = [f for f in layout.files if any((folder / n.name).is_file() for n in f.names)]
+            if present and (best is None or len(present) > best[0]):
+                best = (len(present), folder, [f.download_name for f in layout.files if f not in present])
+    return (best[1], best[2]) if best else None
+
+
 def _search_registered(spec: DatasetSpec, search: Search) -> Found | None:
     registered = paths.read_registrations().get(spec.name)
     if registered is None:

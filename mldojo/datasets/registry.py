@@ -209,7 +209,28 @@ TINY_SHAKESPEARE = DatasetSpec(
     mirrors=("https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/",),
 )
 
-DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST, TITANIC, NAMES, TINY_SHAKESPEARE)}
+# The python-pickle batches as unpacked from cifar-10-python.tar.gz; md5s as published by torchvision.
+CIFAR10 = DatasetSpec(
+    name="cifar10",
+    title="CIFAR-10 colour images, 32x32 (50k train, 10k test; python-pickle batches)",
+    layouts=(
+        Layout("cifar-pickle", tuple(FileSpec(name, (FileName(name, {"md5": md5}),)) for name, md5 in (
+            ("data_batch_1", "c99cafc152244af753f735de768cd75f"),
+            ("data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
+            ("data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
+            ("data_batch_4", "634d18415352ddfa80567beed471001a"),
+            ("data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
+            ("test_batch", "40351d587109b95175f43aff81a1287e"),
+            ("batches.meta", "5ff9c542aee3614f3951f8cda6e48888"),
+        ))),
+    ),
+    homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+    folders=("cifar-10-batches-py", "cifar10", "cifar-10", "CIFAR10"),
+    top_level=False,  # data_batch_1 ... only count inside a folder named for it, or a registered one
+    manual="mldojo does not download CIFAR-10 (170 MB): get cifar-10-python.tar.gz and unpack it (tar xzf)",
+)
+
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (MNIST, FASHION_MNIST, TITANIC, NAMES, TINY_SHAKESPEARE, CIFAR10)}
 
 # A plain `train.csv` directly in a data folder could be any competition's: it only counts
 # inside a folder named for the data set, or in a folder the learner registered.
