@@ -101,3 +101,15 @@ def test_the_explicit_problems_have_what_their_checks_need():
         assert np.any((alpha > 1e-6 * problem.C) & (alpha < problem.C * (1 - 1e-6)))  # a free one pins b
     assert sorted({tuple(np.unique(p.y)) for p in (grader.LINEAR_SMALL_C, grader.LINEAR_LARGE_C, grader.RBF_SMALL_GAMMA)}) == [
         (-1, 1), (0, 1), (3, 8)]
+
+
+def test_the_all_bound_problem_has_no_free_support_vector_and_a_narrow_interval_for_b():
+    """LINEAR_ALL_BOUND exercises the intercept rule for when the margins only bound b."""
+    problem = grader.LINEAR_ALL_BOUND
+    alpha = np.abs(sklearn_svc(problem).dual_coef_[0])
+    full = np.zeros(len(problem.y))
+    full[sklearn_svc(problem).support_] = alpha
+    assert not np.any((full > 1e-6 * problem.C) & (full < problem.C * (1 - 1e-6)))  # none free
+    assert np.sum(full >= problem.C * (1 - 1e-6)) >= 3
+    lo, hi = grader._intercept_range(problem, full, grader._gram(problem, problem.X, problem.X))
+    assert 0 < hi - lo < 0.2

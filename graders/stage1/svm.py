@@ -33,7 +33,7 @@ from mldojo.graders.kit.formatting import show
 from mldojo.graders.kit.linear_models import kkt_violations, sklearn_svc, svm_problem, svm_problems
 from mldojo.graders.kit.strategies import grid_arrays
 
-VERSION = "2"
+VERSION = "3"
 
 FIT_TOL = 1e-4  # the tol every fit check passes
 KKT_TOL = 1e-3  # how far from the KKT conditions a fitted point may be
@@ -48,6 +48,9 @@ LINEAR_SMALL_C = svm_problem(201, 24, 2, "linear", C=0.1, separation=1.5, labels
 LINEAR_LARGE_C = svm_problem(202, 20, 1, "linear", C=10.0, separation=3.0, labels=(-1, 1))
 RBF_SMALL_GAMMA = svm_problem(203, 24, 2, "rbf", C=10.0, gamma=0.1, separation=2.5, labels=(0, 1))
 RBF_OVERLAPPING = svm_problem(204, 20, 3, "rbf", C=0.5, gamma=0.5, separation=1.0, labels=(-1, 1))
+# Every multiplier at 0 or C (no free support vector, tests/test_stage1_svm.py proves it): the margins
+# alone do not fix b, only an interval, and it is narrow here (about 0.08 wide).
+LINEAR_ALL_BOUND = svm_problem(304, 12, 2, "linear", C=0.05, separation=0.5, labels=(0, 1))
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -202,6 +205,7 @@ def dual_variables_stay_in_the_box_and_balance(learner, problem):
 @example(problem=RBF_SMALL_GAMMA)
 @example(problem=RBF_OVERLAPPING)
 @example(problem=LINEAR_LARGE_C)
+@example(problem=LINEAR_ALL_BOUND)
 @given(problem=svm_problems())
 def kkt_conditions_hold_after_fit(learner, problem):
     """With tol=1e-4, every training point meets the KKT conditions of alpha_ and intercept_ within 1e-3 (margin units)."""
