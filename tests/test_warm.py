@@ -108,34 +108,3 @@ def test_torch_and_what_it_imports_lazily_are_preloaded_for_torch_exercises_only
     assert warm._wanted("sympy", "stage3/attention") and warm._wanted("torch", "stage3/attention")
     assert not warm._wanted("sympy", "stage1/linreg") and not warm._wanted("torch", "stage2/micrograd")
     assert warm._wanted("numpy", "stage1/linreg")
-
-
-def test_a_pool_keeps_only_its_most_recently_used_templates(monkeypatch):
-    """The TUI grades one exercise after another: older templates (NumPy or torch in memory each) are ended."""
-    closed = []
-
-    class FakeTemplate:
-        def __init__(self, module):
-            self.module = module
-
-        def alive(self):
-            return True
-
-        def close(self):
-            closed.append(self.module.exercise)
-
-    class Module:
-        def __init__(self, exercise):
-            self.exercise, self.root, self.forbid, self.memory_limit_mb = exercise, "/ws", (), 1024
-            self.import_name, self.gpu = exercise.replace("/", "."), False
-
-    monkeypatch.setattr(warm, "Template", FakeTemplate)
-    pool = warm.WarmPool()
-    a, b, c = Module("stage1/linreg"), Module("stage2/micrograd"), Module("stage3/attention")
-    first = pool.template_for(a)
-    pool.template_for(b)
-    assert pool.template_for(a) is first  # used again: now the most recent
-    pool.template_for(c)
-    assert closed == ["stage2/micrograd"] and len(pool.templates) == warm.MAX_TEMPLATES
-    pool.close()
-    assert sorted(closed) == ["stage1/linreg", "stage2/micrograd", "stage3/attention"]

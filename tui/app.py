@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from mldojo.catalogue import Catalogue
 from mldojo.tui.data import Progress, files_fingerprint, history_errors, history_fingerprint, load_progress, verdict_words
-from mldojo.tui.grade_process import GradeProcess, GradeServer
+from mldojo.tui.grade_process import GradeProcess
 from mldojo.tui.messages import GradeFinished, GradeOutput, GradeStarted, GroupSynced, HistoryChanged
 from mldojo.tui.screens.curriculum import CurriculumScreen
 from mldojo.tui.screens.problem import ProblemScreen
@@ -88,7 +88,6 @@ class DojoApp(App):
         self.tracker = None  # tracker.store.Tracker, for writes only (see writer())
         self.progress: Progress | None = None
         self.grading: GradeRun | None = None
-        self.grade_server: GradeServer | None = None  # a warm `grade serve`, started at the first grading
         self._fingerprint: tuple = ()
         self._syncing = False
         self._files: tuple = ()
@@ -203,10 +202,7 @@ class DojoApp(App):
         if self.grading is not None and self.grading.running:
             self.notify(f"Already grading {self.grading.exercise_id}; press c to cancel it first.", severity="warning")
             return
-        if self.grade_server is None:
-            self.grade_server = GradeServer(self.workspace.root, python=self.python)
-        process = GradeProcess(exercise_id, self.workspace.root, python=self.python, server=self.grade_server)
-        self.grading = GradeRun(exercise_id, process)
+        self.grading = GradeRun(exercise_id, GradeProcess(exercise_id, self.workspace.root, python=self.python))
         self.run_worker(self._grade(self.grading), name=f"grade {exercise_id}", group="grade", exit_on_error=False)
 
     async def _grade(self, run: GradeRun) -> None:
@@ -307,17 +303,8 @@ class DojoApp(App):
         """Quit; a running grading is interrupted first so its attempt is recorded."""
         if self.grading is not None and self.grading.running:
             await self.grading.process.stop()
-        await self._close_grade_server()
         self._close_tracker()
         self.exit()
-
-    async def on_unmount(self) -> None:
-        """However the app ends, the warm `grade serve` ends with it."""
-        await self._close_grade_server()
-
-    async def _close_grade_server(self) -> None:
-        if self.grade_server is not None:
-            await self.grade_server.close()
 
 
 def _screen(module: str, name: str) -> type:

@@ -35,9 +35,6 @@ from mldojo.graders.engine import sandbox
 PRELOAD = ("numpy", "torch", "sympy")
 TORCH_ONLY = frozenset({"torch", "sympy"})  # only where the exercise is written in PyTorch
 CONTROL_TIMEOUT_S = 10.0
-# Templates one pool keeps (the TUI grades one exercise after another): each holds NumPy or torch
-# in memory, so the least recently used one is ended when a new one would exceed this.
-MAX_TEMPLATES = 2
 _active: "WarmPool | None" = None
 
 
@@ -249,11 +246,8 @@ class WarmPool:
             template.close()
             template = None
         if template is None:
-            while len(self.templates) >= MAX_TEMPLATES:
-                self.templates.pop(next(iter(self.templates))).close()
             template = Template(module)
-        self.templates.pop(key, None)
-        self.templates[key] = template  # last in the dict: the most recently used
+            self.templates[key] = template
         return template
 
     def close(self) -> None:

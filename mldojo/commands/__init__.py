@@ -14,7 +14,7 @@ from __future__ import annotations
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 # The order of `grade --help`.
-PLUGIN_COMMANDS = ("next", "reset", "data", "bench", "submit", "tui", "group", "all", "doctor", "serve")
+PLUGIN_COMMANDS = ("next", "reset", "data", "bench", "submit", "tui", "group", "all", "doctor")
 
 
 class UsageError(Exception):
