@@ -1,14 +1,44 @@
 """stage2/optim beyond the generic tests (tests/test_exercises.py proves the reference, the stub
-and the mutants): another correct style, every stated hyperparameter, NumPy only."""
+and the mutants): the judge's NumPy oracle is torch.optim, another correct style, every stated
+hyperparameter, NumPy only."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from grading import SOLUTIONS, explain, grade_source, package_file
 
 EXERCISE = "stage2/optim"
 REFERENCE = package_file("reference", EXERCISE).read_text()
+
+
+def assert_oracle_is_torch(run) -> None:
+    """The judge's trajectory equals torch.optim's within a tenth of the grader's tolerance."""
+    from mldojo.graders.stage2 import optim
+
+    ours, torchs = optim.expected_trajectory(run), optim.torch_trajectory(run)
+    rtol = (optim.FIXED_RTOL if run.gradients is not None else optim.BOWL_RTOL) / 10
+    assert np.all(np.abs(ours - torchs) <= optim.ATOL / 10 + rtol * np.abs(torchs)), (run, np.max(np.abs(ours - torchs)))
+
+
+@pytest.mark.parametrize("rule", ["sgd", "sgd_momentum", "rmsprop", "adam"])
+def test_the_judges_numpy_oracle_is_torch_optim_on_the_graders_own_inputs(rule):
+    from mldojo.graders.stage2 import optim
+
+    explicit = [optim.fixed_run(rule), optim.fixed_run(rule, zero=True), optim.bowl_run(rule),
+                optim.fixed_run(rule, shape=(2, 3), config=optim.every_hyperparameter_changed(rule)),
+                optim.bowl_run(rule, shape=(), config=optim.every_hyperparameter_changed(rule))]
+    for run in explicit:
+        assert_oracle_is_torch(run)
+
+    @settings(max_examples=150, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(run=optim.runs(rule))
+    def drawn(run):
+        assert_oracle_is_torch(run)
+
+    drawn()
 
 
 def test_a_correct_solution_written_the_torch_way_passes_on_several_seeds(tmp_path):
