@@ -113,3 +113,7 @@ def test_the_all_bound_problem_has_no_free_support_vector_and_a_narrow_interval_
     assert np.sum(full >= problem.C * (1 - 1e-6)) >= 3
     lo, hi = grader._intercept_range(problem, full, grader._gram(problem, problem.X, problem.X))
     assert 0 < hi - lo < 0.2
+    # Row 0 lies well inside its side: a b read off rows 0 and 1 (masks turned into numbers) falls outside [lo, hi].
+    signs = grader._signs(problem)
+    v = signs - grader._gram(problem, problem.X, problem.X) @ (full * signs)
+    assert v[0] > hi + 0.5

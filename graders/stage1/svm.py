@@ -9,6 +9,8 @@ points. Problems are two blobs a few standard deviations apart, trained on a gri
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import sklearn.metrics.pairwise  # noqa: F401 - the oracle's import overlaps the learner process's start-up
 import sklearn.svm  # noqa: F401 - the oracle's import overlaps the learner process's start-up
@@ -30,7 +32,7 @@ from mldojo.graders.kit import (
 )
 from mldojo.graders.kit.asserts import fitting_mistakes, name_mistakes
 from mldojo.graders.kit.formatting import show
-from mldojo.graders.kit.linear_models import kkt_violations, sklearn_svc, svm_problem, svm_problems
+from mldojo.graders.kit.linear_models import SVMProblem, kkt_violations, sklearn_svc, svm_problem, svm_problems
 from mldojo.graders.kit.strategies import grid_arrays
 
 VERSION = "3"
@@ -39,18 +41,27 @@ FIT_TOL = 1e-4  # the tol every fit check passes
 KKT_TOL = 1e-3  # how far from the KKT conditions a fitted point may be
 AGREEMENT = 0.99  # share of held-out points whose predicted side must match scikit-learn's
 GAMMAS = [0.1, 0.5, 1.0, 2.0]
-HUGE_TOL = 5.0  # with tol >= 1, alpha = 0 (and b = 0) already meets every condition: fit makes no update
+# With tol >= 1, alpha = 0 (and b = 0) already meets every condition: fit makes no update. At 2 exactly, as the
+# gap between the most violating pair at alpha = 0 is (v = +-1): a solver that stops only below tol shows.
+HUGE_TOL = 2.0
 FEW_UPDATES = 1  # max_iter for the check that stops SMO early: one update cannot reach an optimum with 3+ SVs
 DEFAULTS = dict(C=1.0, kernel="rbf", gamma=1.0)  # the stub's defaults: what a learner who ignores them uses
 
 # Problems tried on every grading: each kernel, C below and above 1, gamma below 1, every label set, one feature.
+def _rows_reordered(problem: SVMProblem, order: list[int]) -> SVMProblem:
+    """The same problem with its training rows (and labels) in another order."""
+    return replace(problem, X=problem.X[order], y=problem.y[order])
+
+
 LINEAR_SMALL_C = svm_problem(201, 24, 2, "linear", C=0.1, separation=1.5, labels=(3, 8))
 LINEAR_LARGE_C = svm_problem(202, 20, 1, "linear", C=10.0, separation=3.0, labels=(-1, 1))
 RBF_SMALL_GAMMA = svm_problem(203, 24, 2, "rbf", C=10.0, gamma=0.1, separation=2.5, labels=(0, 1))
 RBF_OVERLAPPING = svm_problem(204, 20, 3, "rbf", C=0.5, gamma=0.5, separation=1.0, labels=(-1, 1))
 # Every multiplier at 0 or C (no free support vector, tests/test_stage1_svm.py proves it): the margins
-# alone do not fix b, only an interval, and it is narrow here (about 0.08 wide).
-LINEAR_ALL_BOUND = svm_problem(304, 12, 2, "linear", C=0.05, separation=0.5, labels=(0, 1))
+# alone do not fix b, only an interval, and it is narrow here (about 0.08 wide). Rows 0 and 1 are
+# swapped so that row 0 is a point well inside its side (v = y - sum_j alpha_j y_j K_j0 far from
+# that interval): a b read off rows 0 and 1 instead of off the masks' rows falls outside it.
+LINEAR_ALL_BOUND = _rows_reordered(svm_problem(304, 12, 2, "linear", C=0.05, separation=0.5, labels=(0, 1)), [1, 0, *range(2, 12)])
 
 
 # -- inputs --------------------------------------------------------------------------------
@@ -407,6 +418,22 @@ def rbf_svm_agrees_with_sklearn(learner, problem):
     _agrees_with_sklearn(learner, problem)
 
 
+def _boundary_points_get_the_first_class(model, problem) -> None:
+    """Where the learner's own decision function is exactly 0 (alpha_ = 0 and intercept_ = 0), predict gives classes_[0]."""
+    scores = as_array(model.decision_function(problem.X), "decision_function(X)", (len(problem.y),))
+    on_boundary = np.flatnonzero(scores == 0)
+    if not on_boundary.size:
+        return  # an intercept_ other than 0 is allowed: no training point lies on the boundary then
+    labels = as_array(model.predict(problem.X), "predict(X)", (len(problem.y),))
+    first, second = np.unique(problem.y)
+    wrong = on_boundary[labels[on_boundary] != first]
+    if wrong.size:
+        fail(f"decision_function(X) is exactly 0 at training rows {show(on_boundary)}, and predict(X) gave "
+             f"{show(labels[wrong])} at rows {show(wrong)}; a point on the boundary gets classes_[0] = {first} "
+             f"(classes_[1] = {second} only where the decision function is > 0)", labels,
+             diagnosis="predict tests decision_function(X) >= 0: the stub asks for > 0")
+
+
 STOPPING_EXAMPLES = [(RBF_OVERLAPPING, "tol"), (LINEAR_SMALL_C, "max_iter"), (RBF_OVERLAPPING, "max_iter")]
 
 
@@ -418,7 +445,8 @@ STOPPING_EXAMPLES = [(RBF_OVERLAPPING, "tol"), (LINEAR_SMALL_C, "max_iter"), (RB
 # the points (a common and harmless way to write it) must stay short of the optimum there.
 @given(problem=svm_problems(separation=(0.5, 2.0)), setting=st.just("tol"))
 def fit_stops_within_tol_or_after_max_iter_updates(learner, problem, setting):
-    """With tol=5, alpha = 0 already meets every condition and fit makes no update; with max_iter=1, fit stops short of the optimum."""
+    """With tol=2, alpha = 0 already meets every condition and fit makes no update (and where the decision function is
+    then exactly 0, predict gives classes_[0]); with max_iter=1, fit stops short of the optimum."""
     gamma = f", gamma={problem.gamma:g}" if problem.kernel == "rbf" else ""
     tol, max_iter = (HUGE_TOL, 100_000) if setting == "tol" else (FIT_TOL, FEW_UPDATES)
     call = f"SVC(C={problem.C:g}, kernel={problem.kernel!r}{gamma}, tol={tol:g}, max_iter={max_iter}).fit(X, y)"
@@ -431,8 +459,11 @@ def fit_stops_within_tol_or_after_max_iter_updates(learner, problem, setting):
             fail(f"alpha_ = {show(alpha)}: {moved.size} multipliers moved, none should have. With tol={tol:g}, "
                  "alpha = 0 (and b = 0) already meets every condition (margin 0 >= 1 - tol), so SMO must stop "
                  "before its first pair update", alpha,
-                 diagnosis="fit ignores tol, or tests it only after a first update: check every point against its "
-                 "condition within self.tol before picking a pair")
+                 diagnosis="fit ignores tol, tests it only after a first update, or stops only when a violation is "
+                 "strictly below tol: check every point against its condition within self.tol (a violation equal to tol "
+                 "is within it) before picking a pair")
+        if setting == "tol":
+            _boundary_points_get_the_first_class(model, problem)
         if setting == "max_iter" and moved.size > 2 * max_iter:
             intercept = assert_scalar(model.intercept_, "intercept_")
             lo, hi = _intercept_range(problem, np.clip(alpha, 0, problem.C), _gram(problem, problem.X, problem.X))
