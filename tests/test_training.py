@@ -409,3 +409,38 @@ def test_a_history_made_before_training_runs_existed_still_opens_and_takes_them(
                 attempt_id=attempt.id, exercise_id=EXERCISE, check_name="x", dataset="MNIST", status="great",
                 accuracy=1.0, goal=0.98, met=True, wall_s=1.0,
             )
+
+
+# -- goals on a loss the judge computes (stage2/makemore_mlp, stage3/wavenet, stage3/gpt) -------------------------------
+def test_a_loss_goal_is_met_at_or_below_it():
+    from dataclasses import replace
+
+    run = training.TrainingResult(accuracy=None, wall_s=118.24, epochs=None, goal=2.20, n_test=22655, dataset="names.txt",
+                                  device="cpu, 1 thread", metric="dev loss", loss=2.15341)
+    assert run.met and replace(run, loss=2.20).met and not replace(run, loss=2.2001).met
+    assert not replace(run, loss=None).met and not replace(run, status="timeout").met
+    assert run.describe() == "dev loss 2.1534 (goal ≤ 2.20) in 118.2 s, cpu, 1 thread"
+    assert run.to_dict()["met"] and run.to_dict()["metric"] == "dev loss"
+    accuracy = training.TrainingResult(accuracy=0.9821, wall_s=41.3, epochs=8, goal=0.98, n_test=10000)
+    assert accuracy.metric == "test accuracy" and accuracy.loss is None and accuracy.met
+    assert accuracy.describe() == "test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu"
+
+
+def test_a_loss_run_reads_as_a_loss_in_the_check_line_and_the_attempts_summary():
+    from dataclasses import replace
+
+    from mldojo.grading import summary_line
+    from mldojo.render import training_summary
+
+    run = training.TrainingResult(accuracy=None, wall_s=118.24, epochs=None, goal=2.20, n_test=22655, dataset="names.txt",
+                                  device="cpu, 1 thread", metric="dev loss", loss=2.15341)
+    assert training_summary(run.to_dict()) == "dev loss 2.1534 (goal met: ≤ 2.20), 118.2 s wall, cpu, 1 thread"
+    assert training_summary(replace(run, loss=2.31).to_dict()).startswith("dev loss 2.3100 (above the goal: ≤ 2.20), ")
+    assert training_summary(replace(run, status="timeout").to_dict()) == "training timeout after 118.2 s"
+    report = types.SimpleNamespace(checks=[types.SimpleNamespace(verdict="passed")], training=[run.to_dict()])
+    assert summary_line(report) == "1/1 checks passed; dev loss 2.1534 in 118.2 s"
+    # An accuracy run reads as it always did.
+    accuracy = training.TrainingResult(accuracy=0.9821, wall_s=41.3, epochs=8, goal=0.98, n_test=10000)
+    assert training_summary(accuracy.to_dict()) == "test accuracy 98.21 % (goal met: 98.00 %), 41.3 s wall, 8 epochs, cpu"
+    assert summary_line(types.SimpleNamespace(checks=report.checks, training=[accuracy.to_dict()])) == (
+        "1/1 checks passed; test accuracy 98.21 % in 41.3 s, 8 epochs")

@@ -44,6 +44,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images  # noqa: F401 - re-exported
+from mldojo.graders.engine.results import ACCURACY_METRIC, is_loss_metric
 
 TRAINING_MARK = "__mldojo_training__"
 
@@ -69,13 +70,13 @@ class TrainingTask:
 
 @dataclass
 class TrainingResult:
-    """What the judge measured: accuracy on the test set, wall time of the training call, epochs."""
+    """What the judge measured: a test accuracy, or a held-out loss, and the wall time of the training call."""
 
-    accuracy: float
+    accuracy: float | None  # None for a loss task (and a run that did not finish)
     wall_s: float
     epochs: int | None
-    goal: float
-    n_test: int
+    goal: float  # an accuracy to reach, or for a loss metric a loss to get down to
+    n_test: int  # the test images, or the held-out pairs / characters the loss averages
     dataset: str = "MNIST"
     data_source: str = ""
     device: str = "cpu"
@@ -84,11 +85,18 @@ class TrainingResult:
     status: str = "finished"  # "finished" | "timeout" | "interrupted" | "failed"
     budget_s: float = 0.0  # the training run's time limit on this machine (calibration.py)
     calibration: str = ""  # how that limit was reached, in words
+    metric: str = ACCURACY_METRIC  # or a loss the judge computes: "dev loss", "validation loss"
+    loss: float | None = None  # the judge's held-out loss, for a loss metric
+    train_loss: float | None = None  # the judge's loss on the training data, where the grader computes it
 
     @property
     def met(self) -> bool:
-        """True when the judge's accuracy reaches the goal."""
-        return self.status == "finished" and self.accuracy >= self.goal
+        """True when the judge's accuracy reaches the goal, or its loss gets down to it."""
+        if self.status != "finished":
+            return False
+        if is_loss_metric(self.metric):
+            return self.loss is not None and self.loss <= self.goal
+        return self.accuracy is not None and self.accuracy >= self.goal
 
     def to_dict(self) -> dict:
         """Plain data for the report, the tracker and JSON output."""
@@ -97,10 +105,12 @@ class TrainingResult:
         return data
 
     def describe(self) -> str:
-        """'test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu'."""
+        """'test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu', or 'dev loss 2.1534 (goal ≤ 2.20) in ...'."""
         epochs = f", {self.epochs} epoch{'s' if self.epochs != 1 else ''}" if self.epochs else ""
         if self.status != "finished":
             return f"training {self.status} after {self.wall_s:.1f} s{epochs}"
+        if is_loss_metric(self.metric):
+            return f"{self.metric} {self.loss:.4f} (goal ≤ {self.goal:.2f}) in {self.wall_s:.1f} s{epochs}, {self.device}"
         return f"test accuracy {100 * self.accuracy:.2f} % (goal {100 * self.goal:.2f} %) in {self.wall_s:.1f} s{epochs}, {self.device}"
 
 
