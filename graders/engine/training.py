@@ -33,13 +33,20 @@ runs such a check last and only when every other check passed (it costs about a 
 otherwise it runs the cheap `probe` driver instead, to tell "not written yet" from "fix the
 failing checks first". A training check draws no Hypothesis inputs and takes no seed, so
 seed sweeps skip it (`is_training_check`).
+
+Graders whose goal is a held-out loss (stage2/makemore_mlp, stage3/wavenet, stage3/gpt) score the
+trained model themselves: `train_with_progress` times the training call and gives back the run
+without its loss; the grader computes the loss, fills it in (TrainingResult.metric "dev loss" or
+"validation loss") and returns the result, or fails inside `carrying(result)`, so that `grade`
+shows and the tracker records a loss run as it does an accuracy run.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -112,6 +119,16 @@ class TrainingResult:
         if is_loss_metric(self.metric):
             return f"{self.metric} {self.loss:.4f} (goal ≤ {self.goal:.2f}) in {self.wall_s:.1f} s{epochs}, {self.device}"
         return f"test accuracy {100 * self.accuracy:.2f} % (goal {100 * self.goal:.2f} %) in {self.wall_s:.1f} s{epochs}, {self.device}"
+
+
+@contextmanager
+def carrying(result: TrainingResult) -> Iterator[None]:
+    """A check failure raised inside carries result, so that the runner reports and records the run."""
+    try:
+        yield
+    except AssertionError as exc:
+        exc.training = result  # type: ignore[attr-defined] - read by the runner
+        raise
 
 
 @dataclass
@@ -298,36 +315,53 @@ def _plain(fields: dict) -> dict:
 
 
 def train_with_progress(learner, driver: str, *args, budget_s: float, describe_budget: str, goal: float, dataset: str,
-                        shown_as: str, advice: str, emit: Callable[[dict], None] | None = None) -> tuple[Any, float]:
-    """Call a training driver in the learner's process within budget_s, forwarding its progress; (reply, wall seconds).
+                        shown_as: str, advice: str, metric: str,
+                        emit: Callable[[dict], None] | None = None) -> tuple[Any, TrainingResult]:
+    """Call a training driver in the learner's process within budget_s, forwarding its progress; (reply, the run so far).
 
-    For graders that score the trained model themselves (a loss rather than run_training's accuracy).
-    A timeout is reported as `shown_as` not finishing within the budget, followed by `advice`. Progress
-    goes to `emit` (a benchmark's own printer) or else to the grading's progress display."""
+    For graders that score the trained model themselves (a `metric` such as "dev loss" rather than
+    run_training's accuracy): the run comes back without its loss, which the grader fills in (with
+    dataclasses.replace) once it has computed it. A timeout is reported as `shown_as` not finishing
+    within the budget, followed by `advice`; as in run_training, a stopped run is attached to the
+    exception as `exc.training`, so that the tracker records it too. Progress goes to `emit` (a
+    benchmark's own printer) or else to the grading's progress display."""
     from mldojo.graders.engine.outcomes import LearnerGone
 
     session = learner._session
     emit = emit or session.on_progress or (lambda fields: None)
-    started = time.perf_counter()
+    watch = _Watch()
 
     def forward(fields: dict) -> None:
         epoch, loss = fields.get("epoch"), fields.get("loss")
         if isinstance(epoch, int) and not isinstance(epoch, bool):
-            shown = {"epoch": epoch, **({"loss": float(loss)} if isinstance(loss, (int, float)) and not isinstance(loss, bool) else {})}
-            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - started})
+            shown: dict = {"epoch": epoch}
+            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                watch.last_loss = shown["loss"] = float(loss)
+            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - watch.started})
+
+    def run(status: str, wall_s: float, reply: Any = None) -> TrainingResult:
+        device = reply.get("device") if isinstance(reply, dict) else None  # the driver's words, as run_training takes them
+        # epochs=None: these drivers send optimisation steps, every few seconds, in the progress frames' "epoch".
+        return TrainingResult(accuracy=None, wall_s=wall_s, epochs=None, goal=goal, n_test=0, dataset=dataset,
+                              device=device[:100] if isinstance(device, str) else "cpu", last_loss=watch.last_loss,
+                              status=status, budget_s=budget_s, calibration=describe_budget, metric=metric)
 
     emit({"event": "start", "dataset": dataset, "goal": goal, "time_limit_s": budget_s, "budget": describe_budget})
     status = "failed"
     try:
         with session.separate_budget(budget_s), session.listening(forward):
             reply = learner._drive(driver, *args)
+        wall_s = time.perf_counter() - watch.started  # the judge's clock, around the whole call
         status = "finished"
-    except LearnerGone as exc:
-        if exc.kind == "timeout":
+    except BaseException as exc:
+        if isinstance(exc, LearnerGone) and exc.kind == "timeout":
             status = "timeout"
             exc.detail = f"{shown_as} did not finish within the {budget_s:.0f} s it is given on this machine ({describe_budget}): {advice}"
             exc.during = shown_as
+        elif isinstance(exc, KeyboardInterrupt):
+            status = "interrupted"
+        exc.training = run(status, time.perf_counter() - watch.started)  # type: ignore[attr-defined] - read by the runner
         raise
     finally:
         emit({"event": "end", "status": status})
-    return reply, time.perf_counter() - started
+    return reply, run(status, wall_s, reply)
