@@ -352,11 +352,14 @@ def bench_outcome(out: Console, outcome) -> None:
                   f"{_seconds(t.q3)}, min {_seconds(t.minimum)}, max {_seconds(t.maximum)}){extra}")
     verdict = outcome.verdict
     mark = "[green]✓[/]" if verdict and verdict.met_target else "[red]✗[/]" if verdict and verdict.met_target is False else " "
-    runs = outcome.details.get("runs") or []  # training benchmarks: the judge's accuracy
+    runs = outcome.details.get("runs") or []  # training benchmarks: the judge's accuracy, or stage3/gpt's validation loss
     if runs:
         last = runs[-1]
-        out.print(f"    the judge's score: test accuracy {100 * last['accuracy']:.2f} % (goal {100 * last['goal']:.2f} %), "
-                  f"trained on {escape(str(last['device']))}")
+        if "val_loss" in last:
+            score = f"validation loss {last['val_loss']:.4f} (goal ≤ {outcome.details.get('goal_val_loss', 0):.2f})"
+        else:
+            score = f"test accuracy {100 * last['accuracy']:.2f} % (goal {100 * last['goal']:.2f} %)"
+        out.print(f"    the judge's score: {score}, trained on {escape(str(last['device']))}")
     if verdict is not None and verdict.ratio is not None:
         out.print(f"  {mark} {escape(verdict.words(bench.target_ratio, bench.gold_ratio))}")
     elif getattr(bench, "target_s", None):
