@@ -9,6 +9,7 @@ from typing import Callable
 
 import mldojo
 from mldojo.catalogue import Exercise
+from mldojo.graders.engine.results import ACCURACY_METRIC, is_loss_metric
 from mldojo.workspace import Workspace
 
 
@@ -123,19 +124,23 @@ def record_attempt(workspace: Workspace, report, started: dt.datetime) -> tuple[
 def record_training_run(tracker, attempt_id: int, exercise_id: str, check_name: str, run: dict) -> None:
     """Store one TrainingResult dict (graders.engine.training) under its attempt."""
     finished = run.get("status") == "finished"
+    metric = str(run.get("metric") or ACCURACY_METRIC)
+    loss = run.get("loss")
     tracker.record_training_run(
         attempt_id=attempt_id,
         exercise_id=exercise_id,
         check_name=check_name,
         dataset=str(run.get("dataset", "")),
         status=str(run.get("status", "failed")),
-        accuracy=float(run["accuracy"]) if finished else None,
+        accuracy=float(run["accuracy"]) if finished and run.get("accuracy") is not None else None,
         goal=float(run.get("goal", 0.0)),
         met=bool(run.get("met")),
         wall_s=float(run.get("wall_s", 0.0)),
         epochs=run.get("epochs"),
         device=str(run.get("device", "")),
-        details={k: run.get(k) for k in ("data_source", "transfer_s", "last_loss", "n_test")},
+        metric=metric,
+        loss=float(loss) if finished and is_loss_metric(metric) and loss is not None else None,
+        details={k: run.get(k) for k in ("data_source", "transfer_s", "last_loss", "train_loss", "n_test")},
     )
 
 
@@ -163,7 +168,9 @@ def summary_line(report) -> str:
     line = f"{passed}/{len(report.checks)} checks passed"
     for run in getattr(report, "training", []):
         epochs = f", {run['epochs']} epoch{'s' if run['epochs'] != 1 else ''}" if run.get("epochs") else ""
-        if run.get("status") == "finished":
+        if run.get("status") == "finished" and is_loss_metric(run.get("metric")):
+            line += f"; {run['metric']} {run['loss']:.4f} in {run['wall_s']:.1f} s{epochs}"
+        elif run.get("status") == "finished":
             line += f"; test accuracy {100 * run['accuracy']:.2f} % in {run['wall_s']:.1f} s{epochs}"
         else:
             line += f"; training {run.get('status')} after {run.get('wall_s', 0):.1f} s{epochs}"

@@ -52,13 +52,25 @@ def check_line(out: Console, outcome) -> None:
 
 
 def training_summary(run: dict) -> str:
-    """'test accuracy 98.42 % (goal 98.00 %), 41.3 s wall, 8 epochs, cpu' from a TrainingResult dict."""
+    """'test accuracy 98.42 % (goal met: 98.00 %), 41.3 s wall, 8 epochs, cpu' (or 'dev loss 2.1534 (goal met: ≤ 2.20), ...')."""
     epochs = f", {run['epochs']} epoch{'s' if run['epochs'] != 1 else ''}" if run.get("epochs") else ""
     if run.get("status") != "finished":
         return f"training {run.get('status')} after {run.get('wall_s', 0):.1f} s{epochs}"
+    if R.is_loss_metric(run.get("metric")):
+        met = "goal met" if run.get("met") else "above the goal"
+        return (f"{run['metric']} {run['loss']:.4f} ({met}: ≤ {run['goal']:.2f}), "
+                f"{run['wall_s']:.1f} s wall{epochs}, {run.get('device', '')}")
     met = "goal met" if run.get("met") else "below the goal"
     return (f"test accuracy {100 * run['accuracy']:.2f} % ({met}: {100 * run['goal']:.2f} %), "
             f"{run['wall_s']:.1f} s wall{epochs}, {run.get('device', '')}")
+
+
+def training_score(metric: str | None, accuracy: float | None, loss: float | None, goal: float) -> tuple[str, str]:
+    """A recorded run's score and goal in short: ('97.10%', '98%') for an accuracy, ('dev loss 2.1534', '≤ 2.20') for a loss."""
+    if R.is_loss_metric(metric):
+        return ("-" if loss is None else f"{metric} {loss:.4f}"), f"≤ {goal:.2f}"
+    return ("-" if accuracy is None else f"{accuracy:.2%}"), f"{goal:.0%}"
+
 
 
 class TrainingProgress:
@@ -235,15 +247,17 @@ def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmark
 def training_history_table(out: Console, exercise_id: str, runs) -> None:
     """The judge's accuracy, wall time and epochs of each training run, newest first."""
     table = Table(title=f"{exercise_id}: training runs", box=None, padding=(0, 1), header_style="bold", title_justify="left")
-    for column in ("when (UTC)", "status", "accuracy (goal)", "wall", "epochs"):
+    for column in ("when (UTC)", "status", "score (goal)", "wall", "epochs"):
         table.add_column(column, no_wrap=True)
     table.add_column("device", overflow="fold")
     for run in runs:
-        accuracy = "-" if run.accuracy is None else f"[{'green' if run.met else 'red'}]{run.accuracy:.2%}[/]"
+        # getattr: HistoryReader's rows of a file not yet opened for writing lack the metric and loss columns
+        score, goal = training_score(getattr(run, "metric", None), run.accuracy, getattr(run, "loss", None), run.goal)
+        shown = score if score == "-" else f"[{'green' if run.met else 'red'}]{escape(score)}[/]"
         table.add_row(
             run.recorded_at.strftime("%Y-%m-%d %H:%M"),
             escape(run.status),
-            f"{accuracy} ({run.goal:.0%})",
+            f"{shown} ({goal})",
             f"{run.wall_s:.1f} s",
             "-" if run.epochs is None else str(run.epochs),
             escape(run.device or "-"),
@@ -338,11 +352,14 @@ def bench_outcome(out: Console, outcome) -> None:
                   f"{_seconds(t.q3)}, min {_seconds(t.minimum)}, max {_seconds(t.maximum)}){extra}")
     verdict = outcome.verdict
     mark = "[green]✓[/]" if verdict and verdict.met_target else "[red]✗[/]" if verdict and verdict.met_target is False else " "
-    runs = outcome.details.get("runs") or []  # training benchmarks: the judge's accuracy
+    runs = outcome.details.get("runs") or []  # training benchmarks: the judge's accuracy, or stage3/gpt's validation loss
     if runs:
         last = runs[-1]
-        out.print(f"    the judge's score: test accuracy {100 * last['accuracy']:.2f} % (goal {100 * last['goal']:.2f} %), "
-                  f"trained on {escape(str(last['device']))}")
+        if "val_loss" in last:
+            score = f"validation loss {last['val_loss']:.4f} (goal ≤ {outcome.details.get('goal_val_loss', 0):.2f})"
+        else:
+            score = f"test accuracy {100 * last['accuracy']:.2f} % (goal {100 * last['goal']:.2f} %)"
+        out.print(f"    the judge's score: {score}, trained on {escape(str(last['device']))}")
     if verdict is not None and verdict.ratio is not None:
         out.print(f"  {mark} {escape(verdict.words(bench.target_ratio, bench.gold_ratio))}")
     elif getattr(bench, "target_s", None):

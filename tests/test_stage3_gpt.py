@@ -129,6 +129,24 @@ def test_the_gpu_benchmark_is_declared_and_skips_without_a_gpu(tmp_path, monkeyp
     assert outcome.status == "skipped" and "needs a CUDA GPU" in outcome.message
 
 
+def test_a_measured_benchmark_shows_the_judges_validation_loss():
+    """Its runs hold a validation loss, not the accuracy of the MNIST benchmarks (as measure() writes them)."""
+    from rich.console import Console
+
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.bench.harness import BenchOutcome, Side
+    from mldojo.graders.bench.stats import Verdict, summarize
+    from mldojo.render import bench_outcome
+
+    (bench,) = load_catalogue().exercise(EXERCISE).benchmarks
+    runs = [{"val_loss": 1.4712, "wall_s": 200.0, "device": "NVIDIA H200", "parameters": 10_000_000, "block_size": 256, "steps": 5000}]
+    outcome = BenchOutcome(bench, "measured", learner=Side("your training, to a validation loss of 1.5", summarize([200.0]), 1),
+                           verdict=Verdict(None, True, False), details={"runs": runs, "target_s": 300.0, "goal_val_loss": 1.50})
+    out = Console(record=True, width=160)
+    bench_outcome(out, outcome)
+    assert "the judge's score: validation loss 1.4712 (goal ≤ 1.50), trained on NVIDIA H200" in out.export_text()
+
+
 def test_the_reference_starts_near_ln_vocab_and_its_cpu_run_is_small():
     reference = _module(package_file("reference", EXERCISE), "reference_gpt_run")
     torch.manual_seed(0)

@@ -84,6 +84,11 @@ def test_the_training_path_runs_end_to_end_on_a_reduced_goal(tmp_path, monkeypat
     short = package_file("reference", EXERCISE).read_text().replace("steps=15000", "steps=600")
     report = grade_source(EXERCISE, short, tmp_path / "short", only=(TRAINING_CHECK,))
     assert report.passed, explain(report)
+    run = report.checks[0].training  # what `grade` shows and records in the tracker's training_run table
+    assert run["metric"] == "dev loss" and run["met"] and run["loss"] <= REDUCED_GOAL and run["train_loss"] > 0
+    assert 0 < run["wall_s"] < report.checks[0].duration_s and run["n_test"] > 20_000 and run["device"].startswith("cpu, ")
     far = short.replace("steps=600", "steps=20")  # a model trained for 20 steps stays far above the reduced goal
     report = grade_source(EXERCISE, far, tmp_path / "far", only=(TRAINING_CHECK,))
     assert not report.passed and "dev loss" in report.checks[0].message, explain(report)
+    run = report.checks[0].training  # a missed goal is recorded too
+    assert run["status"] == "finished" and not run["met"] and run["loss"] > REDUCED_GOAL

@@ -309,3 +309,83 @@ def test_two_processes_opening_an_older_history_at_once_add_the_column_once(hist
         columns = [row[1] for row in raw.execute("PRAGMA table_info(attempt)")]
     raw.close()
     assert columns.count("sandboxed") == 1
+
+
+# --- the training_run metric and loss columns --------------------------------------------------
+
+# training_run as an mldojo from before loss runs created it: no metric, no loss.
+OLD_TRAINING_RUN = """CREATE TABLE training_run (
+    id INTEGER NOT NULL, attempt_id INTEGER NOT NULL, exercise_id VARCHAR NOT NULL, check_name VARCHAR NOT NULL,
+    dataset VARCHAR NOT NULL, recorded_at DATETIME NOT NULL, status VARCHAR NOT NULL, accuracy FLOAT, goal FLOAT NOT NULL,
+    met BOOLEAN NOT NULL, wall_s FLOAT NOT NULL, epochs INTEGER, device VARCHAR NOT NULL, details TEXT NOT NULL,
+    PRIMARY KEY (id), FOREIGN KEY(attempt_id) REFERENCES attempt (id))"""
+
+
+def record_loss_run(tracker: Tracker, attempt_id: int):
+    """A finished stage2/makemore_mlp run, judged by its dev loss."""
+    return tracker.record_training_run(
+        attempt_id=attempt_id, exercise_id="stage2/makemore_mlp", check_name="train_reaches_a_dev_loss_of_2_20",
+        dataset="names.txt", status="finished", accuracy=None, goal=2.20, met=True, wall_s=118.2, device="cpu, 1 thread",
+        details={"train_loss": 2.09, "n_test": 22655}, metric="dev loss", loss=2.1534,
+    )
+
+
+def test_a_loss_run_round_trips_beside_an_accuracy_run(history_path: Path) -> None:
+    with Tracker.open(history_path) as tracker:
+        attempt = record(tracker, "stage2/makemore_mlp")
+        record_loss_run(tracker, attempt.id)
+        tracker.record_training_run(  # a caller that does not know about metrics
+            attempt_id=attempt.id, exercise_id="stage2/mlp", check_name="reaches", dataset="MNIST", status="finished",
+            accuracy=0.985, goal=0.98, met=True, wall_s=41.0, epochs=8,
+        )
+        runs = {run.exercise_id: run for run in tracker.training_runs()}
+    loss, accuracy = runs["stage2/makemore_mlp"], runs["stage2/mlp"]
+    assert (loss.metric, loss.loss, loss.accuracy, loss.goal, loss.met) == ("dev loss", 2.1534, None, 2.20, True)
+    assert (accuracy.metric, accuracy.loss, accuracy.accuracy) == (None, None, 0.985)
+
+
+def test_an_older_history_gains_the_metric_and_loss_columns_and_keeps_its_runs(history_path: Path) -> None:
+    from rich.console import Console
+
+    from mldojo.render import training_history_table
+    from mldojo.tracker.reader import HistoryReader
+
+    with Tracker.open(history_path) as tracker:
+        attempt = record(tracker, "stage2/mlp")
+    with sqlite3.connect(history_path) as raw:
+        raw.execute("DROP TABLE training_run")
+        raw.execute(OLD_TRAINING_RUN)
+        raw.execute(
+            "INSERT INTO training_run (attempt_id, exercise_id, check_name, dataset, recorded_at, status, accuracy, goal, met,"
+            " wall_s, epochs, device, details) VALUES (?, 'stage2/mlp', 'reaches', 'MNIST', '2025-03-01 12:00:00.000000',"
+            " 'finished', 0.985, 0.98, 1, 41.0, 8, 'cpu', '{}')", (attempt.id,),
+        )
+    raw.close()
+    # Read as it is (the TUI's reader never writes): `grade history` shows the old run as before.
+    reader = HistoryReader.open(history_path)
+    out = Console(record=True, width=160)
+    training_history_table(out, "stage2/mlp", reader.training_runs())
+    reader.close()
+    assert "98.50% (98%)" in out.export_text()
+    with Tracker.open(history_path) as tracker:
+        (old,) = tracker.training_runs()
+        assert (old.accuracy, old.epochs, old.metric, old.loss) == (0.985, 8, None, None)
+        record_loss_run(tracker, attempt.id)
+        assert [(r.metric, r.loss, r.accuracy) for r in tracker.training_runs()] == [("dev loss", 2.1534, None), (None, None, 0.985)]
+    with sqlite3.connect(history_path) as raw:
+        columns = [row[1] for row in raw.execute("PRAGMA table_info(training_run)")]
+    raw.close()
+    assert columns[-2:] == ["metric", "loss"] and len(columns) == 16
+
+
+def test_a_history_without_the_training_run_table_gets_it_with_the_new_columns(history_path: Path) -> None:
+    with Tracker.open(history_path) as tracker:
+        attempt = record(tracker, "stage2/makemore_mlp")
+    with sqlite3.connect(history_path) as raw:
+        raw.execute("DROP TABLE training_run")  # made before training runs were recorded: no columns to add
+    raw.close()
+    with Tracker.open(history_path) as tracker:
+        assert tracker.training_runs() == []
+        record_loss_run(tracker, attempt.id)
+        (run,) = tracker.training_runs()
+    assert (run.metric, run.loss) == ("dev loss", 2.1534)

@@ -409,3 +409,133 @@ def test_a_history_made_before_training_runs_existed_still_opens_and_takes_them(
                 attempt_id=attempt.id, exercise_id=EXERCISE, check_name="x", dataset="MNIST", status="great",
                 accuracy=1.0, goal=0.98, met=True, wall_s=1.0,
             )
+
+
+# -- goals on a loss the judge computes (stage2/makemore_mlp, stage3/wavenet, stage3/gpt) -------------------------------
+LOSS_CHECK = "reaches_the_loss_goal"
+
+
+@pytest.fixture
+def use_loss_goal(monkeypatch):
+    """Register the grader for EXERCISE: g_doubles plus a check judged by a loss, trained through train_with_progress."""
+    from dataclasses import replace
+
+    from mldojo.graders.engine.training import TRAINING_MARK, carrying, train_with_progress
+
+    grader = types.ModuleType(grader_module_name(EXERCISE))
+    monkeypatch.setitem(sys.modules, grader.__name__, grader)
+
+    def use(goal: float, budget_s: float = 20.0):
+        @check(examples=1)
+        def reaches_the_loss_goal(learner):
+            """The error rate of train_mnist's predictions, standing in for a dev loss, is at most the goal."""
+            fake = training.load_dataset("MNIST")
+            images, divisor = compact_images(fake.train_images)
+            handle = learner._drive(f"{DRIVER}:load", images, fake.train_labels, compact_images(fake.test_images, divisor)[0], divisor)
+            reply, run = train_with_progress(learner, f"{DRIVER}:train_and_predict", handle, budget_s=budget_s,
+                                             describe_budget="as the test sets it", goal=goal, dataset="synthetic",
+                                             shown_as="train_mnist()", advice="train faster", metric="dev loss")
+            loss = float(np.mean(np.asarray(reply["predictions"]) != fake.test_labels))
+            result = replace(run, loss=loss, n_test=len(fake.test_labels))
+            if loss > goal:
+                with carrying(result):
+                    fail(f"dev loss {loss:.4f}; the goal is at most {goal}")
+            return result
+
+        setattr(reaches_the_loss_goal, TRAINING_MARK, task())  # runs last, as the real graders' loss checks do
+        grader.g_doubles = g_doubles
+        grader.reaches_the_loss_goal = reaches_the_loss_goal
+        return grader
+
+    return use
+
+
+def test_a_loss_goal_is_met_at_or_below_it():
+    from dataclasses import replace
+
+    run = training.TrainingResult(accuracy=None, wall_s=118.24, epochs=None, goal=2.20, n_test=22655, dataset="names.txt",
+                                  device="cpu, 1 thread", metric="dev loss", loss=2.15341)
+    assert run.met and replace(run, loss=2.20).met and not replace(run, loss=2.2001).met
+    assert not replace(run, loss=None).met and not replace(run, status="timeout").met
+    assert run.describe() == "dev loss 2.1534 (goal ≤ 2.20) in 118.2 s, cpu, 1 thread"
+    assert run.to_dict()["met"] and run.to_dict()["metric"] == "dev loss"
+    accuracy = training.TrainingResult(accuracy=0.9821, wall_s=41.3, epochs=8, goal=0.98, n_test=10000)
+    assert accuracy.metric == "test accuracy" and accuracy.loss is None and accuracy.met
+    assert accuracy.describe() == "test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu"
+
+
+def test_a_loss_run_reads_as_a_loss_in_the_check_line_and_the_attempts_summary():
+    from dataclasses import replace
+
+    from mldojo.grading import summary_line
+    from mldojo.render import training_summary
+
+    run = training.TrainingResult(accuracy=None, wall_s=118.24, epochs=None, goal=2.20, n_test=22655, dataset="names.txt",
+                                  device="cpu, 1 thread", metric="dev loss", loss=2.15341)
+    assert training_summary(run.to_dict()) == "dev loss 2.1534 (goal met: ≤ 2.20), 118.2 s wall, cpu, 1 thread"
+    assert training_summary(replace(run, loss=2.31).to_dict()).startswith("dev loss 2.3100 (above the goal: ≤ 2.20), ")
+    assert training_summary(replace(run, status="timeout").to_dict()) == "training timeout after 118.2 s"
+    report = types.SimpleNamespace(checks=[types.SimpleNamespace(verdict="passed")], training=[run.to_dict()])
+    assert summary_line(report) == "1/1 checks passed; dev loss 2.1534 in 118.2 s"
+    # An accuracy run reads as it always did.
+    accuracy = training.TrainingResult(accuracy=0.9821, wall_s=41.3, epochs=8, goal=0.98, n_test=10000)
+    assert training_summary(accuracy.to_dict()) == "test accuracy 98.21 % (goal met: 98.00 %), 41.3 s wall, 8 epochs, cpu"
+    assert summary_line(types.SimpleNamespace(checks=report.checks, training=[accuracy.to_dict()])) == (
+        "1/1 checks passed; test accuracy 98.21 % in 41.3 s, 8 epochs")
+
+
+def test_a_run_judged_by_a_loss_is_recorded_and_shown_as_a_loss(use_loss_goal, data, tmp_path):
+    from rich.console import Console
+
+    from mldojo.grading import grade_exercise
+    from mldojo.history_json import history_data
+    from mldojo.render import training_history_table
+    from mldojo.tracker.store import Tracker
+    from mldojo.workspace import Workspace
+
+    use_loss_goal(goal=0.05)
+    workspace = Workspace(tmp_path, "tester")
+    file = workspace.exercise_file(EXERCISE)
+    file.parent.mkdir(parents=True)
+    file.write_text(learner_source())
+    exercise = Exercise(id=EXERCISE, title="t", summary="s", hints=("a", "b", "c", "d"), time_limit_s=10)
+    graded = grade_exercise(workspace, exercise, on_progress=None)
+    assert graded.recorded and graded.report.passed, graded.report
+    run = outcome(graded.report, LOSS_CHECK).training
+    error_rate = 1 - expected_accuracy(data)  # 7 / 200
+    assert run["metric"] == "dev loss" and run["loss"] == pytest.approx(error_rate) and run["accuracy"] is None and run["met"]
+    assert run["wall_s"] >= 0.45 and run["n_test"] == N_TEST and run["device"].startswith("cpu, NumPy")
+    assert run["epochs"] is None and run["last_loss"] == pytest.approx(1 / 3)  # the drivers' "epoch" counts steps here
+    with Tracker.open(workspace.tracker_path) as tracker:
+        (attempt,) = tracker.attempts(EXERCISE)
+        (row,) = tracker.training_runs(attempt_id=attempt.id)
+        history = history_data(EXERCISE, [attempt], tracker.checks_for, [], [row])
+    assert (row.metric, row.accuracy, row.met, row.status) == ("dev loss", None, True, "finished")
+    assert row.loss == pytest.approx(error_rate) and row.wall_s == pytest.approx(run["wall_s"])
+    assert f"dev loss {error_rate:.4f} in" in attempt.summary
+    (shown,) = history["training_runs"]
+    assert shown["metric"] == "dev loss" and shown["loss"] == pytest.approx(error_rate) and shown["details"]["n_test"] == N_TEST
+    out = Console(record=True, width=160)
+    training_history_table(out, EXERCISE, [row])
+    table = out.export_text()
+    assert "score (goal)" in table and f"dev loss {error_rate:.4f} (≤ 0.05)" in table
+
+
+def test_a_loss_above_the_goal_fails_and_still_carries_the_run(use_loss_goal, data, tmp_path):
+    use_loss_goal(goal=0.01)
+    report = grade_learner(tmp_path, learner_source())
+    check = outcome(report, LOSS_CHECK)
+    assert check.verdict == R.FAILED and "the goal is at most 0.01" in check.message, check
+    assert check.training["status"] == "finished" and not check.training["met"]
+    assert check.training["loss"] == pytest.approx(1 - expected_accuracy(data))
+
+
+def test_a_loss_run_stopped_at_its_budget_carries_the_stopped_run(use_loss_goal, data, tmp_path):
+    use_loss_goal(goal=0.05, budget_s=1.0)
+    report = grade_learner(tmp_path, learner_source(each_epoch="time.sleep(0.2 if epoch == 1 else 60)"), time_limit_s=1.5)
+    check = outcome(report, LOSS_CHECK)
+    assert check.verdict == R.TIMEOUT, check
+    assert "train_mnist() did not finish within the 1 s it is given on this machine" in check.message and "train faster" in check.message
+    run = check.training
+    assert (run["status"], run["metric"], run["loss"], run["met"]) == ("timeout", "dev loss", None, False)
+    assert run["last_loss"] == 1.0 and run["budget_s"] == 1.0 and run["wall_s"] >= 1.0

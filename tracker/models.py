@@ -154,7 +154,7 @@ class BenchmarkResult(SQLModel, table=True):
 
 
 class TrainingRun(SQLModel, table=True):
-    """A training task within an attempt: the judge's accuracy, wall time and epochs."""
+    """A training task within an attempt: the judge's accuracy or held-out loss, wall time and epochs."""
 
     # Added after schema 1 shipped without changing its number: a history file made before
     # it gets the table on its first training run (Tracker.record_training_run), and
@@ -174,7 +174,10 @@ class TrainingRun(SQLModel, table=True):
     wall_s: float  # the judge's clock around training + prediction
     epochs: int | None = None  # as the learner's progress callback reported them
     device: str = ""
-    details: str = Field(default="{}", sa_type=Text)  # JSON: data source, transfer time, last loss
+    details: str = Field(default="{}", sa_type=Text)  # JSON: data source, transfer time, last loss, training loss
+    # Added later (store.ADDED_COLUMNS): NULL in rows recorded before, which were all accuracy runs.
+    metric: str | None = None  # "test accuracy", or a loss: "dev loss", "validation loss" (goal is then a loss to get down to)
+    loss: float | None = None  # the judge's held-out loss for a loss metric; None when the run did not finish
 
 
 class Meta(SQLModel, table=True):

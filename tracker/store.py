@@ -45,7 +45,13 @@ _WRITE_OPTION = "mldojo_write"  # execution option: this transaction will write
 # Columns added to existing tables after schema 1 shipped, each nullable so that an older
 # mldojo keeps reading and writing the file (it names its columns; SQLite fills in NULL).
 # Tracker.open adds a missing one, which is why SCHEMA_VERSION did not change for them.
-ADDED_COLUMNS = (("attempt", "sandboxed", "BOOLEAN"),)
+# The training_run columns can only be missing where the table exists: a history without the
+# table gets it whole, new columns included, on its first training run.
+ADDED_COLUMNS = (
+    ("attempt", "sandboxed", "BOOLEAN"),
+    ("training_run", "metric", "VARCHAR"),
+    ("training_run", "loss", "FLOAT"),
+)
 
 T = TypeVar("T")
 CheckRow = tuple[str, str, str, float]  # (name, verdict, message, duration_s)
@@ -309,6 +315,8 @@ class Tracker:
         epochs: int | None = None,
         device: str = "",
         details: Mapping[str, Any] | str = "{}",
+        metric: str | None = None,
+        loss: float | None = None,
     ) -> TrainingRun:
         """Store one training run of an attempt (the table is created in older history files)."""
         _require_known(status, TRAINING_STATUSES, "training status")
@@ -325,6 +333,8 @@ class Tracker:
             epochs=epochs,
             device=device,
             details=_as_json(details),
+            metric=metric,
+            loss=loss,
         )
 
         def work(session: Session) -> TrainingRun:

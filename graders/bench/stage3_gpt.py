@@ -32,7 +32,8 @@ def measure(exercise, bench, learner_file, root, warmup=None, repeats=None, on_p
     try:
         for _ in range(repeats or bench.repeats):
             with TimedProcess(exercise.id, root, learner_file, bench.time_limit_s + STARTUP_MARGIN_S, memory_mb, exercise.forbid) as process:
-                loss, wall, reply = train_and_score(process.learner, bench.time_limit_s, emit, f"{bench.time_limit_s:g} s (benchmark)")
+                run, reply = train_and_score(process.learner, bench.time_limit_s, emit, f"{bench.time_limit_s:g} s (benchmark)")
+            loss, wall = run.loss, run.wall_s
             if bench.device == "cuda" and str(reply.get("device", "")).startswith("cpu"):
                 raise BenchError(f"the training ran on {reply.get('device')}, not on the GPU this benchmark is for")
             if loss > BENCH_GOAL:

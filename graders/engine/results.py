@@ -36,6 +36,14 @@ VERDICT_WORDS = {
 }
 
 
+ACCURACY_METRIC = "test accuracy"  # what run_training's tasks are judged by; the loss tasks name their loss
+
+
+def is_loss_metric(metric: str | None) -> bool:
+    """True for a loss metric ("dev loss", "validation loss": lower is better); None (recorded before metrics were) is an accuracy."""
+    return bool(metric) and metric.endswith("loss")
+
+
 @dataclass
 class CheckOutcome:
     """One check's result: the claim, the verdict, and what the learner should see."""

@@ -33,17 +33,25 @@ runs such a check last and only when every other check passed (it costs about a 
 otherwise it runs the cheap `probe` driver instead, to tell "not written yet" from "fix the
 failing checks first". A training check draws no Hypothesis inputs and takes no seed, so
 seed sweeps skip it (`is_training_check`).
+
+Graders whose goal is a held-out loss (stage2/makemore_mlp, stage3/wavenet, stage3/gpt) score the
+trained model themselves: `train_with_progress` times the training call and gives back the run
+without its loss; the grader computes the loss, fills it in (TrainingResult.metric "dev loss" or
+"validation loss") and returns the result, or fails inside `carrying(result)`, so that `grade`
+shows and the tracker records a loss run as it does an accuracy run.
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images  # noqa: F401 - re-exported
+from mldojo.graders.engine.results import ACCURACY_METRIC, is_loss_metric
 
 TRAINING_MARK = "__mldojo_training__"
 
@@ -69,13 +77,13 @@ class TrainingTask:
 
 @dataclass
 class TrainingResult:
-    """What the judge measured: accuracy on the test set, wall time of the training call, epochs."""
+    """What the judge measured: a test accuracy, or a held-out loss, and the wall time of the training call."""
 
-    accuracy: float
+    accuracy: float | None  # None for a loss task (and a run that did not finish)
     wall_s: float
     epochs: int | None
-    goal: float
-    n_test: int
+    goal: float  # an accuracy to reach, or for a loss metric a loss to get down to
+    n_test: int  # the test images, or the held-out pairs / characters the loss averages
     dataset: str = "MNIST"
     data_source: str = ""
     device: str = "cpu"
@@ -84,11 +92,18 @@ class TrainingResult:
     status: str = "finished"  # "finished" | "timeout" | "interrupted" | "failed"
     budget_s: float = 0.0  # the training run's time limit on this machine (calibration.py)
     calibration: str = ""  # how that limit was reached, in words
+    metric: str = ACCURACY_METRIC  # or a loss the judge computes: "dev loss", "validation loss"
+    loss: float | None = None  # the judge's held-out loss, for a loss metric
+    train_loss: float | None = None  # the judge's loss on the training data, where the grader computes it
 
     @property
     def met(self) -> bool:
-        """True when the judge's accuracy reaches the goal."""
-        return self.status == "finished" and self.accuracy >= self.goal
+        """True when the judge's accuracy reaches the goal, or its loss gets down to it."""
+        if self.status != "finished":
+            return False
+        if is_loss_metric(self.metric):
+            return self.loss is not None and self.loss <= self.goal
+        return self.accuracy is not None and self.accuracy >= self.goal
 
     def to_dict(self) -> dict:
         """Plain data for the report, the tracker and JSON output."""
@@ -97,11 +112,23 @@ class TrainingResult:
         return data
 
     def describe(self) -> str:
-        """'test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu'."""
+        """'test accuracy 98.21 % (goal 98.00 %) in 41.3 s, 8 epochs, cpu', or 'dev loss 2.1534 (goal ≤ 2.20) in ...'."""
         epochs = f", {self.epochs} epoch{'s' if self.epochs != 1 else ''}" if self.epochs else ""
         if self.status != "finished":
             return f"training {self.status} after {self.wall_s:.1f} s{epochs}"
+        if is_loss_metric(self.metric):
+            return f"{self.metric} {self.loss:.4f} (goal ≤ {self.goal:.2f}) in {self.wall_s:.1f} s{epochs}, {self.device}"
         return f"test accuracy {100 * self.accuracy:.2f} % (goal {100 * self.goal:.2f} %) in {self.wall_s:.1f} s{epochs}, {self.device}"
+
+
+@contextmanager
+def carrying(result: TrainingResult) -> Iterator[None]:
+    """A check failure raised inside carries result, so that the runner reports and records the run."""
+    try:
+        yield
+    except AssertionError as exc:
+        exc.training = result  # type: ignore[attr-defined] - read by the runner
+        raise
 
 
 @dataclass
@@ -288,36 +315,53 @@ def _plain(fields: dict) -> dict:
 
 
 def train_with_progress(learner, driver: str, *args, budget_s: float, describe_budget: str, goal: float, dataset: str,
-                        shown_as: str, advice: str, emit: Callable[[dict], None] | None = None) -> tuple[Any, float]:
-    """Call a training driver in the learner's process within budget_s, forwarding its progress; (reply, wall seconds).
+                        shown_as: str, advice: str, metric: str,
+                        emit: Callable[[dict], None] | None = None) -> tuple[Any, TrainingResult]:
+    """Call a training driver in the learner's process within budget_s, forwarding its progress; (reply, the run so far).
 
-    For graders that score the trained model themselves (a loss rather than run_training's accuracy).
-    A timeout is reported as `shown_as` not finishing within the budget, followed by `advice`. Progress
-    goes to `emit` (a benchmark's own printer) or else to the grading's progress display."""
+    For graders that score the trained model themselves (a `metric` such as "dev loss" rather than
+    run_training's accuracy): the run comes back without its loss, which the grader fills in (with
+    dataclasses.replace) once it has computed it. A timeout is reported as `shown_as` not finishing
+    within the budget, followed by `advice`; as in run_training, a stopped run is attached to the
+    exception as `exc.training`, so that the tracker records it too. Progress goes to `emit` (a
+    benchmark's own printer) or else to the grading's progress display."""
     from mldojo.graders.engine.outcomes import LearnerGone
 
     session = learner._session
     emit = emit or session.on_progress or (lambda fields: None)
-    started = time.perf_counter()
+    watch = _Watch()
 
     def forward(fields: dict) -> None:
         epoch, loss = fields.get("epoch"), fields.get("loss")
         if isinstance(epoch, int) and not isinstance(epoch, bool):
-            shown = {"epoch": epoch, **({"loss": float(loss)} if isinstance(loss, (int, float)) and not isinstance(loss, bool) else {})}
-            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - started})
+            shown: dict = {"epoch": epoch}
+            if isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                watch.last_loss = shown["loss"] = float(loss)
+            emit({**shown, "event": "progress", "elapsed_s": time.perf_counter() - watch.started})
+
+    def run(status: str, wall_s: float, reply: Any = None) -> TrainingResult:
+        device = reply.get("device") if isinstance(reply, dict) else None  # the driver's words, as run_training takes them
+        # epochs=None: these drivers send optimisation steps, every few seconds, in the progress frames' "epoch".
+        return TrainingResult(accuracy=None, wall_s=wall_s, epochs=None, goal=goal, n_test=0, dataset=dataset,
+                              device=device[:100] if isinstance(device, str) else "cpu", last_loss=watch.last_loss,
+                              status=status, budget_s=budget_s, calibration=describe_budget, metric=metric)
 
     emit({"event": "start", "dataset": dataset, "goal": goal, "time_limit_s": budget_s, "budget": describe_budget})
     status = "failed"
     try:
         with session.separate_budget(budget_s), session.listening(forward):
             reply = learner._drive(driver, *args)
+        wall_s = time.perf_counter() - watch.started  # the judge's clock, around the whole call
         status = "finished"
-    except LearnerGone as exc:
-        if exc.kind == "timeout":
+    except BaseException as exc:
+        if isinstance(exc, LearnerGone) and exc.kind == "timeout":
             status = "timeout"
             exc.detail = f"{shown_as} did not finish within the {budget_s:.0f} s it is given on this machine ({describe_budget}): {advice}"
             exc.during = shown_as
+        elif isinstance(exc, KeyboardInterrupt):
+            status = "interrupted"
+        exc.training = run(status, time.perf_counter() - watch.started)  # type: ignore[attr-defined] - read by the runner
         raise
     finally:
         emit({"event": "end", "status": status})
-    return reply, time.perf_counter() - started
+    return reply, run(status, wall_s, reply)

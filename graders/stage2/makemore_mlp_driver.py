@@ -123,11 +123,20 @@ def progress_callback():
 
 def train(module, words):
     """train(words, on_step) with a progress callback; a handle to the params, and what they are."""
-    fewer_threads_when_busy()
+    threads = fewer_threads_when_busy()
     params = module.train(list(words), on_step=progress_callback())
     if not isinstance(params, (list, tuple)):
         return {"returned": type(params).__name__}
-    return {"returned": "list", "described": [_describe(p) for p in params], "model": TrainedModel(list(params))}
+    return {"returned": "list", "described": [_describe(p) for p in params], "model": TrainedModel(list(params)),
+            "device": trained_on(params, threads)}
+
+
+def trained_on(params, threads: str) -> str:
+    """Where the trained tensors live, in words for the judge's record: 'cpu, 1 thread (...)' or the GPU's name."""
+    first = next((p for p in params if isinstance(p, torch.Tensor)), None)
+    if first is not None and first.device.type == "cuda":
+        return torch.cuda.get_device_name(first.device)
+    return f"cpu, {threads}"
 
 
 def score(module, model, contexts):

@@ -19,13 +19,14 @@ on 256 training contexts with its computation from the state dict.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from mldojo.graders.engine.training import TRAINING_MARK, TrainingTask, train_with_progress
+from mldojo.graders.engine.training import TRAINING_MARK, TrainingResult, TrainingTask, carrying, train_with_progress
 from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, check, example, fail, given
 from mldojo.graders.kit.asserts import name_mistakes
 from mldojo.graders.stage2.makemore_mlp import dataset, names_or_skip, split
@@ -378,12 +379,12 @@ def running_statistics_diagnosis(state: dict) -> str | None:
     return None
 
 
-def train_and_score(learner, budget_s: float, describe_budget: str, goal: float) -> tuple[float, float, float, tuple, dict]:
-    """Train in the learner's process within budget_s; (dev loss, training loss, wall seconds, sizes, state), judged here."""
+def train_and_score(learner, budget_s: float, describe_budget: str, goal: float) -> tuple[TrainingResult, tuple, dict]:
+    """Train in the learner's process within budget_s; (the run with the judge's dev and training loss, sizes, state)."""
     train_words, dev_words, _ = split(names_or_skip())
-    reply, wall = train_with_progress(learner, DRIVER + "train", train_words, budget_s=budget_s, describe_budget=describe_budget,
-                                      goal=goal, dataset="names.txt", shown_as="train()",
-                                      advice="larger mini-batches and fewer steps, or Adam, get there sooner")
+    reply, run = train_with_progress(learner, DRIVER + "train", train_words, budget_s=budget_s, describe_budget=describe_budget,
+                                     goal=goal, dataset="names.txt", shown_as="train()", metric="dev loss",
+                                     advice="larger mini-batches and fewer steps, or Adam, get there sooner")
     if reply["returned"] != "module":
         fail(f"train returned a {reply['returned']}; expected the model build_model made")
     state = reply["state"]
@@ -394,37 +395,41 @@ def train_and_score(learner, budget_s: float, describe_budget: str, goal: float)
         own = _returned(_drive(learner, "score", reply["model"], probe), "the trained model in eval mode")
     assert_close(own, model_logits(state, probe, training=False).numpy(), rtol=1e-4, atol=1e-4,
                  what="the trained model's eval-mode logits on 256 training contexts vs. the judge's from its state dict")
+    dev_X, dev_Y = dataset(dev_words, sizes[0])
     with torch.no_grad():
-        dev = float(F.cross_entropy(model_logits(state, dataset(dev_words, sizes[0])[0], False),
-                                    torch.as_tensor(dataset(dev_words, sizes[0])[1])))
+        dev = float(F.cross_entropy(model_logits(state, dev_X, False), torch.as_tensor(dev_Y)))
         train = float(F.cross_entropy(model_logits(state, X, False), torch.as_tensor(Y)))
     if not math.isfinite(dev):
-        fail(f"after training ({wall:.1f} s) the dev loss is not finite: the training diverged (a smaller learning rate?)")
-    return dev, train, wall, sizes, state
+        fail(f"after training ({run.wall_s:.1f} s) the dev loss is not finite: the training diverged (a smaller learning rate?)")
+    return replace(run, loss=dev, train_loss=train, n_test=len(dev_Y)), sizes, state
 
 
 TRAINING = TrainingTask("stage3/wavenet", "", "", goal_accuracy=0.0, time_limit_s=TRAIN_LIMIT_S, dataset="names.txt",
                         probe_driver=DRIVER + "probe", shown_as="train()")
 
 
-def judge_training(learner, goal: float, limit_s: float) -> None:
-    """Train within limit_s (scaled by calibration) and fail unless the judge's dev loss is at most goal."""
+def judge_training(learner, goal: float, limit_s: float) -> TrainingResult:
+    """Train within limit_s (scaled by calibration) and fail unless the judge's dev loss is at most goal; the judged run."""
     from mldojo.graders.engine.calibration import calibrate
 
     calibration = calibrate()
-    dev, train, wall, sizes, state = train_and_score(learner, limit_s * calibration.factor, calibration.describe(limit_s), goal)
+    result, sizes, state = train_and_score(learner, limit_s * calibration.factor, calibration.describe(limit_s), goal)
+    dev, train, wall = result.loss, result.train_loss, result.wall_s
     if dev > goal:
         gap = ("the training loss is much lower: the model overfits, so a smaller model or fewer steps" if dev - train > 0.1
                else "the training loss is about as high: train longer or with a larger model, with a learning rate that decays")
-        fail(f"dev loss {dev:.4f} (training loss {train:.4f}) after {wall:.1f} s of training with block_size {sizes[0]}, "
-             f"n_embd {sizes[1]}, n_hidden {sizes[2]}; the goal is at most {goal:.2f}: {gap}", diagnosis=running_statistics_diagnosis(state))
+        with carrying(result):  # the missed goal is recorded too
+            fail(f"dev loss {dev:.4f} (training loss {train:.4f}) after {wall:.1f} s of training with block_size {sizes[0]}, "
+                 f"n_embd {sizes[1]}, n_hidden {sizes[2]}; the goal is at most {goal:.2f}: {gap}",
+                 diagnosis=running_statistics_diagnosis(state))
+    return result
 
 
 @check(examples=1)
-def train_reaches_a_dev_loss_of_2_00(learner):
+def train_reaches_a_dev_loss_of_2_00(learner) -> TrainingResult:
     """train(the names.txt training names) returns a model whose dev loss, computed by the judge from its state dict in eval
     mode on every pair of the dev names, is at most 2.00, within the training budget; the dev names never reach your process."""
-    judge_training(learner, GOAL_DEV_LOSS, TRAIN_LIMIT_S)
+    return judge_training(learner, GOAL_DEV_LOSS, TRAIN_LIMIT_S)
 
 
 setattr(train_reaches_a_dev_loss_of_2_00, TRAINING_MARK, TRAINING)  # runs last, once the others pass

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from mldojo.graders.engine.driver_support import fewer_threads_when_busy
-from mldojo.graders.stage2.makemore_mlp_driver import TrainedModel, _array, _describe, progress_callback
+from mldojo.graders.stage2.makemore_mlp_driver import TrainedModel, _array, _describe, progress_callback, trained_on
 
 
 def _tensor(values, dtype=torch.float64):
@@ -115,14 +115,14 @@ def fresh_model_logits(module, seed, X):
 
 def train(module, words):
     """train(words, on_step); the trained model's state dict (float32 arrays) and a handle to it."""
-    fewer_threads_when_busy()
+    threads = fewer_threads_when_busy()
     model = module.train(list(words), on_step=progress_callback())
     if not isinstance(model, torch.nn.Module):
         return {"returned": type(model).__name__}
     model.eval()
     state = {k: v.detach().to(torch.float32).cpu().numpy().copy() for k, v in model.state_dict().items()
              if not k.endswith("num_batches_tracked")}
-    return {"returned": "module", "state": state, "model": TrainedModel(model)}
+    return {"returned": "module", "state": state, "model": TrainedModel(model), "device": trained_on(list(model.parameters()), threads)}
 
 
 def score(module, model, X):
