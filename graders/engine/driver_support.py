@@ -1,7 +1,7 @@
 """Helpers that trusted drivers use inside the learner process (learner-side: see sandbox.py).
 
 Nothing here decides a verdict: these only prepare what the learner's code is called with.
-It imports only the standard library and NumPy.
+It imports only the standard library and NumPy (DeviceImages imports torch when it is used).
 """
 
 from __future__ import annotations
@@ -68,3 +68,26 @@ def restore_images(images: np.ndarray, divisor: float) -> np.ndarray:
     if divisor:
         return images.astype(np.float32) / np.float32(divisor)
     return images.astype(np.float32, copy=False)
+
+
+class DeviceImages:
+    """A training task's data as torch tensors on the device the learner's code trains on (CUDA when
+    present): float32 images in [0, 1], int64 labels, float32 test images. Kept in the learner process;
+    the judge holds only a handle to it (training.py's load driver returns one)."""
+
+    def __init__(self, images, labels, test_images, divisor, shape: tuple[int, ...] | None = None):
+        """shape: each image's own shape, e.g. (1, 28, 28); None keeps the rows as sent, (N, 784)."""
+        import torch  # only the torch tasks' drivers use this: the NumPy drivers never import torch
+
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        rows = (-1, *shape) if shape else None
+
+        def on_device(pixels: np.ndarray) -> "torch.Tensor":
+            tensor = torch.from_numpy(restore_images(pixels, divisor))
+            return (tensor.reshape(rows) if rows else tensor).to(self.device)
+
+        self.images = on_device(images)
+        self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.device)
+        self.test_images = on_device(test_images)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()  # the copies are done before the judge starts its training clock

@@ -14,12 +14,7 @@ import torch
 from torch import nn
 
 from mldojo.graders.engine.channel import epoch_reporter
-from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images
-
-
-def device() -> torch.device:
-    """CUDA when this machine has a usable GPU, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+from mldojo.graders.engine.driver_support import DeviceImages, fewer_threads_when_busy
 
 
 def probe_model(state: dict, dropout: float = 0.0) -> nn.Module:
@@ -135,21 +130,9 @@ def _plain_number(value, kind):
 
 
 # -- the training task ------------------------------------------------------------------------
-class TrainingData:
-    """MNIST on the device: float32 images (N, 784) in [0, 1], int64 labels (N,)."""
-
-    def __init__(self, images, labels, test_images, divisor):
-        self.device = device()
-        self.images = torch.from_numpy(restore_images(images, divisor)).to(self.device)
-        self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.device)
-        self.test_images = torch.from_numpy(restore_images(test_images, divisor)).to(self.device)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-
-
 def load(module, images, labels, test_images, divisor):
-    """Put the data on the device once; the judge gets a handle."""
-    return TrainingData(images, labels, test_images, divisor)
+    """Put the data on the device once, as (N, 784) rows; the judge gets a handle."""
+    return DeviceImages(images, labels, test_images, divisor)
 
 
 def train_and_predict(module, data):

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from mldojo.graders.engine.channel import epoch_reporter
-from mldojo.graders.engine.driver_support import fewer_threads_when_busy, restore_images
+from mldojo.graders.engine.driver_support import DeviceImages, fewer_threads_when_busy
 
 # pixels per image -> (channels, height, width): Fashion-MNIST and CIFAR-10
 IMAGE_SHAPES = {784: (1, 28, 28), 3072: (3, 32, 32)}
@@ -127,22 +127,9 @@ def predictions(module, args, state, x):
 
 
 # -- the training task ------------------------------------------------------------------------
-class TrainingData:
-    """Images (N, C, H, W) float32 in [0, 1] and int64 labels (N,) on the device, and the test images."""
-
-    def __init__(self, images, labels, test_images, divisor):
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        shape = IMAGE_SHAPES[int(np.prod(images.shape[1:]))]
-        self.images = torch.from_numpy(restore_images(images, divisor)).reshape(-1, *shape).to(self.device)
-        self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(self.device)
-        self.test_images = torch.from_numpy(restore_images(test_images, divisor)).reshape(-1, *shape).to(self.device)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-
-
 def load(module, images, labels, test_images, divisor):
-    """Put the data on the device once; the judge gets a handle."""
-    return TrainingData(images, labels, test_images, divisor)
+    """Put the data on the device once, as (N, C, H, W) images; the judge gets a handle."""
+    return DeviceImages(images, labels, test_images, divisor, shape=IMAGE_SHAPES[int(np.prod(images.shape[1:]))])
 
 
 def train_and_predict(module, data):
