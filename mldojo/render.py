@@ -245,22 +245,28 @@ def history_table(out: Console, exercise_id: str, attempts, checks_of, benchmark
 
 
 def training_history_table(out: Console, exercise_id: str, runs) -> None:
-    """The judge's accuracy, wall time and epochs of each training run, newest first."""
+    """The judge's score (accuracy or loss), wall time, epochs and device of each training run, newest first."""
+    # getattr: HistoryReader's rows of a file not yet opened for writing lack the metric and loss columns
+    metrics = {getattr(run, "metric", None) or "test accuracy" for run in runs}
+    scored = metrics.pop() if len(metrics) == 1 else "score"  # one exercise keeps one metric: named once, in the header
+    show_epochs = any(run.epochs is not None for run in runs)  # loss tasks count steps, not epochs
     table = Table(title=f"{exercise_id}: training runs", box=None, padding=(0, 1), header_style="bold", title_justify="left")
-    for column in ("when (UTC)", "status", "score (goal)", "wall", "epochs"):
+    for column in ("when (UTC)", "status", f"{scored} (goal)", "wall", *(("epochs",) if show_epochs else ())):
         table.add_column(column, no_wrap=True)
     table.add_column("device", overflow="fold")
     for run in runs:
-        # getattr: HistoryReader's rows of a file not yet opened for writing lack the metric and loss columns
         score, goal = training_score(getattr(run, "metric", None), run.accuracy, getattr(run, "loss", None), run.goal)
+        if scored != "score":
+            score = score.removeprefix(f"{scored} ")  # the header names it
         shown = score if score == "-" else f"[{'green' if run.met else 'red'}]{escape(score)}[/]"
+        epochs = ("-" if run.epochs is None else str(run.epochs),) if show_epochs else ()
         table.add_row(
             run.recorded_at.strftime("%Y-%m-%d %H:%M"),
             escape(run.status),
             f"{shown} ({goal})",
             f"{run.wall_s:.1f} s",
-            "-" if run.epochs is None else str(run.epochs),
-            escape(run.device or "-"),
+            *epochs,
+            escape((run.device or "-").split(" (")[0]),  # "cpu, 1 thread": why one thread is in --json
         )
     out.print(table)
 
