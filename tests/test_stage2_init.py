@@ -28,3 +28,20 @@ def test_xavier_in_a_deep_relu_network_loses_its_scale(tmp_path):
     report = grade_source(EXERCISE, source, tmp_path, only=("a_deep_relu_network_keeps_its_scale",))
     (outcome,) = report.checks
     assert outcome.verdict == "failed" and "drifts" in outcome.message, explain(report)
+
+
+def test_the_judges_fans_and_gains_are_torch_nn_inits():
+    """The grader writes torch's answers out (no torch import): proven equal on every shape and option the checks use."""
+    import itertools
+
+    import torch
+
+    shapes = [shape for rank in range(2, 6) for shape in itertools.product(range(1, 7), repeat=rank) if len(set(shape)) <= 3][:4000]
+    shapes += list(grader.LINEAR + grader.CONV) + [(512, 64), (64, 32, 3, 3), (8, 1, 5), (4, 2, 3, 3)]
+    for shape in shapes:
+        assert grader.expected_fans(shape) == torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape)), shape
+    for name in grader.FIXED_GAINS:
+        for param in (None, 0, 0.0, 0.2, 0.5, 1.0):
+            assert grader.expected_gain(name, param) == torch.nn.init.calculate_gain(name, param), (name, param)
+    for param in (None, 0, 0.0, 0.01, 0.2, 0.5, 1, 1.0, 3.0):
+        assert grader.expected_gain("leaky_relu", param) == torch.nn.init.calculate_gain("leaky_relu", param), param
