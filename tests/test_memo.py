@@ -17,6 +17,9 @@ def test_only_exactly_equal_arguments_share_a_key():
     assert exact_key(same) != exact_key(same.astype(np.float32))
     assert exact_key(same) != exact_key(same.reshape(2, 2))
     assert exact_key(np.array([0.0])) != exact_key(np.array([-0.0]))
+    # Bytes (the tokenizer's chunks) are keys of their own, never equal to the same text.
+    assert exact_key([b"ab", b"c"]) == exact_key([b"ab", b"c"]) and exact_key([b"ab", b"c"]) != exact_key([b"a", b"bc"])
+    assert exact_key(b"ab") != exact_key("ab")
 
 
 def test_an_answer_comes_from_memory_and_cannot_be_changed_by_its_caller():

@@ -7,6 +7,8 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grading import SOLUTIONS, explain, grade_source, package_file
 
@@ -76,3 +78,44 @@ def test_the_benchmark_times_the_reference_and_refuses_wrong_merges(tmp_path):
     target.write_text(one_short)
     refused = measure(exercise, bench, target, tmp_path)
     assert refused.status == "failed" and "differ from the judge's" in refused.message, refused.message
+
+
+from mldojo.graders.stage3 import tokenizer as grader  # noqa: E402
+
+
+def counted_afresh(chunks, num_merges, tie="first"):
+    """The judge's BPE written the plain way: every pair counted again for each merge (the spec of grader.learn)."""
+    order, weight = [], {}
+    for chunk in chunks:
+        weight[chunk] = weight.get(chunk, 0) + 1
+        if weight[chunk] == 1:
+            order.append(chunk)
+    words, mult, merges = [list(c) for c in order], [weight[c] for c in order], []
+    for step in range(num_merges):
+        counts, first = {}, {}
+        for w, ids in enumerate(words):
+            for i, pair in enumerate(zip(ids, ids[1:])):
+                counts[pair] = counts.get(pair, 0) + mult[w]
+                first.setdefault(pair, (w, i))
+        if not counts:
+            break
+        if tie == "first":
+            best = min(counts, key=lambda p: (-counts[p], first[p]))
+        else:
+            best = max(counts, key=lambda p: (counts[p], p if tie == "largest" else (-p[0], -p[1])))
+        merges.append(best)
+        words = [grader.replace(ids, best, 256 + step) for ids in words]
+    return merges
+
+
+@settings(max_examples=400, deadline=None, database=None, derandomize=True)
+@given(chunks=st.lists(st.binary(max_size=14).map(lambda b: bytes(x % 5 for x in b)), max_size=9),
+       num_merges=st.integers(0, 30), tie=st.sampled_from(["first", "largest", "smallest"]))
+def test_the_judges_incremental_bpe_makes_the_merges_of_counting_afresh(chunks, num_merges, tie):
+    assert grader.learn.__wrapped__(chunks, num_merges, tie) == counted_afresh(chunks, num_merges, tie)
+
+
+def test_the_judges_incremental_bpe_on_the_graders_own_texts():
+    for pattern in (None, grader.GPT4, grader.GPT2):
+        chunks = grader.chunks_of(grader.CORPUS, pattern)
+        assert grader.learn.__wrapped__(chunks, 44) == counted_afresh(chunks, 44)

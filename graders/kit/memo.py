@@ -27,6 +27,8 @@ def exact_key(value: Any) -> Any:
     """A hashable key equal for two values only when they are exactly the same data."""
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, bytes):
+        return ("bytes", value)
     if isinstance(value, bool):
         return ("bool", value)
     if isinstance(value, int):
