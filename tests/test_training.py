@@ -356,18 +356,24 @@ def test_ctrl_c_during_training_stops_the_learner_and_records_an_interrupted_att
     gc.collect()
 
 
-def test_a_finished_run_is_recorded_and_summarised_for_history(use_task, data, tmp_path):
+def graded_as_grade_does(tmp_path):
+    """(workspace, grade_exercise's result) for the learner's source in a fresh workspace, recorded as `grade` records it."""
     from mldojo.grading import grade_exercise
-    from mldojo.tracker.store import Tracker
     from mldojo.workspace import Workspace
 
-    use_task(task())
     workspace = Workspace(tmp_path, "tester")
     file = workspace.exercise_file(EXERCISE)
     file.parent.mkdir(parents=True)
     file.write_text(learner_source())
     exercise = Exercise(id=EXERCISE, title="t", summary="s", hints=("a", "b", "c", "d"), time_limit_s=10)
-    graded = grade_exercise(workspace, exercise, on_progress=None)
+    return workspace, grade_exercise(workspace, exercise, on_progress=None)
+
+
+def test_a_finished_run_is_recorded_and_summarised_for_history(use_task, data, tmp_path):
+    from mldojo.tracker.store import Tracker
+
+    use_task(task())
+    workspace, graded = graded_as_grade_does(tmp_path)
     assert graded.recorded and graded.report.passed
     with Tracker.open(workspace.tracker_path) as tracker:
         (attempt,) = tracker.attempts(EXERCISE)
@@ -487,19 +493,12 @@ def test_a_loss_run_reads_as_a_loss_in_the_check_line_and_the_attempts_summary()
 def test_a_run_judged_by_a_loss_is_recorded_and_shown_as_a_loss(use_loss_goal, data, tmp_path):
     from rich.console import Console
 
-    from mldojo.grading import grade_exercise
     from mldojo.history_json import history_data
     from mldojo.render import training_history_table
     from mldojo.tracker.store import Tracker
-    from mldojo.workspace import Workspace
 
     use_loss_goal(goal=0.05)
-    workspace = Workspace(tmp_path, "tester")
-    file = workspace.exercise_file(EXERCISE)
-    file.parent.mkdir(parents=True)
-    file.write_text(learner_source())
-    exercise = Exercise(id=EXERCISE, title="t", summary="s", hints=("a", "b", "c", "d"), time_limit_s=10)
-    graded = grade_exercise(workspace, exercise, on_progress=None)
+    workspace, graded = graded_as_grade_does(tmp_path)
     assert graded.recorded and graded.report.passed, graded.report
     run = outcome(graded.report, LOSS_CHECK).training
     error_rate = 1 - expected_accuracy(data)  # 7 / 200
