@@ -72,7 +72,6 @@ def training_score(metric: str | None, accuracy: float | None, loss: float | Non
     return ("-" if accuracy is None else f"{accuracy:.2%}"), f"{goal:.0%}"
 
 
-
 class TrainingProgress:
     """A live line while the learner's code trains: epoch, loss, elapsed (training.py events)."""
 

@@ -23,7 +23,10 @@ def sklearn_linear_regression(X: np.ndarray, y: np.ndarray, fit_intercept: bool 
 @remembered
 def torch_program(program: expressions.Program) -> tuple[list[float], list[float]]:
     """Run an expression program with torch autograd in float64: node values and leaf
-    gradients of d(output)/d(node) for every node (zero for nodes the output ignores)."""
+    gradients of d(output)/d(node) for every node (zero for nodes the output ignores).
+
+    No grader calls it while grading any more: stage2/micrograd takes these answers from its
+    own `simulate`, and tests/test_stage2_micrograd.py uses this to prove the two equal."""
     import torch
 
     nodes: list = []

@@ -41,13 +41,13 @@ FIT_TOL = 1e-4  # the tol every fit check passes
 KKT_TOL = 1e-3  # how far from the KKT conditions a fitted point may be
 AGREEMENT = 0.99  # share of held-out points whose predicted side must match scikit-learn's
 GAMMAS = [0.1, 0.5, 1.0, 2.0]
-# With tol >= 1, alpha = 0 (and b = 0) already meets every condition: fit makes no update. At 2 exactly, as the
-# gap between the most violating pair at alpha = 0 is (v = +-1): a solver that stops only below tol shows.
+# With tol >= 1, alpha = 0 (and b = 0) already meets every condition: fit makes no update. Tried at 2 exactly,
+# the gap between the most violating pair at alpha = 0 (v = +-1): a solver that stops only below tol shows.
 HUGE_TOL = 2.0
 FEW_UPDATES = 1  # max_iter for the check that stops SMO early: one update cannot reach an optimum with 3+ SVs
 DEFAULTS = dict(C=1.0, kernel="rbf", gamma=1.0)  # the stub's defaults: what a learner who ignores them uses
 
-# Problems tried on every grading: each kernel, C below and above 1, gamma below 1, every label set, one feature.
+
 def _same_rows(problem: SVMProblem, other: SVMProblem) -> bool:
     """Whether problem has other's training rows and labels (an explicit example may arrive as a copy)."""
     return problem.X.shape == other.X.shape and np.array_equal(problem.X, other.X) and np.array_equal(problem.y, other.y)
@@ -75,6 +75,7 @@ def _rows_reordered(problem: SVMProblem, order: list[int]) -> SVMProblem:
     return replace(problem, X=problem.X[order], y=problem.y[order])
 
 
+# Problems tried on every grading: each kernel, C below and above 1, gamma below 1, every label set, one feature.
 LINEAR_SMALL_C = svm_problem(201, 24, 2, "linear", C=0.1, separation=1.5, labels=(3, 8))
 LINEAR_LARGE_C = svm_problem(202, 20, 1, "linear", C=10.0, separation=3.0, labels=(-1, 1))
 RBF_SMALL_GAMMA = svm_problem(203, 24, 2, "rbf", C=10.0, gamma=0.1, separation=2.5, labels=(0, 1))
@@ -469,7 +470,8 @@ def _boundary_points_get_the_first_class(model, problem) -> None:
         fail(f"decision_function(X) is exactly 0 at training rows {show(on_boundary)}, and predict(X) gave "
              f"{show(labels[wrong])} at rows {show(wrong)}; a point on the boundary gets classes_[0] = {first} "
              f"(classes_[1] = {second} only where the decision function is > 0)", labels,
-             diagnosis="predict tests decision_function(X) >= 0: the stub asks for > 0")
+             diagnosis="predict gives classes_[1] where decision_function(X) is exactly 0, as a test of >= 0 would; "
+             "the stub asks for > 0")
 
 
 STOPPING_EXAMPLES = [(RBF_OVERLAPPING, "tol"), (LINEAR_SMALL_C, "max_iter"), (RBF_OVERLAPPING, "max_iter")]
