@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from mldojo.graders.engine.driver_support import backward_along
 from mldojo.graders.kit import Diagnosis, check, example, fail, given
 from mldojo.graders.kit.asserts import assert_close
 
@@ -211,7 +212,7 @@ def fused_batchnorm_backward_matches_autograd(learner, batch):
     q = _pieces(batch)
     hprebn = (q["embcat"] @ q["W1"] + q["b1"]).requires_grad_(True)
     dhpreact = torch.tensor(batch.dhpreact)
-    batchnorm_forward(hprebn, q["bngain"], q["bnbias"]).backward(dhpreact)
+    backward_along(batchnorm_forward(hprebn, q["bngain"], q["bnbias"]), dhpreact)
     got = learner._drive(DRIVER + "batchnorm", batch.params, batch.Xb, batch.Yb, batch.dhpreact)
     diagnoses = [Diagnosis(MISTAKES[m], lambda m=m: dhprebn_of(dhpreact, q["bngain"], q["var_inv"], q["bnraw"], m).numpy())
                  for m in ("variance_over_n", "no_mean_term", "no_variance_term")]

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
+from mldojo.graders.engine.driver_support import backward_along
 from mldojo.graders.kit import Diagnosis, check, example, fail, given
 from mldojo.graders.kit.asserts import assert_close
 
@@ -90,7 +91,7 @@ def torch_run(script: Script) -> dict:
         out["running_var"].append(norm.running_var.double().numpy().copy())
         out["tracked"].append(int(norm.num_batches_tracked))
         if x.requires_grad:
-            y.backward(torch.tensor(script.grad_out, dtype=dtype))
+            backward_along(y, torch.tensor(script.grad_out, dtype=dtype))
             out["grads"] = {"x": x.grad.double().numpy(), "weight": norm.weight.grad.double().numpy(),
                             "bias": norm.bias.grad.double().numpy()}
     norm.eval()

@@ -19,8 +19,13 @@ from __future__ import annotations
 import ast
 
 import numpy as np
+# nn.MultiheadAttention's mask checks (torch._check) import this, and sympy with it (about 490 modules,
+# 0.4 - 0.7 s), on their first call; imported here, that overlaps the learner process's start
+# (runner.prepare_grader) instead of holding up the first MHA check.
+import torch.fx.experimental.symbolic_shapes  # noqa: F401
 from hypothesis import strategies as st
 
+from mldojo.graders.engine.driver_support import backward_along
 from mldojo.graders.kit import Diagnosis, as_array, assert_close, check, example, fail, given
 from mldojo.graders.kit.asserts import MATCH_ATOL, MATCH_RTOL, name_mistakes
 from mldojo.graders.kit.formatting import show
@@ -84,7 +89,7 @@ def torch_sdpa(p, grad_out=None):
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=variants.t(p.attn_mask), is_causal=p.is_causal)
     if grad_out is None:
         return out.detach().numpy()
-    out.backward(torch.tensor(grad_out, dtype=torch.float64))
+    backward_along(out, torch.tensor(grad_out, dtype=torch.float64))
     return out.detach().numpy(), [x.grad.numpy() for x in (q, k, v)]
 
 
