@@ -2,9 +2,11 @@
 
 Usage:  python benchmarks/mutation.py [--only ID ...] [--workers N] [--timeout S] [--keep] [--no-server]
         python benchmarks/mutation.py --reclassify     (re-read docs/mutation/equivalent.toml)
-        python benchmarks/mutation.py --regrade-survivors --only ID ...
+        python benchmarks/mutation.py --regrade-survivors [--unexplained-only] --only ID ...
                                         (after a grader change: grade the saved survivors again;
-                                         a full run is needed when the reference itself changed)
+                                         a full run is needed when the reference itself changed;
+                                         --unexplained-only skips those equivalent.toml explains,
+                                         for exercises whose every grading trains)
 
 Needs the `mutation` extra (`pip install -e ".[mutation]"`: cosmic-ray). For each exercise
 of the catalogue, the reference is copied into a temporary workspace as the learner's file
@@ -640,9 +642,10 @@ def mutated_reference(reference: str, record: Record) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def regrade_survivors(exercise: str, timeout: float | None, command: str, log) -> int:
+def regrade_survivors(exercise: str, timeout: float | None, command: str, log, unexplained_only: bool = False) -> int:
     """Grade the saved survivors of one exercise again with the current grader (after a grader change)
-    and rewrite its result; the number still surviving, or -1 when the saved result cannot be used."""
+    and rewrite its result; the number still surviving, or -1 when the saved result cannot be used.
+    unexplained_only: leave the survivors equivalent.toml explains as they are (not graded again)."""
     from grading import package_file
 
     path = result_path(exercise)
@@ -656,10 +659,15 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log) -
         return -1
     records = [record_from(d) for d in data["mutants"]]
     arguments = [record_from(d) for d in data["argument_mutants"]]
+    entries = load_equivalents()
     grader = Grader(exercise, mutant_timeout(exercise, timeout))
     regraded = killed = 0
+    def wanted(record: Record) -> bool:
+        return record.result == "survived" and not (unexplained_only and equivalence_reason(exercise, record, entries) is not None)
+
+    again = [r for r in records if wanted(r)]
     with tempfile.TemporaryDirectory(prefix="mldojo-regrade-") as folder:
-        for i, record in enumerate(r for r in records if r.result == "survived"):
+        for i, record in enumerate(again):
             source = mutated_reference(reference, record)
             if source is None:
                 log(f"  {exercise}: line {record.line} ({record.operator}) cannot be re-applied; left as it was")
@@ -671,10 +679,9 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log) -
             if not passed:
                 killed += 1
                 record.result, record.verdict, record.check = "killed", verdict, check
-    left = [r for r in arguments if r.result == "survived"]
+    left = [r for r in arguments if wanted(r)]
     if left:
         log(f"  {exercise}: {len(left)} argument-ignoring survivor(s) not re-graded; run the full measurement")
-    entries = load_equivalents()
     classify(exercise, records, entries)
     classify(exercise, arguments, entries)
     data["mutants"] = [record_dict(r) for r in records]
@@ -743,12 +750,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--reclassify", action="store_true", help="only re-apply equivalent.toml to the saved results")
     parser.add_argument("--regrade-survivors", action="store_true",
                         help="only grade the saved survivors of the --only exercises again (after a grader change)")
+    parser.add_argument("--unexplained-only", action="store_true",
+                        help="with --regrade-survivors: skip the survivors equivalent.toml explains")
     args = parser.parse_args(argv)
     if args.reclassify:
         return reclassify()
     command = "python benchmarks/mutation.py " + " ".join(shlex.quote(a) for a in argv)
     if args.regrade_survivors:
-        left = [regrade_survivors(exercise, args.timeout, command, log) for exercise in selected(args.only)]
+        left = [regrade_survivors(exercise, args.timeout, command, log, args.unexplained_only) for exercise in selected(args.only)]
         write_table(saved_results())
         return 1 if any(n != 0 for n in left) else 0
     entries = load_equivalents()

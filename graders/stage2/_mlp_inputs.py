@@ -138,6 +138,9 @@ ADAM_CONFIGS = (
     {"learning_rate": 1e-3}, {"learning_rate": 1e-2}, {"learning_rate": 0.1},
     {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-4},
     {"learning_rate": 1e-2, "beta1": 0.5, "beta2": 0.9},
+    # beta2 below 1/2: near 1, slips such as 1 % beta**t (= 1 - beta**t while beta**t > 1/2) agree
+    # with the bias correction; here they do not.
+    {"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.4},
 )
 
 
@@ -259,6 +262,8 @@ ADAM_EXAMPLES = (
              {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-4}),
     # Gradients of 1e-7: here epsilon weighs as much as sqrt(v_hat), so where it goes shows.
     AdamCase(gaussian((3,), seed=48), [gaussian((3,), 1e-7, seed=49 + t) for t in range(3)], {"learning_rate": 1e-2}),
+    AdamCase(gaussian((2, 2), seed=56), [gaussian((2, 2), seed=57 + t) for t in range(3)],
+             {"learning_rate": 1e-2, "beta1": 0.9, "beta2": 0.4}),
     # adam(w, dw) again, on another shape: nothing may be left over from the first case's calls.
     AdamCase(gaussian((5,), seed=52), [gaussian((5,), seed=53 + t) for t in range(3)], None),
 )
