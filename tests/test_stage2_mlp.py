@@ -124,7 +124,7 @@ def test_mlp_float_data_beside_grid_data_on_every_seed(name, tmp_path):
 
 @settings(max_examples=60, deadline=None, database=None)
 @given(case=inputs.adam_cases())
-@example(case=inputs.ADAM_EXAMPLES[-2])  # beta2 = 0.4
+@example(case=next(c for c in inputs.ADAM_EXAMPLES if (c.config or {}).get("beta2") == 0.4))
 def test_the_graders_numpy_adam_is_torchs_adam(case):
     import torch
 

@@ -1,6 +1,7 @@
 """Helpers that trusted drivers use inside the learner process (learner-side: see sandbox.py).
 
-Nothing here decides a verdict: these only prepare what the learner's code is called with.
+Nothing here decides a verdict: these only prepare what the learner's code is called with
+(backward_along also serves the judge's own torch oracles, the same numbers on both sides).
 It imports only the standard library and NumPy (DeviceImages imports torch when it is used).
 """
 
