@@ -61,6 +61,22 @@ def test_a_changed_literal_default_is_named(edit, words):
     assert len(lines) == 1 and words in lines[0], lines
 
 
+def test_arithmetic_on_numbers_is_compared_by_its_value():
+    stub = "class Net:\n    def __init__(self, input_dim=3 * 32 * 32, scale=-1e-2):\n        pass\n"
+    same = stub.replace("3 * 32 * 32", "3072").replace("-1e-2", "-0.01")
+    assert changed_defaults(ast.parse(stub), ast.parse(same)) == []
+    assert changed_defaults(ast.parse(stub), ast.parse(stub.replace("3 * 32 * 32", "32 * 32 * 3"))) == []
+    (line,) = changed_defaults(ast.parse(stub), ast.parse(stub.replace("3 * 32 * 32", "4 * 32 * 32")))
+    assert "Net.__init__(input_dim=4096): the stub says input_dim=3072" in line
+
+
+def test_a_default_too_large_to_compute_is_left_alone():
+    """The learner's file is untrusted: 9 ** 9 ** 9 would stall the judge, so it is not evaluated."""
+    stub = "def f(n=1000):\n    pass\n"
+    for huge in ("9 ** 9 ** 9", "1 << 10 ** 9", "2.0 ** 10 ** 9", "1 / 0"):
+        assert changed_defaults(ast.parse(stub), ast.parse(stub.replace("1000", huge))) == [], huge
+
+
 def test_numbers_compare_by_value_and_booleans_and_none_by_identity():
     assert same_default(1, 1.0) and same_default(0.01, 1e-2) and same_default((1, 2), [1, 2])
     assert not same_default(1, True) and not same_default(0, None) and not same_default("a", "b")

@@ -5,9 +5,9 @@ A stub's signatures are part of the exercise's API (`LinearRegression(lr=0.01, n
 TUI's examples call it with those defaults. The graders call with explicit arguments, so a
 changed default would otherwise pass unseen (mutation testing found these survivors in every
 exercise with defaults). Only literal defaults are compared (numbers, strings, None, True,
-tuples and lists of them); a parameter the learner renamed, dropped, or gave a computed
-default is left to the behavioural checks, so this check cannot fail a correct solution that
-is merely written differently. Exercises with a training task do not get this check (there
+tuples and lists of them, and arithmetic on numbers such as `3 * 32 * 32`); a parameter the
+learner renamed, dropped, or gave a computed default is left to the behavioural checks, so this
+check cannot fail a correct solution that is merely written differently. Exercises with a training task do not get this check (there
 the defaults of the learner's training code, epochs or learning rate, are theirs to tune), nor
 do exercises whose stub states no literal default.
 """
@@ -15,6 +15,7 @@ do exercises whose stub states no literal default.
 from __future__ import annotations
 
 import ast
+import operator
 import time
 from pathlib import Path
 
@@ -58,8 +59,43 @@ def _defaults_of(args: ast.arguments) -> dict[str, object]:
         try:
             defaults[arg.arg] = ast.literal_eval(node)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            defaults[arg.arg] = _MISSING  # computed: not compared
+            defaults[arg.arg] = constant_arithmetic(node)  # 3 * 32 * 32, else _MISSING (computed: not compared)
     return defaults
+
+
+_OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+              ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow, ast.LShift: operator.lshift,
+              ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.BitAnd: operator.and_}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Invert: operator.invert}
+MAX_BITS = 4096  # the learner's file is untrusted: 9 ** 9 ** 9 must not stall the judge
+
+
+def constant_arithmetic(node: ast.AST):
+    """The value of arithmetic on number literals (`3 * 32 * 32` is 3072), or _MISSING for anything else
+    or anything that would grow past MAX_BITS."""
+    try:
+        return _evaluate(node)
+    except (ArithmeticError, TypeError, ValueError):
+        return _MISSING
+
+
+def _evaluate(node: ast.AST):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_evaluate(node.operand))
+    if not (isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS):
+        raise ValueError("not arithmetic on numbers")
+    left, right = _evaluate(node.left), _evaluate(node.right)
+    # Refuse before computing: a huge power or shift would take the judge's time, not raise.
+    if isinstance(node.op, ast.Pow) and isinstance(left, int) and abs(left) > 1 and right * abs(left).bit_length() > MAX_BITS:
+        raise OverflowError("too large")
+    if isinstance(node.op, ast.LShift) and right > MAX_BITS:
+        raise OverflowError("too large")
+    value = _OPERATORS[type(node.op)](left, right)
+    if isinstance(value, int) and value.bit_length() > MAX_BITS:
+        raise OverflowError("too large")
+    return value
 
 
 def same_default(stated, written) -> bool:
