@@ -45,6 +45,13 @@ def place_source(exercise: str, source: Path | str, workspace: Path) -> Path:
     return target
 
 
+def grade_edited_reference(exercise: str, old: str, new: str, workspace: Path, **options):
+    """Grade the reference with its one occurrence of `old` replaced by `new`: a slip as a learner would type it."""
+    reference = package_file("reference", exercise).read_text()
+    assert reference.count(old) == 1, old
+    return grade_source(exercise, reference.replace(old, new), workspace, **options)
+
+
 def grade_source(exercise: str, source: Path | str, workspace: Path, seed: int | None = None,
                  time_limit_s: float = 60.0, forbid: tuple[str, ...] | None = None, only: tuple[str, ...] = ()) -> GradeReport:
     """Copy `source` (a path, or Python text) to WORKSPACE/<exercise>.py and grade it."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from grading import SOLUTIONS, explain, grade_source, package_file
+import pytest
+
+from grading import SOLUTIONS, explain, grade_edited_reference, grade_source, package_file
 
 from mldojo.graders.stage2 import init as grader
 
@@ -45,3 +47,30 @@ def test_the_judges_fans_and_gains_are_torch_nn_inits():
             assert grader.expected_gain(name, param) == torch.nn.init.calculate_gain(name, param), (name, param)
     for param in (None, 0, 0.0, 0.01, 0.2, 0.5, 1, 1.0, 3.0):
         assert grader.expected_gain("leaky_relu", param) == torch.nn.init.calculate_gain("leaky_relu", param), param
+
+
+# Slips that agree with the reference on fans with no set bit in common (most shapes are a power
+# of two apart), or on every name the stub lists.
+SLIPS = {
+    "uniform_fans_xor": ("bound = gain * math.sqrt(6.0 / (fan_in + fan_out))", "+", "^", "xavier_uniform_follows_torch"),
+    "normal_fans_or": ("std = gain * math.sqrt(2.0 / (fan_in + fan_out))", "+", "|", "xavier_normal_follows_torch"),
+    "leaky_relu_at_or_before": ('if nonlinearity == "leaky_relu":', "==", "<=", "unknown_names_raise_value_error"),
+    "selu_at_or_after": ('if nonlinearity == "selu":', "==", ">=", "unknown_names_raise_value_error"),
+    "tanh_at_or_after": ('if nonlinearity == "tanh":', "==", ">=", "unknown_names_raise_value_error"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SLIPS))
+def test_a_slip_that_only_shows_on_some_inputs_is_caught(name, tmp_path):
+    line, old, new, check = SLIPS[name]
+    report = grade_edited_reference(EXERCISE, line, line.replace(old, new), tmp_path, only=(check,))
+    assert not report.passed, f"{name} passed"
+
+
+def test_a_dict_lookup_of_the_mode_is_told_to_raise_value_error(tmp_path):
+    source = package_file("reference", EXERCISE).read_text().replace(
+        'fan = fan_in if mode == "fan_in" else fan_out', 'fan = {"fan_in": fan_in, "fan_out": fan_out}[mode]').replace(
+        "    if mode not in (\"fan_in\", \"fan_out\"):\n", "    if False:\n")
+    report = grade_source(EXERCISE, source, tmp_path, only=("unknown_names_raise_value_error",))
+    (outcome,) = report.checks
+    assert outcome.verdict == "failed" and "raised KeyError" in outcome.message and "ValueError" in outcome.message, explain(report)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from grading import SOLUTIONS, explain, grade_source, package_file
+from grading import SOLUTIONS, explain, grade_edited_reference, grade_source, package_file
 
 EXERCISE = "stage2/optim"
 REFERENCE = package_file("reference", EXERCISE).read_text()
@@ -29,7 +29,8 @@ def test_the_judges_numpy_oracle_is_torch_optim_on_the_graders_own_inputs(rule):
 
     explicit = [optim.fixed_run(rule), optim.fixed_run(rule, zero=True), optim.bowl_run(rule),
                 optim.fixed_run(rule, shape=(2, 3), config=optim.every_hyperparameter_changed(rule)),
-                optim.bowl_run(rule, shape=(), config=optim.every_hyperparameter_changed(rule))]
+                optim.bowl_run(rule, shape=(), config=optim.every_hyperparameter_changed(rule)),
+                optim.fixed_run(rule, config={key: optim.OTHER_VALUES[key][-1] for key in optim.DEFAULTS[rule]})]
     for run in explicit:
         assert_oracle_is_torch(run)
 
@@ -67,6 +68,21 @@ def test_a_stated_hyperparameter_ignored_is_caught_on_every_seed(name, tmp_path)
     for seed in (None, 1, 2):
         report = grade_source(EXERCISE, source, tmp_path / f"s{seed}", seed=seed, only=(check,))
         assert not report.passed, f"ignoring {name} passed with seed {seed}"
+
+
+# `1 % b` for `1 - b`: the same float for every b in [1/2, 1), so only a decay below 1/2 shows it.
+REMAINDER_FOR_ONE_MINUS = {
+    "decay_rate": ('(1 - config["decay_rate"])', "rmsprop_follows_torch_rmsprop"),
+    "beta1": ('(1 - config["beta1"]) * dw', "adam_follows_torch_adam"),
+    "beta2": ('(1 - config["beta2"]) * dw**2', "adam_follows_torch_adam"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REMAINDER_FOR_ONE_MINUS))
+def test_a_remainder_typed_for_one_minus_a_decay_is_caught(name, tmp_path):
+    old, check = REMAINDER_FOR_ONE_MINUS[name]
+    report = grade_edited_reference(EXERCISE, old, old.replace("1 -", "1 %"), tmp_path, only=(check,))
+    assert not report.passed, f"1 % {name} passed"
 
 
 def test_torch_is_refused(tmp_path):

@@ -25,6 +25,7 @@ from scipy import stats
 
 from mldojo.graders.kit import assert_close, check, example, fail, given
 from mldojo.graders.kit.asserts import name_mistakes
+from mldojo.graders.kit.formatting import show
 
 VERSION = "1"
 DRIVER = "mldojo.graders.stage2.init_driver:"
@@ -167,7 +168,9 @@ def assert_distribution(learner, case: Case, seed: int) -> None:
 
 
 # -- cases ---------------------------------------------------------------------------------------------------
-LINEAR = [(512, 64), (64, 512), (300, 200)]
+# (48, 40): fans 40 and 48 share set bits, so fan_in ^ fan_out or fan_in | fan_out typed for
+# fan_in + fan_out shows; the other fans here are a power-of-two multiple of each other.
+LINEAR = [(512, 64), (64, 512), (300, 200), (48, 40)]
 CONV = [(64, 32, 3, 3), (16, 8, 5), (32, 4, 2, 2, 2)]
 
 
@@ -227,10 +230,37 @@ def calculate_gain_matches_torch(learner):
         assert_close(got, expected_gain(name, param), what=f"calculate_gain({name!r}, {param!r})", rtol=1e-12)
 
 
+# Names torch.nn.init does not know, on both sides of every known one in sort order: a comparison
+# typed for == (nonlinearity <= "leaky_relu", >= "selu") takes them for a known name.
+UNKNOWN_NONLINEARITIES = ("elu", "gelu", "mish", "silu", "softplus", "tanhshrink", "zeta")
+
+
+@check(examples=1)
+def unknown_names_raise_value_error(learner):
+    """calculate_gain raises ValueError for a nonlinearity torch does not know, and kaiming_normal
+    for a mode other than "fan_in" and "fan_out", as the stub states."""
+    from mldojo.graders.engine.outcomes import LearnerRaised
+
+    calls = [(f"calculate_gain({name!r})", lambda name=name: learner.calculate_gain(name))
+             for name in UNKNOWN_NONLINEARITIES]
+    calls += [(f"kaiming_normal((6, 4), mode={mode!r})",
+               lambda mode=mode: learner._drive(DRIVER + "draw", "kaiming_normal", [6, 4], {"mode": mode}, 0, 0))
+              for mode in ("fan_avg", "fan", "in")]
+    for call, run in calls:
+        try:
+            got = run()
+        except LearnerRaised as exc:
+            if exc.type_name != "ValueError":
+                fail(f"{call} raised {exc.type_name}; the stub asks for ValueError for a name it does not list")
+            continue
+        fail(f"{call} returned {show(got)}; the stub lists every name it accepts: raise ValueError for any other")
+
+
 @check(examples=EXAMPLES)
 @example(case=Case("xavier_uniform", (512, 64), {}), seed=1)
 @example(case=Case("xavier_uniform", (64, 32, 3, 3), {"gain": 5.0 / 3}), seed=2)
 @example(case=Case("xavier_uniform", (16, 8, 5), {"gain": 0.5}), seed=3)
+@example(case=Case("xavier_uniform", (48, 40), {}), seed=4)
 @given(case=cases("xavier_uniform"), seed=SEEDS)
 def xavier_uniform_follows_torch(learner, case, seed):
     """xavier_uniform's values follow torch.nn.init.xavier_uniform_'s U(-a, a) for the same shape and gain."""
@@ -240,6 +270,7 @@ def xavier_uniform_follows_torch(learner, case, seed):
 @check(examples=EXAMPLES)
 @example(case=Case("xavier_normal", (64, 512), {}), seed=1)
 @example(case=Case("xavier_normal", (32, 4, 2, 2, 2), {"gain": math.sqrt(2.0)}), seed=2)
+@example(case=Case("xavier_normal", (40, 48), {}), seed=3)
 @given(case=cases("xavier_normal"), seed=SEEDS)
 def xavier_normal_follows_torch(learner, case, seed):
     """xavier_normal's values follow torch.nn.init.xavier_normal_'s N(0, std**2) for the same shape and gain."""
@@ -249,7 +280,7 @@ def xavier_normal_follows_torch(learner, case, seed):
 @check(examples=EXAMPLES)
 @example(case=Case("kaiming_normal", (512, 64), {}), seed=1)
 @example(case=Case("kaiming_normal", (512, 64), {"mode": "fan_out", "nonlinearity": "relu"}), seed=2)
-@example(case=Case("kaiming_normal", (64, 32, 3, 3), {"a": 1.0}), seed=3)
+@example(case=Case("kaiming_normal", (64, 32, 3, 3), {"a": 1.0, "mode": "fan_in"}), seed=3)
 @example(case=Case("kaiming_normal", (300, 200), {"nonlinearity": "tanh", "mode": "fan_out"}), seed=4)
 @given(case=cases("kaiming_normal"), seed=SEEDS)
 def kaiming_normal_follows_torch(learner, case, seed):

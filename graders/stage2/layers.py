@@ -333,6 +333,9 @@ NET_EXAMPLES = [
     net_case([7, 6], (6, 5), 4, 5, keep=0.75, batches=2),
     net_case([4, 3], (1, 5), 2, 6, normalization="batchnorm", keep=0.5, reg=0.2, batches=2),  # one row
     net_case([4], (3, 3), 3, 8, normalization="batchnorm", batches=0),  # test mode before training: zero averages
+    # three hidden layers (drawn nets have at most two): layer i keeps its own bn_param and cache,
+    # which an index such as i >> 1 (right for i = 1, 2) gets wrong only from layer 3 on
+    net_case([5, 4, 3], (6, 4), 3, 16, normalization="batchnorm", batches=2),
 ]
 
 

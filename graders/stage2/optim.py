@@ -38,8 +38,10 @@ DEFAULTS = {
 }
 STATE = {"sgd": (), "sgd_momentum": ("velocity",), "rmsprop": ("cache",), "adam": ("m", "v", "t")}
 # Values away from the defaults, so that a rule that ignores a given hyperparameter shows it.
-OTHER_VALUES = {"learning_rate": (0.1, 0.003), "momentum": (0.5, 0.99), "decay_rate": (0.9, 0.5),
-                "epsilon": (1e-4, 1e-6), "beta1": (0.8, 0.5), "beta2": (0.99, 0.9)}
+# Each decay also takes a value below 1/2: for b in [1/2, 1), 1 % b is exactly 1 - b in floating
+# point, so `(1 % beta2)` typed for `(1 - beta2)` would pass on every larger value.
+OTHER_VALUES = {"learning_rate": (0.1, 0.003), "momentum": (0.5, 0.99), "decay_rate": (0.9, 0.5, 0.3),
+                "epsilon": (1e-4, 1e-6), "beta1": (0.8, 0.5, 0.3), "beta2": (0.99, 0.9, 0.4)}
 
 
 @dataclass
@@ -277,6 +279,7 @@ def sgd_momentum_follows_torch_sgd_with_momentum(learner, run):
 @example(run=fixed_run("rmsprop"))
 @example(run=fixed_run("rmsprop", shape=(2, 3), config=every_hyperparameter_changed("rmsprop")))
 @example(run=bowl_run("rmsprop", config={"decay_rate": 0.5}))
+@example(run=fixed_run("rmsprop", config={"decay_rate": 0.3}))
 @example(run=fixed_run("rmsprop", zero=True))
 @given(run=runs("rmsprop"))
 def rmsprop_follows_torch_rmsprop(learner, run):
@@ -288,6 +291,7 @@ def rmsprop_follows_torch_rmsprop(learner, run):
 @example(run=fixed_run("adam"))
 @example(run=fixed_run("adam", shape=(2, 3), config=every_hyperparameter_changed("adam")))
 @example(run=bowl_run("adam", config={"learning_rate": 0.1}))
+@example(run=fixed_run("adam", config={"beta1": 0.3, "beta2": 0.4}))
 @example(run=fixed_run("adam", zero=True))
 @given(run=runs("adam"))
 def adam_follows_torch_adam(learner, run):

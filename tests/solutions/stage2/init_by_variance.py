@@ -46,6 +46,9 @@ def xavier_normal(shape, gain=1.0, rng=None):
 def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", rng=None):
     rng = rng if rng is not None else np.random.default_rng()
     fan_in, fan_out = fans(shape)
-    fan = {"fan_in": fan_in, "fan_out": fan_out}[mode]
+    fans_by_mode = {"fan_in": fan_in, "fan_out": fan_out}
+    if mode not in fans_by_mode:
+        raise ValueError(f"unknown mode {mode!r}")
+    fan = fans_by_mode[mode]
     variance = calculate_gain(nonlinearity, a) ** 2 / fan
     return rng.standard_normal(tuple(shape)) * np.sqrt(variance)
