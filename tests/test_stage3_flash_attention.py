@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from grading import SOLUTIONS, explain, grade_source, package_file, place_source
+from grading import SOLUTIONS, explain, grade_edited_reference, grade_source, package_file, place_source
 from mldojo.graders.engine import results as R
 from mldojo.graders.engine.runner import GradeRequest, grade, missing_requirements
 
@@ -164,3 +164,11 @@ def test_loads_and_stores_past_the_end_fail_the_same_way_every_time(unmasked, sa
         report = grade_source(EXERCISE, source, tmp_path / attempt, only=("matches_sdpa_without_a_mask",))
         outcome = report.checks[0]
         assert outcome.verdict == R.FAILED and said in outcome.message, explain(report)
+
+
+@needs_triton
+def test_a_grid_of_b_plus_h_programs_is_caught(tmp_path):
+    """Found by mutation testing: B + H equals or exceeds B * H whenever B or H is 1 (or both are 2)."""
+    line = "grid = (triton.cdiv(S, block_m), B * H)"
+    report = grade_edited_reference(EXERCISE, line, line.replace("B * H", "B + H"), tmp_path, only=("matches_sdpa_without_a_mask",))
+    assert not report.passed, explain(report)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grading import SOLUTIONS, explain, grade_source, package_file
+from grading import SOLUTIONS, explain, grade_edited_reference, grade_source, package_file
 
 EXERCISE = "stage3/tokenizer"
 MINBPE_STYLE = SOLUTIONS / "stage3" / "tokenizer_minbpe_style.py"
@@ -119,3 +119,24 @@ def test_the_judges_incremental_bpe_on_the_graders_own_texts():
     for pattern in (None, grader.GPT4, grader.GPT2):
         chunks = grader.chunks_of(grader.CORPUS, pattern)
         assert grader.learn.__wrapped__(chunks, 44) == counted_afresh(chunks, 44)
+
+
+# Found by mutation testing of the reference: each slip passed every check until the grader
+# asked for ids above 256, a list longer than 256, 270 merges, ties at counts above 256, and
+# the special tokens in the vocab after load.
+SLIPS = {
+    "merge_compares_ids_with_is": ("ids[i] == pair[0]", "ids[i] is pair[0]", "merge_replaces_pairs_left_to_right_without_overlap"),
+    "merge_bounds_with_is_not": ("i + 1 < len(ids) and", "i + 1 is not len(ids) and", "merge_replaces_pairs_left_to_right_without_overlap"),
+    "ties_kept_with_is": ("if n == top]", "if n is top]", "regex_train_never_merges_across_chunks"),
+    "merge_ids_or_ed": ("idx = 256 + i", "idx = 256 | i", "basic_train_makes_the_judges_merges"),
+    "merge_count_modulo": ("vocab_size - 256)}", "vocab_size % 256)}", "basic_train_makes_the_judges_merges"),
+    "vocab_without_specials": ("        for special, idx in self.special_tokens.items():\n            vocab[idx]",
+                               "        for special, idx in []:\n            vocab[idx]", "load_reads_the_judges_model_file"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SLIPS))
+def test_a_slip_found_by_mutation_fails_its_check(name, tmp_path):
+    old, new, check = SLIPS[name]
+    report = grade_edited_reference(EXERCISE, old, new, tmp_path, only=(check,))
+    assert not report.passed, f"{name} passed {check}"

@@ -208,6 +208,10 @@ CORPUS = ("The cat sat on the mat. The cat's hat is red; the mat is flat!\n"
           "Café, naïve, 日本, 😀😀 — ‘quote’ 123 4567 \n\n   indented    spaces\n") * 3
 
 
+# Enough pairs for 270 merges (each merge shortens the text by at least one id).
+LONG_TEXT = " ".join(str(i * 7919 % 1000) for i in range(150))  # 578 characters of digits and spaces
+
+
 @st.composite
 def trainable(draw, texts, pattern=None, most=14):
     """(text, vocab_size) with enough pairs for every merge."""
@@ -287,6 +291,7 @@ def last_pair_missed(ids, pair, idx) -> list[int]:
 @example(ids=[1, 1, 1, 1], pair=(1, 1), idx=300)
 @example(ids=[2, 1, 2], pair=(1, 2), idx=256)
 @example(ids=[], pair=(0, 1), idx=256)
+@example(ids=[300, 301] * 150 + [300], pair=(300, 301), idx=999)  # ids above 256 and a list longer than 256
 @given(ids=st.lists(st.integers(0, 2), max_size=16), pair=st.tuples(st.integers(0, 2), st.integers(0, 2)), idx=st.sampled_from([256, 257, 999]))
 def merge_replaces_pairs_left_to_right_without_overlap(learner, ids, pair, idx):
     """merge(ids, pair, idx) replaces each occurrence of pair by idx, left to right, never overlapping ([1, 1, 1] -> [idx, 1])."""
@@ -344,6 +349,7 @@ def check_training(learner, kind: str, text: str, vocab_size: int, pattern: str 
 @example(case=("abab", 257))
 @example(case=("ba ab ba ab", 260))
 @example(case=("日本日本", 258))
+@example(case=(LONG_TEXT, 526))  # 270 merges: ids from 512 on, and a vocab_size above 512
 @given(case=trainable(FEW_LETTERS) | trainable(MIXED))
 def basic_train_makes_the_judges_merges(learner, case):
     """BasicTokenizer().train(text, vocab_size) makes the judge's vocab_size - 256 merges, ties to the pair that occurs first, and vocab[idx] = vocab[a] + vocab[b]."""
@@ -467,6 +473,7 @@ def decode_joins_the_bytes_and_replaces_invalid_utf8(learner):
 @example(case=("ab ab ab ab", 258))
 @example(case=("xx.xx.xx", 257))
 @example(case=("I'll go, you'll see: 123456 of 7890!!\n\n  ok", 262))
+@example(case=("abccb bbbc " * 300, 264))  # ties at counts above 256 (n is top would keep only one of them)
 @given(case=trainable(FEW_LETTERS, GPT4) | trainable(MIXED, GPT4))
 def regex_train_never_merges_across_chunks(learner, case):
     """RegexTokenizer().train(text, vocab_size) counts pairs inside the GPT-4 pattern's chunks only and makes the judge's merges (same tie rule)."""
@@ -622,7 +629,8 @@ def load_reads_the_judges_model_file(learner):
         text = model_file(merges, pattern or "", specials)
         allowed = "all" if kind == "regex" else "default"
         special_ids = [[SPECIALS["<|endoftext|>"], 72, 105], [SPECIALS["<|endofprompt|>"]]] if specials else []
-        reply = _drive(learner, "load_and_encode", kind, {"name": "judge.model", "text": text}, probe, allowed, special_ids)
+        reply = _drive(learner, "load_and_encode", kind, {"name": "judge.model", "text": text}, probe, allowed, special_ids,
+                       sorted(specials.values()))
         name = "BasicTokenizer" if kind == "basic" else "RegexTokenizer"
         for sample, ids, back in zip(probe, reply["ids"], reply["decoded"]):
             assert_ids(ids, encode_with_specials(sample, merges, pattern, specials) if pattern else encode_chunks(chunks_of(sample, None), merges),
@@ -634,6 +642,13 @@ def load_reads_the_judges_model_file(learner):
             if got != want:
                 fail(f"after {name}().load(a file with special tokens), decode({ids}) gave {got!r}; expected {want!r}: "
                      "load restores the special tokens, and decode turns their ids back into their text")
+        by_id = {idx: token for token, idx in specials.items()}
+        for idx, got in zip(sorted(specials.values()), reply["vocab"]):
+            if got != list(by_id[idx].encode("utf-8")):
+                shown = repr(bytes(got)) if isinstance(got, list) else got
+                fail(f"after {name}().load(a file with special tokens), vocab[{idx}] is {shown}; expected "
+                     f"{by_id[idx].encode('utf-8')!r}: load restores the vocabulary with the special tokens in it "
+                     "(vocab[idx] = token.encode('utf-8'))")
 
 
 @check(examples=1)

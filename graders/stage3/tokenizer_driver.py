@@ -166,9 +166,10 @@ def save(module, kind, corpus, vocab_size, pattern=None, specials=None, name="to
         return {"problem": None, "text": f.read()}
 
 
-def load_and_encode(module, kind, model, texts, allowed="default", id_lists=()):
+def load_and_encode(module, kind, model, texts, allowed="default", id_lists=(), vocab_ids=()):
     """A fresh tokenizer (BasicTokenizer() / RegexTokenizer()) loads the judge's .model file
-    ({"name", "text"}); then each text is encoded and decoded, and each id list decoded."""
+    ({"name", "text"}); then each text is encoded and decoded, each id list decoded, and the
+    vocab's entry for each of vocab_ids sent back (its bytes, or what it is instead)."""
     path = file_from_judge(model)
     tokenizer = _make(module, kind)
     tokenizer.load(path)
@@ -179,6 +180,11 @@ def load_and_encode(module, kind, model, texts, allowed="default", id_lists=()):
         out["decoded"].append(tokenizer.decode(ids))
     for ids in id_lists:
         out["texts"].append(tokenizer.decode([int(i) for i in ids]))
+    vocab = getattr(tokenizer, "vocab", None)
+    out["vocab"] = []
+    for idx in vocab_ids:
+        token = vocab.get(int(idx)) if isinstance(vocab, dict) else None
+        out["vocab"].append(list(token) if isinstance(token, (bytes, bytearray)) else f"{type(token).__name__} {token!r:.40}")
     return out
 
 
