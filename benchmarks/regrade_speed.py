@@ -1,12 +1,14 @@
-"""Save-to-verdict in `grade watch`, against a cold `grade ID` in the same run.
+"""Save-to-verdict in `grade watch` and in the TUI, against a cold `grade ID` in the same run.
 
 Usage:  python benchmarks/regrade_speed.py [--saves N] [--only ID ...]
 
 For each exercise (default: stage1/linreg, stage2/micrograd, stage3/attention, graded on their
 references), starts `grade watch ID` in a fresh workspace, waits for its first verdict, then N
 times: saves the file (a changed comment, the code the same) and times until the watch prints
-the verdict line. Beside it, N cold `grade ID` runs, interleaved. Prints medians, min and max,
-and the load average: these machines are shared, compare the two columns, not the days.
+the verdict line. Beside it, interleaved: N cold `grade ID` runs, and N gradings asked of a
+`grade serve` (what the TUI's `g` does; timed from the request to its end-of-grading line, after
+a first, cold one). Prints medians, min and max, and the load average: these machines are
+shared, compare the columns, not the days.
 """
 
 from __future__ import annotations
@@ -63,19 +65,51 @@ class Watch:
             self.proc.kill()
 
 
-def measure(exercise: str, saves: int) -> tuple[list[float], list[float]]:
-    """(save-to-verdict times in the watch, cold `grade ID` times)."""
+class Server:
+    """A running `grade serve`, as the TUI keeps one."""
+
+    MARKER = "regrade-speed-done"
+
+    def __init__(self, workspace: Path):
+        self.proc = subprocess.Popen([*grade_command(), "serve", "--marker", self.MARKER], cwd=workspace, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, NO_COLOR="1"))
+
+    def grade(self, exercise: str) -> str:
+        """Ask for one grading and wait for its end; its verdict line."""
+        self.proc.stdin.write(exercise + "\n")
+        self.proc.stdin.flush()
+        verdict = ""
+        for line in self.proc.stdout:
+            if VERDICT in line:
+                verdict = line
+            if line.startswith(self.MARKER):
+                return verdict
+        raise SystemExit(f"{exercise}: grade serve ended")
+
+    def close(self) -> None:
+        """End it (end of input)."""
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def measure(exercise: str, saves: int) -> tuple[list[float], list[float], list[float]]:
+    """(save-to-verdict times in the watch, cold `grade ID` times, TUI re-grade times by `grade serve`)."""
     with tempfile.TemporaryDirectory(prefix="mldojo-regrade-") as folder:
         root = Path(folder) / "course"
         subprocess.run([*grade_command(), "init", str(root)], check=True, capture_output=True)
         target = root / (exercise + ".py")
         source = (REPO / "reference" / (exercise + ".py")).read_text()
         target.write_text(source)
-        watch = Watch(root, exercise)
+        watch, server = Watch(root, exercise), Server(root)
         try:
             print(f"  {exercise}: first grading (starts the warm template) …", flush=True)
             watch.next_verdict()
-            warm, cold = [], []
+            server.grade(exercise)
+            warm, cold, served = [], [], []
             for i in range(saves):
                 started = time.perf_counter()
                 target.write_text(source + f"\n# save {i}\n")
@@ -86,9 +120,15 @@ def measure(exercise: str, saves: int) -> tuple[list[float], list[float]]:
                 started = time.perf_counter()
                 subprocess.run([*grade_command(), exercise], cwd=root, capture_output=True)
                 cold.append(time.perf_counter() - started)
-            return warm, cold
+                started = time.perf_counter()
+                line = server.grade(exercise)
+                served.append(time.perf_counter() - started)
+                if "passed" not in line:
+                    raise SystemExit(f"{exercise}: the reference did not pass in grade serve: {line}")
+            return warm, cold, served
         finally:
             watch.close()
+            server.close()
 
 
 def main() -> None:
@@ -100,16 +140,16 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     rows = []
     for exercise in args.only:
-        warm, cold = measure(exercise, args.saves)
-        rows.append((exercise, warm, cold))
+        rows.append((exercise, *measure(exercise, args.saves)))
     load = os.getloadavg()[0]
     print(f"\nload average {load_before:.2f} before, {load:.2f} after; {args.saves} saves per exercise "
           "(the watch looks at the file every 0.05 s)")
-    print(f"{'exercise':<20} {'save-to-verdict (watch)':<30} {'cold grade ID':<30}")
-    for exercise, warm, cold in rows:
+    print(f"{'exercise':<20} {'save-to-verdict (watch)':<28} {'TUI re-grade (serve)':<28} {'cold grade ID':<28}")
+    for exercise, warm, cold, served in rows:
         fmt = lambda t: f"{statistics.median(t):5.2f} s ({min(t):.2f}-{max(t):.2f})"  # noqa: E731
         ratio = statistics.median(cold) / statistics.median(warm)
-        print(f"{exercise:<20} {fmt(warm):<30} {fmt(cold):<30} cold / warm {ratio:.1f}x")
+        tui_ratio = statistics.median(cold) / statistics.median(served)
+        print(f"{exercise:<20} {fmt(warm):<28} {fmt(served):<28} {fmt(cold):<28} cold / warm {ratio:.1f}x, cold / TUI {tui_ratio:.1f}x")
 
 
 if __name__ == "__main__":

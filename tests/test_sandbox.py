@@ -197,16 +197,18 @@ def test_titanic_labels_from_the_learners_own_copy_are_out_of_reach(tmp_path):
 # -- code in the judge ----------------------------------------------------------------------------------
 def test_the_tui_starts_the_judge_without_the_workspace_on_its_path(tmp_path):
     """A module the learner's code wrote into the workspace (sqlmodel.py) never runs in the judge."""
-    from mldojo.tui.grade_process import GradeProcess
+    from mldojo.tui.grade_server import GradeServer
 
     subprocess.run([*GRADE, "init", str(tmp_path / "ws")], check=True, capture_output=True)
     planted = tmp_path / "planted"
     (tmp_path / "ws" / "sqlmodel.py").write_text(f"open({str(planted)!r}, 'w').write('ran in the judge')\nraise SystemExit(3)\n")
-    command = GradeProcess("stage1/linreg", tmp_path / "ws").command
+    server = GradeServer(tmp_path / "ws")
+    command = server.command
     assert command[1] == "-P"
-    result = subprocess.run(command, cwd=tmp_path / "ws", capture_output=True, text=True, timeout=120)
+    result = subprocess.run(command, cwd=tmp_path / "ws", input="stage1/linreg\n", capture_output=True, text=True, timeout=120)
     assert not planted.exists(), result.stdout + result.stderr
     assert "not implemented" in result.stdout, result.stdout + result.stderr
+    assert f"{server.marker} 1" in result.stdout, result.stdout + result.stderr
 
 
 # -- processes ----------------------------------------------------------------------------------------
@@ -566,17 +568,20 @@ def test_a_timed_call_that_keeps_more_cores_busy_than_declared_is_refused():
 
 @needs_sandbox
 def test_when_the_tui_dies_its_grading_and_the_learner_process_end(course):
-    """The TUI's `grade check` child dies with the TUI (PR_SET_PDEATHSIG), and takes the learner with it."""
-    from mldojo.tui.grade_process import GradeProcess
+    """The TUI's `grade serve` child dies with the TUI (PR_SET_PDEATHSIG), and takes the learner with it
+    (whether it was forked from a warm template or started cold)."""
+    from mldojo.tui.grade_server import GradeServer
 
     word = marker()
     (course / "stage1" / "linreg.py").write_text(LOOPING_MODULE.replace("MARKER", word).replace("def f(x)", "def mse(y, y_pred)"))
-    command = GradeProcess("stage1/linreg", course).command
-    # A stand-in for the TUI: starts the grading the way the TUI does, then waits forever.
+    command = GradeServer(course).command
+    # A stand-in for the TUI: starts the grader the way the TUI does, asks for a grading, then waits forever.
     tui = subprocess.Popen([sys.executable, "-c", (
         "import os, subprocess, sys, time\n"
         "env = dict(os.environ, MLDOJO_DIE_WITH_PARENT=str(os.getpid()))\n"
-        f"subprocess.Popen({command!r}, cwd={str(course)!r}, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        f"server = subprocess.Popen({command!r}, cwd={str(course)!r}, env=env, stdin=subprocess.PIPE, "
+        "stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "server.stdin.write(b'stage1/linreg\\n'); server.stdin.flush()\n"
         "time.sleep(1000)\n")], start_new_session=True)
     try:
         assert _wait_for(lambda: _processes_with(word), 60), "the learner's process did not start"

@@ -65,10 +65,12 @@ async def test_find_the_failure_read_it_fix_it_and_pass_without_leaving(course):
         checks = screen.query_one(CheckList).plain
         assert "Last attempt: failed" in checks and "mse_is_the_mean_of_squared_errors" in checks
         assert "sum of squared errors" in checks  # the diagnosis, read without leaving the TUI
+        server = app.grade_server.process
 
         learner_file.write_text(package_file("reference", EXERCISE).read_text())  # the fix
         await grade_and_wait(pilot)
         assert app.grading.exit_code == 0
+        assert app.grade_server.process is server and server.returncode is None  # graded warm, by the same server
         await settle(pilot, lambda: "Last attempt: passed" in screen.query_one(CheckList).plain)
         assert "10 of 10 checks passed" in log_text(screen) or "checks passed — passed" in log_text(screen)
         assert "Last attempt: passed" in screen.query_one(CheckList).plain
@@ -77,6 +79,7 @@ async def test_find_the_failure_read_it_fix_it_and_pass_without_leaving(course):
         listing = pilot.app.screen.query_one(ExerciseList)
         assert "✓" in str(listing.get_option(EXERCISE).prompt)
         assert " 1/" in str(listing.get_option("stage:stage1").prompt)
+    assert server.returncode is not None, "the grading server outlived the app"
     with Tracker.open(course.tracker_path) as tracker:
         assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["passed", "failed"]
 
@@ -112,5 +115,11 @@ async def test_grading_streams_stays_responsive_and_cancels(course):
         assert time.monotonic() - started < 60  # cancelled, not left to its 60-second sleep
         assert app.grading.exit_code == 130 and "cancelled" in app.grading.outcome
         await settle(pilot, lambda: "cancelled" in str(pilot.app.screen.query_one(GradeLog).border_title))
+        # Cancelling ends the grading, not the grader: the next one runs on the same warm server.
+        server = app.grade_server.process
+        assert server.returncode is None
+        course.exercise_file(EXERCISE).write_text(package_file("reference", EXERCISE).read_text())
+        await grade_and_wait(pilot)
+        assert app.grading.exit_code == 0 and app.grade_server.process is server
     with Tracker.open(course.tracker_path) as tracker:
-        assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["interrupted"]
+        assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["passed", "interrupted"]

@@ -3,5 +3,5 @@
 Layout: app.py (the App, its keys, polling and grading), app.tcss (styles), screens/ (one
 screen per module), widgets/ (small widgets with their own styles), messages.py (message
 dataclasses), data.py (what the screens show, read from the catalogue and the tracker),
-grade_process.py (the `grade check` subprocess the TUI streams from).
+grade_server.py (the warm `grade serve` child the TUI grades with and streams from).
 """

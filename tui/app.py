@@ -10,7 +10,7 @@ from textual.binding import Binding
 
 from mldojo.catalogue import Catalogue
 from mldojo.tui.data import Progress, files_fingerprint, history_errors, history_fingerprint, load_progress, verdict_words
-from mldojo.tui.grade_process import GradeProcess
+from mldojo.tui.grade_server import GradeServer, ServedGrade
 from mldojo.tui.messages import GradeFinished, GradeOutput, GradeStarted, GroupSynced, HistoryChanged
 from mldojo.tui.screens.curriculum import CurriculumScreen
 from mldojo.tui.screens.problem import ProblemScreen
@@ -25,7 +25,7 @@ class GradeRun:
     """The current (or last) grading started from the TUI and its output so far."""
 
     exercise_id: str
-    process: GradeProcess
+    process: ServedGrade
     lines: list[str] = field(default_factory=list)
     exit_code: int | None = None
     verdict: str | None = None  # the recorded attempt's verdict, read back once it ended
@@ -88,6 +88,7 @@ class DojoApp(App):
         self.tracker = None  # tracker.store.Tracker, for writes only (see writer())
         self.progress: Progress | None = None
         self.grading: GradeRun | None = None
+        self.grade_server: GradeServer | None = None  # started with the first grading, kept warm for the next
         self._fingerprint: tuple = ()
         self._syncing = False
         self._files: tuple = ()
@@ -198,11 +199,13 @@ class DojoApp(App):
         self.push_screen(exercise_screen(exercise_id))
 
     def start_grading(self, exercise_id: str) -> None:
-        """Grade an exercise in the background with the real `grade check` command."""
+        """Grade an exercise in the background, as the real `grade check` command does, by the warm `grade serve`."""
         if self.grading is not None and self.grading.running:
             self.notify(f"Already grading {self.grading.exercise_id}; press c to cancel it first.", severity="warning")
             return
-        self.grading = GradeRun(exercise_id, GradeProcess(exercise_id, self.workspace.root, python=self.python))
+        if self.grade_server is None:
+            self.grade_server = GradeServer(self.workspace.root, python=self.python)
+        self.grading = GradeRun(exercise_id, ServedGrade(self.grade_server, exercise_id))
         self.run_worker(self._grade(self.grading), name=f"grade {exercise_id}", group="grade", exit_on_error=False)
 
     async def _grade(self, run: GradeRun) -> None:
@@ -305,6 +308,11 @@ class DojoApp(App):
             await self.grading.process.stop()
         self._close_tracker()
         self.exit()
+
+    async def on_unmount(self) -> None:
+        """End the grading server with the app (its warm processes with it)."""
+        if self.grade_server is not None:
+            await self.grade_server.close()
 
 
 def _screen(module: str, name: str) -> type:

@@ -1,6 +1,6 @@
 """The `grade` sub-commands that live in their own modules, and what they share.
 
-Each command module here (`next`, `reset`, `data`, `bench`, `submit`, `tui`, `group`, `doctor`) exposes:
+Each command module here (`next`, `reset`, `data`, `bench`, `submit`, `tui`, `group`, `all`, `doctor`, `serve`) exposes:
 
     HELP = "one line for `grade --help`"
     def configure(parser: argparse.ArgumentParser) -> None   # add its arguments
@@ -14,7 +14,7 @@ from __future__ import annotations
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 # The order of `grade --help`.
-PLUGIN_COMMANDS = ("next", "reset", "data", "bench", "submit", "tui", "group", "all", "doctor")
+PLUGIN_COMMANDS = ("next", "reset", "data", "bench", "submit", "tui", "group", "all", "doctor", "serve")
 
 
 class UsageError(Exception):
