@@ -193,16 +193,23 @@ def forward_matches_for_the_same_weights(learner, net):
 
 @check(examples=1)
 def a_neuron_without_nonlin_is_linear_and_a_one_neuron_layer_gives_a_value(learner):
-    """Neuron(3, nonlin=False) gives sum(w_i * x_i) + b, negative values included; Layer(3, 1) gives that Value, not a list."""
+    """Neuron(3, nonlin=False) gives sum(w_i * x_i) + b, negative values included; Layer(3, 1) gives that Value, not a
+    list; with nonlin left at its default (True) both give relu of it, 0 here."""
     weights, x = [0.5, -2.0, 1.5, -3.0], [1.0, 2.0, -1.0]
-    want = 0.5 * 1.0 - 2.0 * 2.0 + 1.5 * -1.0 - 3.0
+    linear = 0.5 * 1.0 - 2.0 * 2.0 + 1.5 * -1.0 - 3.0
     reply = _drive(learner, "neuron_and_layer", 3, weights, x)
-    for name in ("neuron", "layer"):
+    calls = {"neuron": "Neuron(3, nonlin=False)", "layer": "Layer(3, 1, nonlin=False)",
+             "default_neuron": "Neuron(3)", "default_layer": "Layer(3, 1)"}
+    for name, call in calls.items():
         got = reply[name]
         if not got["single"]:
-            fail(f"{'Neuron' if name == 'neuron' else 'Layer(3, 1)'}(x) returned a list; a single output neuron gives its Value itself")
-        assert_close(got["values"][0], want, what=f"{'Neuron(3, nonlin=False)' if name == 'neuron' else 'Layer(3, 1, nonlin=False)'}(x)",
-                     rtol=RTOL, atol=ATOL, diagnoses=[Diagnosis("relu is applied although nonlin=False", lambda: max(want, 0.0))])
+            fail(f"{call}(x) returned a list; a single output neuron gives its Value itself")
+        if name.startswith("default"):
+            assert_close(got["values"][0], max(linear, 0.0), what=f"{call}(x), nonlin left at its default True", rtol=RTOL,
+                         atol=ATOL, diagnoses=[Diagnosis("relu is not applied by default: Neuron(nin, nonlin=True)", lambda: linear)])
+        else:
+            assert_close(got["values"][0], linear, what=f"{call}(x)", rtol=RTOL, atol=ATOL,
+                         diagnoses=[Diagnosis("relu is applied although nonlin=False", lambda: max(linear, 0.0))])
 
 
 @check(examples=15)

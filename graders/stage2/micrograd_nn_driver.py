@@ -52,14 +52,14 @@ def forward(module, nin, nouts, weights, inputs):
 
 
 def neuron_and_layer(module, nin, weights, x):
-    """A linear Neuron and a one-neuron Layer with the judge's weights: their outputs on x."""
-    neuron = module.Neuron(nin, nonlin=False)
-    for p, w in zip(neuron.parameters(), weights):
-        p.data = float(w)
-    layer = module.Layer(nin, 1, nonlin=False)
-    for p, w in zip(layer.parameters(), weights):
-        p.data = float(w)
-    return {"neuron": _outputs(neuron([float(v) for v in x])), "layer": _outputs(layer([float(v) for v in x]))}
+    """A linear Neuron and a one-neuron Layer with the judge's weights, and both with nonlin left at its
+    default: their outputs on x."""
+    units = {"neuron": module.Neuron(nin, nonlin=False), "layer": module.Layer(nin, 1, nonlin=False),
+             "default_neuron": module.Neuron(nin), "default_layer": module.Layer(nin, 1)}
+    for unit in units.values():
+        for p, w in zip(unit.parameters(), weights):
+            p.data = float(w)
+    return {name: _outputs(unit([float(v) for v in x])) for name, unit in units.items()}
 
 
 def gradients(module, nin, nouts, weights, inputs, targets):
