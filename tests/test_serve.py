@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
+from test_judge_hostile import _processes_with as processes_with
+from test_sandbox import _wait_for as wait_for
 
 from grading import package_file
 from mldojo.tracker.store import Tracker
@@ -28,30 +29,6 @@ if os.fork() == 0:
     os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)", "WORD"])
 time.sleep(120)
 """
-
-
-def processes_with(word: str) -> list[int]:
-    """The pids whose command line holds word."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                    if word.encode() in handle.read():
-                        found.append(int(entry))
-            except OSError:
-                pass
-    return found
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    """Poll predicate until it holds or the time is up."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.fixture()
