@@ -41,15 +41,18 @@ def run(args) -> int:
 
     stopping = _stop_on_termination()
     with warm_processes() as pool:
-        for line in _requests():
-            exercise_id = line.strip()
-            if not exercise_id:
-                continue
-            code = _grade_one(args, exercise_id)
-            _forget_old_templates(pool, exercise_id)
-            print(f"{args.marker} {code}", flush=True)
-            if stopping():
-                break
+        try:
+            for line in _requests():
+                exercise_id = line.strip()
+                if not exercise_id:
+                    continue
+                code = _grade_one(args, exercise_id)
+                _forget_old_templates(pool, exercise_id)
+                print(f"{args.marker} {code}", flush=True)
+                if stopping():
+                    break
+        except _Stop:  # between gradings (after a marker, before the next read): a clean end
+            pass
     return EXIT_PASS
 
 
