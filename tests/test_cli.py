@@ -272,14 +272,10 @@ def test_ctrl_c_stops_cleanly_and_is_recorded_as_interrupted(course):
 
 def learner_processes(pid: int) -> list[int]:
     """The learner processes below pid (their command line runs mldojo's learner host)."""
-    found = []
-    for child in descendants(pid):
-        try:
-            if b"learner_host" in Path(f"/proc/{child}/cmdline").read_bytes():
-                found.append(child)
-        except OSError:
-            continue
-    return found
+    from test_judge_hostile import _processes_with
+
+    hosts = set(_processes_with("learner_host"))
+    return [child for child in descendants(pid) if child in hosts]
 
 
 def descendants(pid: int) -> list[int]:
