@@ -126,3 +126,21 @@ def test_ctrl_c_cancels_the_grading_not_the_server_and_sigterm_ends_it(course):
             served.proc.kill()
     with Tracker.open(course.tracker_path) as tracker:
         assert [a.verdict for a in tracker.attempts(EXERCISE)] == ["passed", "interrupted"]
+
+
+def test_a_long_lived_pool_keeps_only_the_most_recent_templates():
+    from mldojo.graders.engine.warm import WarmPool
+
+    class FakeTemplate:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    pool = WarmPool()
+    made = {}
+    for exercise in ("stage1/linreg", "stage2/micrograd", "stage3/attention"):
+        made[exercise] = pool.templates[(exercise, "root")] = FakeTemplate()
+    pool.keep_recent("stage1/linreg", 2)  # linreg used again: micrograd is now the oldest
+    assert [key[0] for key in pool.templates] == ["stage3/attention", "stage1/linreg"]
+    assert made["stage2/micrograd"].closed and not made["stage1/linreg"].closed and not made["stage3/attention"].closed

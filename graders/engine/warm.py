@@ -250,6 +250,14 @@ class WarmPool:
             self.templates[key] = template
         return template
 
+    def keep_recent(self, exercise: str, count: int) -> None:
+        """Mark this exercise's templates as the most recently used and end all but the `count` most
+        recent (a long-lived pool, `grade serve`, would otherwise keep one per exercise ever graded)."""
+        for key in [key for key in self.templates if key[0] == exercise]:
+            self.templates[key] = self.templates.pop(key)  # dicts keep insertion order: most recent last
+        for key in list(self.templates)[:max(0, len(self.templates) - count)]:
+            self.templates.pop(key).close()
+
     def close(self) -> None:
         """End every template."""
         for template in self.templates.values():

@@ -47,7 +47,7 @@ def run(args) -> int:
                 if not exercise_id:
                     continue
                 code = _grade_one(args, exercise_id)
-                _forget_old_templates(pool, exercise_id)
+                pool.keep_recent(exercise_id, KEPT_TEMPLATES)
                 print(f"{args.marker} {code}", flush=True)
                 if stopping():
                     break
@@ -89,16 +89,6 @@ def _grade_one(args, exercise_id: str) -> int:
         return EXIT_USAGE
 
 
-def _forget_old_templates(pool, exercise_id: str) -> None:
-    """Keep the templates of this and the previous exercise; close older ones (their memory)."""
-    recent = [key for key in pool.templates if key[0] == exercise_id]
-    others = [key for key in pool.templates if key[0] != exercise_id]
-    for key in others[:max(0, len(others) + len(recent) - KEPT_TEMPLATES)]:
-        pool.templates.pop(key).close()
-    for key in recent:  # most recently used last (dicts keep insertion order)
-        pool.templates[key] = pool.templates.pop(key)
-
-
 def _stop_on_termination():
     """SIGTERM and SIGHUP (the TUI closing or gone) end the server; returns whether one came."""
     came = []
@@ -112,4 +102,3 @@ def _stop_on_termination():
         if number is not None:
             signal.signal(number, stop)
     return lambda: bool(came)
-
