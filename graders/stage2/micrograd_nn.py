@@ -160,11 +160,19 @@ def weights_start_uniform_and_biases_at_zero(learner):
             at += 1
     weights, biases = data[~is_bias], data[is_bias]
     if np.any(biases != 0):
+        # Evidence for the order mistake: read bias-first (each neuron's first parameter is its
+        # bias), the biases are all 0 and the weights look like uniform(-1, 1).
+        first_of_neuron = np.roll(is_bias, 1)
+        shifted = data[~first_of_neuron]
+        order = ("parameters() lists each neuron's bias before its weights: micrograd's order is self.w + [self.b]"
+                 if np.all(data[first_of_neuron] == 0) and np.all(np.abs(shifted) <= 1) and np.std(shifted) >= 0.4
+                 else None)
         fail(f"{int(np.sum(biases != 0))} of {biases.size} biases do not start at 0 (the bias is Value(0)), or the "
-             "parameters are not in micrograd's order (each neuron's weights, then its bias)")
+             "parameters are not in micrograd's order (each neuron's weights, then its bias)", diagnosis=order)
     if np.any(np.abs(weights) > 1) or np.std(weights) < 0.4:
         fail(f"the weights should be drawn from random.uniform(-1, 1): they range over [{weights.min():.3g}, "
-             f"{weights.max():.3g}] with std {np.std(weights):.3g} (uniform on [-1, 1] has std 0.577)")
+             f"{weights.max():.3g}] with std {np.std(weights):.3g} (uniform on [-1, 1] has std 0.577)",
+             diagnosis="the weights are not drawn from random.uniform(-1, 1)")
 
 
 @check(examples=25)
@@ -182,8 +190,10 @@ def forward_matches_for_the_same_weights(learner, net):
         want = numpy_forward(nin, nouts, flat, x)
         single = nouts[-1] == 1
         if got["single"] != single:
+            known = ("a one-neuron layer returns a list: Layer returns its only Value itself (out[0] when len(out) == 1)"
+                     if single else "a layer of several neurons returns a single Value: only a one-neuron layer does")
             fail(f"MLP({nin}, {nouts})(x) returned {'a single Value' if got['single'] else 'a list'}; expected "
-                 f"{'a single Value (one output neuron)' if single else f'a list of {nouts[-1]} Values'}")
+                 f"{'a single Value (one output neuron)' if single else f'a list of {nouts[-1]} Values'}", diagnosis=known)
         if any(v is None for v in got["values"]):
             fail(f"MLP({nin}, {nouts})(x) returned something other than Values")
         assert_close(np.asarray(got["values"]), want, what=f"MLP({nin}, {nouts})(x) for x = {np.round(x, 4).tolist()}",
@@ -227,7 +237,8 @@ def gradients_match_and_zero_grad_clears_them(learner, net):
     assert_close(np.asarray(reply["grads"], dtype=float), grads, what="the parameters' .grad, in parameters() order",
                  rtol=1e-8, atol=1e-10)
     if any(g != 0 for g in reply["after_zero"]):
-        fail("after zero_grad() some parameters still hold a gradient: set p.grad = 0 for every p in parameters()")
+        fail("after zero_grad() some parameters still hold a gradient: set p.grad = 0 for every p in parameters()",
+             diagnosis="zero_grad() leaves gradients in place")
 
 
 MOONS = TrainingTask("stage2/micrograd_nn", "", "", goal_accuracy=1.0, time_limit_s=TRAIN_LIMIT_S, dataset="two moons",
