@@ -70,10 +70,23 @@ def _learner_folds(learner, function_name, *args):
     return pairs
 
 
-def _assert_partition(folds, n_samples, n_splits, call, y=None):
-    """Exactly n_splits folds; the test folds cover every row once; train is the rest."""
+def _ignores_n_splits(learner, function_name, args, count: int) -> bool:
+    """Evidence that n_splits (the last argument) is ignored: another n_splits gives `count` folds too."""
+    other = 3 if args[-1] == 2 else 2
+    try:
+        return len(_learner_folds(learner, function_name, *args[:-1], other)) == count
+    except Exception:  # noqa: BLE001 - a refusal or a crash proves nothing either way
+        return False
+
+
+def _assert_partition(folds, n_samples, n_splits, call, y=None, learner=None, function_name=None, args=()):
+    """Exactly n_splits folds; the test folds cover every row once; train is the rest
+    (`learner`, `function_name`, `args`: the call, asked again to tell an ignored n_splits)."""
     if len(folds) != n_splits:
-        fail(f"{call} returned {len(folds)} folds, expected n_splits={n_splits}")
+        ignored = learner is not None and _ignores_n_splits(learner, function_name, args, len(folds))
+        fail(f"{call} returned {len(folds)} folds, expected n_splits={n_splits}",
+             diagnosis=f"n_splits is ignored: {len(folds)} folds for n_splits={n_splits} and for another n_splits"
+             if ignored else None)
     seen = np.zeros(n_samples, dtype=np.int64)
     for k, (train, test) in enumerate(folds):
         outside = np.concatenate([train, test])
@@ -159,7 +172,8 @@ def kfold_test_folds_partition_the_rows(learner, problem):
     """kfold_indices(n, k) gives k folds whose test rows cover every row exactly once, train = the rest."""
     call = f"kfold_indices({problem.n_samples}, {problem.n_splits})"
     folds = _learner_folds(learner, "kfold_indices", problem.n_samples, problem.n_splits)
-    _assert_partition(folds, problem.n_samples, problem.n_splits, call)
+    _assert_partition(folds, problem.n_samples, problem.n_splits, call, learner=learner, function_name="kfold_indices",
+                      args=(problem.n_samples, problem.n_splits))
 
 
 @check(examples=30)
@@ -170,7 +184,7 @@ def kfold_matches_sklearn(learner, problem):
     n, k = problem.n_samples, problem.n_splits
     call = f"kfold_indices({n}, {k})"
     folds = _learner_folds(learner, "kfold_indices", n, k)
-    _assert_partition(folds, n, k, call)
+    _assert_partition(folds, n, k, call, learner=learner, function_name="kfold_indices", args=(n, k))
     _assert_same_folds(folds, sk_kfold(n, k), call, _fold_diagnoses(
         learner, "kfold_indices", M.KFOLD_MISTAKES, (n, k), M.kfold_right, M.SECOND_KFOLD))
 
@@ -199,7 +213,7 @@ def stratified_folds_partition_the_rows_and_keep_every_class(learner, problem):
     y, k = problem.y, problem.n_splits
     call = f"stratified_kfold(y, {k})"
     folds = _learner_folds(learner, "stratified_kfold", y, k)
-    _assert_partition(folds, len(y), k, call, y)
+    _assert_partition(folds, len(y), k, call, y, learner=learner, function_name="stratified_kfold", args=(y, k))
     classes, counts = np.unique(y, return_counts=True)
     for c, count in zip(classes.tolist(), counts.tolist()):
         per_fold = np.array([np.sum(y[test] == c) for _, test in folds])
@@ -217,7 +231,7 @@ def stratified_kfold_matches_sklearn(learner, problem):
     y, k = problem.y, problem.n_splits
     call = f"stratified_kfold(y, {k})"
     folds = _learner_folds(learner, "stratified_kfold", y, k)
-    _assert_partition(folds, len(y), k, call, y)
+    _assert_partition(folds, len(y), k, call, y, learner=learner, function_name="stratified_kfold", args=(y, k))
     _assert_same_folds(folds, sk_stratified_kfold(y, k), call, _fold_diagnoses(
         learner, "stratified_kfold", M.STRATIFIED_MISTAKES, (y, k), M.stratified_right, M.SECOND_STRATIFIED))
 
@@ -301,7 +315,8 @@ def _split(learner, problem, **kwargs):
              "(X's first column numbers the rows here)", X_test)
     if not np.array_equal(y_test, problem.y[rows_test]) or not np.array_equal(y_train, problem.y[rows_train]):
         fail(f"{call}: y_test is not the labels of the rows in X_test (X's first column numbers the "
-             "rows here): shuffle X and y with the same permutation", y_test)
+             "rows here): shuffle X and y with the same permutation", y_test,
+             diagnosis="y is not split along X's rows: y_train and y_test are not the labels of X_train's and X_test's rows")
     return rows_train, rows_test
 
 
@@ -377,16 +392,19 @@ def train_test_split_is_shuffled_and_reproducible(learner, problem, stratified):
         if not np.array_equal(first, again):
             fail(f"train_test_split(...{how}, random_state={seed}) gave different test rows on two calls "
                  f"({show(first)} then {show(again)}): seed a generator with random_state, e.g. "
-                 "np.random.default_rng(random_state), and draw only from it", again)
+                 "np.random.default_rng(random_state), and draw only from it", again,
+                 diagnosis="random_state does not seed the shuffle: the same random_state gives another split")
         splits.append(np.sort(first))
     n, n_test = len(problem.X), len(splits[0])
-    if all(np.array_equal(s, splits[0]) for s in splits):
-        fail(f"train_test_split(...{how}) gave the test rows {show(splits[0])} for random_state 0, 1, 2, 3 and 4: "
-             "the split must depend on random_state", splits[0])
     for edge, rows in (("last", np.arange(n - n_test, n)), ("first", np.arange(n_test))):
         if all(np.array_equal(s, rows) for s in splits):
             fail(f"train_test_split(...{how}) always holds out the {edge} {n_test} rows: shuffle the rows first "
-                 "(data sets are often sorted, by date or by class)", splits[0])
+                 "(data sets are often sorted, by date or by class)", splits[0],
+                 diagnosis=f"the rows are not shuffled: the test rows are the {edge} {n_test} for every random_state")
+    if all(np.array_equal(s, splits[0]) for s in splits):
+        fail(f"train_test_split(...{how}) gave the test rows {show(splits[0])} for random_state 0, 1, 2, 3 and 4: "
+             "the split must depend on random_state", splits[0],
+             diagnosis="random_state is ignored: every random_state gives the same split")
 
 
 @check(examples=15)
@@ -405,9 +423,20 @@ def stratified_train_test_split_keeps_class_shares(learner, problem, seed):
             got = int(np.sum(problem.y[rows_test] == c))
             share = n_test * count / n
             if abs(got - share) >= 1:
+                ignored = _ignores_stratify(learner, problem, random_state, rows_test)
                 fail(f"train_test_split(X, y, test_size={problem.test_size:g}, stratify=y, random_state="
                      f"{random_state}): class {c} has {count} of the {n} rows, so about {share:.3g} of the "
-                     f"{n_test} test rows should be class {c} ({n_test} * {count} / {n}); yours has {got}", rows_test)
+                     f"{n_test} test rows should be class {c} ({n_test} * {count} / {n}); yours has {got}", rows_test,
+                     diagnosis="stratify is ignored: the same test rows as without stratify" if ignored else None)
+
+
+def _ignores_stratify(learner, problem, random_state, rows_test) -> bool:
+    """Evidence that stratify is ignored: the same call without it holds out the same rows."""
+    try:
+        _, plain = _split(learner, problem, test_size=problem.test_size, random_state=random_state)
+    except Exception:  # noqa: BLE001 - a crash or a failed check without stratify proves nothing here
+        return False
+    return np.array_equal(np.sort(plain), np.sort(rows_test))
 
 
 # -- checks: cross_val_score ---------------------------------------------------------------
@@ -538,7 +567,8 @@ def cross_val_score_fits_a_fresh_model_on_training_rows_only(learner, case):
     if len(fitted) != folds_wanted:
         default = " (the default)" if cv is None else ""
         fail(f"{call} fitted {len(fitted)} model(s) (make_model() was called {len(models)} times): call "
-             f"make_model() once per fold, {folds_wanted} times{default}, and fit each new model on its own fold")
+             f"make_model() once per fold, {folds_wanted} times{default}, and fit each new model on its own fold",
+             diagnosis="one model is refitted on every fold: make_model() is called only once" if len(models) == 1 else None)
     for k, (model, (train, test)) in enumerate(zip(fitted, folds)):
         if len(model["fit"]) != 1:
             fail(f"{call}: the model of fold {k} was fitted {len(model['fit'])} times; fit it once")
