@@ -91,10 +91,12 @@ def _diagnoses(mistakes, args, call, correct, second_inputs) -> list[Diagnosis]:
             for message, f in mistakes]
 
 
-def _three_scores(result, call: str) -> np.ndarray:
-    """The learner's (precision, recall, f1) as an array (3,)."""
+def _three_scores(result, call: str, expected: np.ndarray | None = None) -> np.ndarray:
+    """The learner's (precision, recall, f1) as an array (3,) (`expected`: sklearn's, to name a NaN's cause)."""
     if not isinstance(result, (tuple, list)) or len(result) != 3:
         fail(f"{call} must return three floats (precision, recall, f1); got {show(result)}", result)
+    if expected is not None:
+        _assert_no_nan_from_zero_division(result, expected, call)
     return np.array([assert_scalar(v, f"{call}[{i}]") for i, v in enumerate(result)])
 
 
@@ -126,7 +128,8 @@ def confusion_matrix_matches_sklearn(learner, pair):
     seen = np.unique(np.concatenate([pair.y_true, pair.y_pred]))
     if np.ndim(got) == 2 and np.shape(got)[0] > len(seen) and seen.max() >= len(seen):
         fail(f"confusion_matrix returned shape {np.shape(got)} for {len(seen)} distinct labels: labels are "
-             f"names, not positions ({show(seen)} here). Map each label to its index among the sorted labels", got)
+             f"names, not positions ({show(seen)} here). Map each label to its index among the sorted labels", got,
+             diagnosis="the labels are used as row and column numbers, as if they were always 0..K-1")
     call = lambda y_true, y_pred: learner.confusion_matrix(y_true, y_pred)  # noqa: E731
     _assert_matrix(got, expected, "confusion_matrix(y_true, y_pred)", _diagnoses(
         M.confusion_mistakes(labels_given=False), (pair.y_true, pair.y_pred), call, sk_confusion_matrix,
@@ -203,11 +206,29 @@ def binary_precision_recall_f1_match_sklearn(learner, pair, how):
     """precision_recall_f1 with average='binary' (the default) and pos_label 1 (the default) or 0 equals sklearn's (zero_division=0) to 1e-12."""
     call, text, pos_label = _binary_call(learner, how)
     expected = sk_scores(pair.y_true, pair.y_pred, "binary", pos_label=pos_label)
-    got = _three_scores(call(pair.y_true, pair.y_pred), text)
+    got = _three_scores(call(pair.y_true, pair.y_pred), text, expected)
     correct = lambda y_true, y_pred: sk_scores(y_true, y_pred, "binary", pos_label=pos_label)  # noqa: E731
     assert_close(got, expected, what=f"{text} (precision, recall, f1)", rtol=TOLERANCE, atol=TOLERANCE,
                  diagnoses=_diagnoses(M.binary_mistakes(pos_label, how == DEFAULTS), (pair.y_true, pair.y_pred),
                                       call, correct, M.SECOND_BINARY))
+
+
+def _assert_no_nan_from_zero_division(result, expected: np.ndarray, text: str) -> None:
+    """Fail, naming the unguarded division, where a score is NaN and sklearn's (zero_division=0) is a number
+    (anything else about the three values is left to the checks that follow)."""
+    try:
+        got = np.array([float(v) for v in result])
+    except (TypeError, ValueError, OverflowError):
+        return
+    nan = np.isnan(got) & np.isfinite(expected)
+    if not nan.any():
+        return
+    shown = f"{text}: got {show(got)}, expected {show(expected)}"
+    if nan[:2].any():
+        fail(shown, got, diagnosis="a zero denominator gives NaN: precision is 0 when nothing is predicted positive, "
+                                   "recall 0 when no row is positive (zero_division=0)")
+    if got[0] == 0 and got[1] == 0:
+        fail(shown, got, diagnosis="2PR / (P + R) is 0 / 0 when precision and recall are both 0: F1 is 0 then")
 
 
 AVERAGES = ("micro", "macro", "weighted")
@@ -229,7 +250,7 @@ def averaged_precision_recall_f1_match_sklearn(learner, pair, average):
     expected = sk_scores(pair.y_true, pair.y_pred, average)
     text = f"precision_recall_f1(y_true, y_pred, average={average!r})"
     call = lambda y_true, y_pred: learner.precision_recall_f1(y_true, y_pred, average=average)  # noqa: E731
-    got = _three_scores(call(pair.y_true, pair.y_pred), text)
+    got = _three_scores(call(pair.y_true, pair.y_pred), text, expected)
     correct = lambda y_true, y_pred: sk_scores(y_true, y_pred, average)  # noqa: E731
     assert_close(got, expected, what=f"{text} (precision, recall, f1)", rtol=TOLERANCE, atol=TOLERANCE,
                  diagnoses=_diagnoses(M.averaged_mistakes(average), (pair.y_true, pair.y_pred), call, correct,
@@ -258,26 +279,34 @@ def roc_curve_matches_sklearn(learner, problem):
     if got_fpr.shape == (len(y_true) + 1,) and m < len(y_true) + 1:
         fail(f"roc_curve returned {len(y_true) + 1} points for {len(y_true)} rows, but only {m - 1} scores "
              "are distinct: rows with equal scores must enter the curve together, one point per "
-             "distinct score", result[0])
+             "distinct score", result[0], diagnosis="one point per row: tied rows must enter the curve together")
     if got_fpr.shape == (m - 1,):
         fail(f"roc_curve returned {m - 1} points, expected {m}: the curve starts at (0, 0) with "
              "threshold +inf (nothing predicted positive)", result[0])
     swapped = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[1]  # noqa: E731
     fpr_of = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[0]  # noqa: E731
     learner_fpr = lambda y_true, y_score: learner.roc_curve(y_true, y_score)[0]  # noqa: E731
+    strict = lambda y_true, y_score: np.concatenate([[0.0], sk_roc_curve(y_true, y_score)[0][:-1]])  # noqa: E731
     assert_close(got_fpr, fpr, what="fpr", rtol=TOLERANCE, atol=TOLERANCE, diagnoses=_diagnoses(
-        [("fpr and tpr are swapped: fpr is the share of negatives predicted positive", swapped)],
+        [("fpr and tpr are swapped: fpr is the share of negatives predicted positive", swapped),
+         ("rows count as positive when score > threshold: use score >= threshold, so each threshold's own rows "
+          "are in its point", strict)],
         (y_true, y_score), learner_fpr, fpr_of, M.SECOND_TIED))
     assert_close(got_tpr, tpr, what="tpr", rtol=TOLERANCE, atol=TOLERANCE)
     if got_thresholds.shape != thresholds.shape or got_thresholds[0] != np.inf:
         shown_got, shown_want = show_pair(got_thresholds, thresholds)
+        plus_one = got_thresholds.shape == thresholds.shape and got_thresholds[0] == np.max(y_score) + 1
         fail(f"thresholds: got {shown_got}\n            expected {shown_want} "
-             "(the first threshold is +inf: nothing scores that high)", result[2])
+             "(the first threshold is +inf: nothing scores that high)", result[2],
+             diagnosis="the first threshold is max(score) + 1 (older scikit-learn): it is +inf" if plus_one else None)
     rising = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[2][1:][::-1]  # noqa: E731
     falling = lambda y_true, y_score: sk_roc_curve(y_true, y_score)[2][1:]  # noqa: E731
     learner_thresholds = lambda y_true, y_score: np.asarray(learner.roc_curve(y_true, y_score)[2])[1:]  # noqa: E731
+    in_float32 = lambda y_true, y_score: sk_roc_curve(  # noqa: E731
+        y_true, np.asarray(y_score).astype(np.float32))[2][1:].astype(np.float64)
     assert_close(got_thresholds[1:], thresholds[1:], what="thresholds[1:]", rtol=0, atol=0, diagnoses=_diagnoses(
-        [("your thresholds run from low to high: sweep from the highest score down", rising)],
+        [("your thresholds run from low to high: sweep from the highest score down", rising),
+         ("the scores are rounded to float32: keep them in float64, the thresholds are the scores themselves", in_float32)],
         (y_true, y_score), learner_thresholds, falling, M.SECOND_TIED))
 
 
@@ -345,6 +374,7 @@ def log_loss_clips_probabilities_of_zero_and_one(learner, problem):
     value = np.asarray(got, dtype=np.float64) if isinstance(got, (float, int, np.ndarray, np.generic)) else None
     if value is not None and value.size == 1 and not np.isfinite(value).all():
         fail(f"log_loss returned {show(float(value.reshape(())))} when a row gives its true class probability 0: "
-             "clip y_prob into [eps, 1 - eps] with eps = np.finfo(np.float64).eps before taking the log", got)
+             "clip y_prob into [eps, 1 - eps] with eps = np.finfo(np.float64).eps before taking the log", got,
+             diagnosis="y_prob is not clipped before the log: log(0) is -inf")
     got = assert_scalar(got, "log_loss(y_true, y_prob)")
     _assert_log_loss(learner, problem, got, extremes=True)
