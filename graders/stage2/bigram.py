@@ -147,6 +147,17 @@ def probs_normalise_each_row(learner, words, smoothing):
     ])
 
 
+@check(examples=1)
+def probs_smooth_by_1_by_default(learner):
+    """bigram_probs(counts) without a smoothing argument adds 1, the default the stub states."""
+    counts = count(["abcdefghijklmnopqrstuvwxyz", "emma", "olivia", "zoe"])  # no empty row: smoothing 0 stays finite
+    reply = _drive(learner, "probs", counts.astype(np.int64), None)
+    assert_close(reply["probs"], normalise(counts, 1), what="bigram_probs(counts), smoothing left at its default",
+                 rtol=1e-6, atol=1e-9, diagnoses=[
+                     Diagnosis(f"bigram_probs' smoothing defaults to {s}, not 1: def bigram_probs(counts, smoothing=1)",
+                               lambda s=s: normalise(counts, s)) for s in (0, 2, 0.5)])
+
+
 @check(examples=30)
 @example(words=["emma"], smoothing=1)
 @given(words=WORDS, smoothing=st.sampled_from([1, 3]))

@@ -21,8 +21,10 @@ def counts(module, words):
 
 
 def probs(module, counts, smoothing):
-    """bigram_probs(counts tensor, smoothing) as a float64 array, with the tensor's dtype."""
-    got = module.bigram_probs(torch.tensor(np.asarray(counts), dtype=torch.long), smoothing)
+    """bigram_probs(counts tensor, smoothing) as a float64 array, with the tensor's dtype (smoothing None:
+    called without it, so its default applies)."""
+    tensor = torch.tensor(np.asarray(counts), dtype=torch.long)
+    got = module.bigram_probs(tensor) if smoothing is None else module.bigram_probs(tensor, smoothing)
     return {"probs": _array(got).astype(np.float64), "dtype": str(got.dtype) if isinstance(got, torch.Tensor) else type(got).__name__}
 
 
