@@ -7,6 +7,7 @@ Nothing here imports the reference: the formulas are written out from the stub's
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass, field
 
@@ -25,14 +26,15 @@ FD_SAMPLES = 6  # entries per array
 FD_MIN = 1e-4
 
 
-def difference(forward, args: list, k: int, index: tuple, dout, h: float = FD_H) -> float | None:
+def difference(forward, args: list, k: int, index: tuple, dout, h: float = FD_H, at=None) -> float | None:
     """d sum(forward(args) * dout) / d args[k][index] by the stencil, or None when a step moves
     an input across a kink (a ReLU at 0, a hinge margin at 0): there the function is not smooth.
 
     `forward(*args)` returns (out, kinks): kinks is a bytes signature of which side of every kink
     each input lies. The differences out(x + k h e) - out(x) are formed before the sum with dout,
-    so the entries of out that do not move cancel exactly."""
-    base, kinks = forward(*args)
+    so the entries of out that do not move cancel exactly. `at`: forward(*args), when the caller
+    already has it (it is the same for every entry of one array)."""
+    base, kinks = forward(*args) if at is None else at
     base = np.asarray(base, dtype=np.float64)
     total = 0.0
     for step, weight in STENCIL:
@@ -119,8 +121,16 @@ def dropout(x, mask):
 
 
 def dropout_mask(shape, p: float, seed: int) -> np.ndarray:
-    """The mask the stub prescribes: np.random.seed(seed); (np.random.rand(*shape) < p) / p."""
-    return (np.random.RandomState(seed).random_sample(shape) < p) / p
+    """The mask the stub prescribes: np.random.seed(seed); (np.random.rand(*shape) < p) / p (read-only)."""
+    return _dropout_mask(tuple(int(n) for n in shape), float(p), seed)
+
+
+@functools.lru_cache(maxsize=256)
+def _dropout_mask(shape: tuple, p: float, seed: int) -> np.ndarray:
+    # Central differences run the net's forward hundreds of times with the same mask: drawn once.
+    mask = (np.random.RandomState(seed).random_sample(shape) < p) / p
+    mask.flags.writeable = False
+    return mask
 
 
 # -- PyTorch (float64 autograd) ----------------------------------------------------------------------------
