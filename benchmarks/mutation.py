@@ -1,6 +1,9 @@
 """Mutation testing of the graders: does every small change to a reference fail its grading?
 
 Usage:  python benchmarks/mutation.py [--only ID ...] [--workers N] [--timeout S] [--keep] [--no-server]
+                                      [--without-training]   (every check but the training one: for
+                                         stage3/wavenet, gpt and resnet, whose training takes minutes
+                                         per mutant; their rows say "training check not run")
         python benchmarks/mutation.py --reclassify     (re-read docs/mutation/equivalent.toml)
         python benchmarks/mutation.py --regrade-survivors [--unexplained-only] --only ID ...
                                         (after a grader change: grade the saved survivors again;
@@ -248,6 +251,9 @@ def run_grade(grader: Grader, workspace: Path) -> tuple[str, str | None, bool]:
     return verdict, check, done.returncode == 0
 
 
+WITHOUT_TRAINING = "MLDOJO_MUTATION_WITHOUT_TRAINING"  # the benchmark's own switch: never read by `grade`
+
+
 def mutant_timeout(exercise: str, override: float | None) -> float:
     """Seconds one mutant's grading may take: the catalogue's limit + the training budget + slack."""
     if override:
@@ -485,7 +491,7 @@ def record_from(data: dict) -> Record:
                   data.get("check"), data.get("function"), data.get("occurrence"))
 
 
-def write_result(measured: Measured, command: str) -> None:
+def write_result(measured: Measured, command: str, without_training: bool = False) -> None:
     """docs/mutation/<stage>_<name>.json for one exercise."""
     from grading import package_file
 
@@ -501,6 +507,7 @@ def write_result(measured: Measured, command: str) -> None:
         "mutants": [record_dict(r) for r in sorted(measured.records, key=Record.key)],
         "argument_mutants": [record_dict(r) for r in sorted(measured.arguments, key=Record.key)],
         "argument_parameters_skipped": measured.arguments_skipped,
+        **({"without_training": True} if without_training else {}),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     result_path(measured.exercise).write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
@@ -569,6 +576,8 @@ def table_row(data: dict, share: str) -> str:
     if a["equivalent"]:
         argument += f" (+{a['equivalent']} equivalent)"
     measured = data["date"][:10]
+    if data.get("without_training"):
+        measured += " (training check not run)"
     if "survivors_regraded" in data:  # a grader change since: its survivors graded again
         measured += f" (survivors re-graded {data['survivors_regraded']['date'][:10]})"
     cells = [f"`{data['exercise']}`", s["generated"], f"{s['killed']} ({s['timeouts']})", s["equivalent"],
@@ -653,6 +662,8 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
         log(f"  {exercise}: nothing measured yet; run the full measurement")
         return -1
     data = json.loads(path.read_text())
+    if data.get("without_training"):
+        os.environ[WITHOUT_TRAINING] = "1"  # graded again as it was measured
     reference = package_file("reference", exercise).read_text()
     if hashlib.sha256(reference.encode()).hexdigest() != data["reference_sha256"]:
         log(f"  {exercise}: the reference changed since it was measured; run the full measurement")
@@ -748,6 +759,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary workspaces and sessions")
     parser.add_argument("--no-server", action="store_true", help="grade every mutant in a fresh process, imports included")
     parser.add_argument("--reclassify", action="store_true", help="only re-apply equivalent.toml to the saved results")
+    parser.add_argument("--without-training", action="store_true",
+                        help="grade every check but the training one (whose training takes minutes per mutant); "
+                             "the row says so")
     parser.add_argument("--regrade-survivors", action="store_true",
                         help="only grade the saved survivors of the --only exercises again (after a grader change)")
     parser.add_argument("--unexplained-only", action="store_true",
@@ -760,6 +774,8 @@ def main(argv: list[str]) -> int:
         left = [regrade_survivors(exercise, args.timeout, command, log, args.unexplained_only) for exercise in selected(args.only)]
         write_table(saved_results())
         return 1 if any(n != 0 for n in left) else 0
+    if args.without_training:
+        os.environ[WITHOUT_TRAINING] = "1"  # read by mutation_grade.py, in cosmic-ray's workers and the fork server
     entries = load_equivalents()
     ran, failed = [], []
     for exercise in selected(args.only):
@@ -775,7 +791,7 @@ def main(argv: list[str]) -> int:
             continue
         classify(exercise, measured.records, entries)
         classify(exercise, measured.arguments, entries)
-        write_result(measured, command.strip())
+        write_result(measured, command.strip(), args.without_training)
         ran.append(exercise)
         s = counts(measured.records)
         log(f"  {exercise}: {s['generated']} mutants, {s['killed']} killed, {s['equivalent']} equivalent, "

@@ -42,6 +42,13 @@ def grade_file(exercise: str, workspace: Path, stop_at_first_failure: bool = Tru
     from mldojo.graders.engine.runner import GradeRequest, grade
 
     entry = load_catalogue().exercise(exercise)
+    only: tuple[str, ...] = ()
+    if os.environ.get("MLDOJO_MUTATION_WITHOUT_TRAINING"):  # mutation.py --without-training
+        from mldojo.graders.engine.runner import load_grader
+        from mldojo.graders.engine.training import is_training_check
+        from mldojo.graders.kit.checks import checks_of
+
+        only = tuple(spec.name for spec in checks_of(load_grader(exercise)) if not is_training_check(spec))
     request = GradeRequest(
         exercise=exercise,
         root=workspace,
@@ -50,6 +57,7 @@ def grade_file(exercise: str, workspace: Path, stop_at_first_failure: bool = Tru
         memory_limit_mb=entry.memory_limit_mb,
         forbid=entry.forbid,
         stop_at_first_failure=stop_at_first_failure,
+        only=only,
     )
     return grade(request)
 
