@@ -165,14 +165,29 @@ def equivalence_reason(exercise: str, record: Record, entries: list[dict]) -> st
     return None
 
 
-def classify(exercise: str, records: list[Record], entries: list[dict]) -> None:
-    """Set each record's outcome: survivors listed in equivalent.toml become 'equivalent'."""
+def classify(exercise: str, records: list[Record], entries: list[dict], without_training: bool = False) -> None:
+    """Set each record's outcome: survivors listed in equivalent.toml become 'equivalent'; in a run
+    without the training check, the other survivors inside the functions only that check runs
+    (the grader's TRAINED_FUNCTIONS) become 'training-only': not measured, not a gap found."""
+    trained = trained_functions(exercise) if without_training else ()
     for record in records:
         record.outcome, record.reason = record.result, None
         if record.result == "survived":
             reason = equivalence_reason(exercise, record, entries)
             if reason:
                 record.outcome, record.reason = "equivalent", reason
+            elif record.function in trained:
+                record.outcome = TRAINING_ONLY
+
+
+TRAINING_ONLY = "training-only"
+
+
+def trained_functions(exercise: str) -> tuple[str, ...]:
+    """The functions of the reference that only the exercise's training check runs (its grader says which)."""
+    from mldojo.graders.engine.runner import load_grader
+
+    return tuple(getattr(load_grader(exercise), "TRAINED_FUNCTIONS", ()))
 
 
 # ----------------------------------------------------------------------------- workspaces
@@ -474,6 +489,7 @@ def counts(records: list[Record]) -> dict[str, int]:
         "equivalent": sum(r.outcome == "equivalent" for r in records),
         "survived": sum(r.outcome == "survived" for r in records),
         "incompetent": sum(r.outcome == "incompetent" for r in records),
+        "training_only": sum(r.outcome == TRAINING_ONLY for r in records),
     }
 
 
@@ -528,7 +544,7 @@ def reclassify_file(path: Path, entries: list[dict]) -> dict:
     data = json.loads(path.read_text())
     for key, summary in (("mutants", "summary"), ("argument_mutants", "argument_ignoring")):
         records = [record_from(d) for d in data[key]]
-        classify(data["exercise"], records, entries)
+        classify(data["exercise"], records, entries, bool(data.get("without_training")))
         data[key] = [record_dict(r) for r in records]
         data[summary] = counts(records)
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
@@ -580,8 +596,11 @@ def table_row(data: dict, share: str) -> str:
         measured += " (training check not run)"
     if "survivors_regraded" in data:  # a grader change since: its survivors graded again
         measured += f" (survivors re-graded {data['survivors_regraded']['date'][:10]})"
+    survived = str(s["survived"])
+    if s.get("training_only") or a.get("training_only"):
+        survived += f" (+{s.get('training_only', 0) + a.get('training_only', 0)} in the training code, not run)"
     cells = [f"`{data['exercise']}`", s["generated"], f"{s['killed']} ({s['timeouts']})", s["equivalent"],
-             s["survived"], s["incompetent"], argument, share, measured]
+             survived, s["incompetent"], argument, share, measured]
     return "| " + " | ".join(str(c) for c in cells) + " |"
 
 
@@ -612,6 +631,9 @@ def write_table(results: list[dict]) -> None:
         "API to its default (or a plausible constant) on entry. The diagnosis share (filled by",
         "`benchmarks/diagnoses.py`) is the share of the kept realistic mutants (`tests/mutants/`) whose",
         "first failing check's diagnosis names their bug. Every mutant is in `docs/mutation/<stage>_<name>.json`.",
+        "Rows measured \"training check not run\" (`--without-training`: those trainings take minutes per mutant)",
+        "graded every other check; their survivors inside the functions only the training check runs (the",
+        "grader's `TRAINED_FUNCTIONS`) are counted apart, in brackets after *survived*: not measured, not cleared.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join(" --- " for _ in HEADER) + "|",
@@ -693,8 +715,8 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
     left = [r for r in arguments if wanted(r)]
     if left:
         log(f"  {exercise}: {len(left)} argument-ignoring survivor(s) not re-graded; run the full measurement")
-    classify(exercise, records, entries)
-    classify(exercise, arguments, entries)
+    classify(exercise, records, entries, bool(data.get("without_training")))
+    classify(exercise, arguments, entries, bool(data.get("without_training")))
     data["mutants"] = [record_dict(r) for r in records]
     data["summary"] = counts(records)
     data["survivors_regraded"] = {"command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -789,8 +811,8 @@ def main(argv: list[str]) -> int:
             log(f"  {exercise}: {measured.error}")
             failed.append(exercise)
             continue
-        classify(exercise, measured.records, entries)
-        classify(exercise, measured.arguments, entries)
+        classify(exercise, measured.records, entries, args.without_training)
+        classify(exercise, measured.arguments, entries, args.without_training)
         write_result(measured, command.strip(), args.without_training)
         ran.append(exercise)
         s = counts(measured.records)

@@ -101,3 +101,17 @@ def test_a_training_exercise_has_no_such_check(tmp_path):
 def test_an_exercise_whose_stub_states_no_default_has_no_such_check(tmp_path):
     report = grade_source("stage3/conv", package_file("reference", "stage3/conv"), tmp_path, only=(NAME,))
     assert "has no check" in report.problem, explain(report)
+
+
+def test_a_training_exercise_checks_only_the_defaults_its_grader_calls_api(tmp_path):
+    # stage3/resnet lists BasicBlock, ResNet and build_model in API_DEFAULTS; train's defaults stay the learner's.
+    reference = package_file("reference", "stage3/resnet").read_text()
+    changed = reference.replace("def __init__(self, in_channels, out_channels, stride=1):",
+                                "def __init__(self, in_channels, out_channels, stride=2):")
+    report = grade_source("stage3/resnet", changed, tmp_path / "stride", only=(NAME,))
+    (outcome,) = report.checks
+    assert outcome.verdict == "failed" and "BasicBlock.__init__(stride=2)" in outcome.message, explain(report)
+    tuned = reference.replace("on_epoch=None, epochs=None, batch_size=128, lr=5e-3", "on_epoch=None, epochs=9, batch_size=64, lr=1e-3")
+    assert tuned != reference
+    report = grade_source("stage3/resnet", tuned, tmp_path / "tuned", only=(NAME,))
+    assert report.passed, explain(report)

@@ -22,7 +22,8 @@ TRAINING_CHECK = "reaches_the_accuracy_goal"
 CHEAP_CHECKS = ("a_block_gives_the_stated_output_shape", "a_network_gives_one_logit_per_class",
                 "a_block_has_the_stated_parameters", "a_network_has_the_stated_parameters",
                 "a_block_gives_the_judges_output_for_the_same_weights", "a_block_with_its_last_scale_at_zero_is_its_shortcut",
-                "a_network_gives_the_judges_logits_for_the_same_weights", "predict_gives_the_eval_mode_argmax")
+                "a_network_gives_the_judges_logits_for_the_same_weights", "predict_gives_the_eval_mode_argmax",
+                "predict_labels_more_images_than_a_batch", "build_model_takes_its_input_channels_and_classes")
 
 
 def _reference():

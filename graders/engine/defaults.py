@@ -7,9 +7,11 @@ changed default would otherwise pass unseen (mutation testing found these surviv
 exercise with defaults). Only literal defaults are compared (numbers, strings, None, True,
 tuples and lists of them, and arithmetic on numbers such as `3 * 32 * 32`); a parameter the
 learner renamed, dropped, or gave a computed default is left to the behavioural checks, so this
-check cannot fail a correct solution that is merely written differently. Exercises with a training task do not get this check (there
-the defaults of the learner's training code, epochs or learning rate, are theirs to tune), nor
-do exercises whose stub states no literal default.
+check cannot fail a correct solution that is merely written differently. In an exercise with a
+training task the defaults of the learner's training code (epochs, learning rate) are theirs to
+tune: there the check covers only the functions its grader lists in API_DEFAULTS (the model's
+constructors, say), and none when it lists none. Exercises whose stub states no literal default
+do not get the check.
 """
 
 from __future__ import annotations
@@ -109,20 +111,24 @@ def same_default(stated, written) -> bool:
     return type(stated) is type(written) and stated == written
 
 
-def has_stated_defaults(exercise: str) -> bool:
-    """True when the exercise's stub gives some parameter a literal default (else the check could not fail)."""
+def has_stated_defaults(exercise: str, functions: tuple[str, ...] | None = None) -> bool:
+    """True when the exercise's stub gives some parameter a literal default (else the check could not fail);
+    `functions`: only in these (qualified names, e.g. 'ResNet.__init__')."""
     try:
         stated = literal_defaults(source.parse(stub_file(exercise)))
     except (OSError, SyntaxError, ValueError, source.FileRefused):
         return False
-    return any(value is not _MISSING for defaults in stated.values() for value in defaults.values())
+    return any(value is not _MISSING for function, defaults in stated.items() if functions is None or function in functions
+               for value in defaults.values())
 
 
-def changed_defaults(stub: ast.Module, learner: ast.Module) -> list[str]:
-    """One line per literal default of the stub that the learner's file states differently."""
+def changed_defaults(stub: ast.Module, learner: ast.Module, functions: tuple[str, ...] | None = None) -> list[str]:
+    """One line per literal default of the stub that the learner's file states differently (`functions`: only these)."""
     written = literal_defaults(learner)
     lines = []
     for function, stated in literal_defaults(stub).items():
+        if functions is not None and function not in functions:
+            continue
         for parameter, value in stated.items():
             theirs = written.get(function, {}).get(parameter, _MISSING)
             if value is _MISSING or theirs is _MISSING or same_default(value, theirs):
@@ -132,7 +138,7 @@ def changed_defaults(stub: ast.Module, learner: ast.Module) -> list[str]:
 
 
 def stated_defaults_outcome(exercise: str, learner_file: Path, root: Path | None, unwritten: list[str],
-                            earlier: list[CheckOutcome] = ()) -> CheckOutcome:
+                            earlier: list[CheckOutcome] = (), functions: tuple[str, ...] | None = None) -> CheckOutcome:
     """The check's outcome: not implemented while something is unwritten (a function of this file,
     or what an earlier check found unwritten, such as the tree a forest builds on), else failed
     on a changed default."""
@@ -146,7 +152,7 @@ def stated_defaults_outcome(exercise: str, learner_file: Path, root: Path | None
                            if unwritten else waiting[0].message)
     else:
         try:
-            changed = changed_defaults(source.parse(stub_file(exercise)), source.parse(learner_file, root))
+            changed = changed_defaults(source.parse(stub_file(exercise)), source.parse(learner_file, root), functions)
         except (OSError, SyntaxError, ValueError, source.FileRefused):
             changed = []  # a file that cannot be read again is reported by the other checks
         if changed:

@@ -123,6 +123,12 @@ def grade(
         report.duration_s = time.perf_counter() - started
 
 
+def _api_defaults(exercise: str) -> tuple[str, ...] | None:
+    """A training exercise's functions whose stated defaults are API (the grader's API_DEFAULTS), or None."""
+    listed = getattr(load_grader(exercise), "API_DEFAULTS", None)
+    return tuple(listed) if listed else None
+
+
 def _replays():
     """The warm judge's recordings of passing checks (replay.py), or None outside `grade watch`."""
     from mldojo.graders.engine import warm
@@ -256,10 +262,13 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
             return
         first_import_output.append(session.import_output())
         # Training checks go last: they run only once every other check has passed. The stated
-        # defaults (read from the files, never run) are checked where nothing trains: in a training
-        # exercise the defaults of the learner's training code (epochs, lr) are theirs to tune.
+        # defaults (read from the files, never run): in a training exercise the defaults of the
+        # learner's training code (epochs, lr) are theirs to tune, so only the functions the grader
+        # lists in API_DEFAULTS are compared there.
         training = [s for s in specs if is_training_check(s)]
-        static = [STATED_DEFAULTS] if not training and has_stated_defaults(request.exercise) else []
+        api_defaults = _api_defaults(request.exercise) if training else None
+        static = ([STATED_DEFAULTS] if (not training or api_defaults) and has_stated_defaults(request.exercise, api_defaults)
+                  else [])
         specs[:] = [s for s in specs if not is_training_check(s)] + static + training
         if request.only:
             unknown = sorted(set(request.only) - {s.name for s in specs})
@@ -269,7 +278,8 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
             specs[:] = [s for s in specs if s.name in request.only]
         for spec in specs:
             if spec is STATED_DEFAULTS:  # read from the files: no learner process needed
-                outcome = stated_defaults_outcome(request.exercise, request.file, request.root, report.unwritten, report.checks)
+                outcome = stated_defaults_outcome(request.exercise, request.file, request.root, report.unwritten, report.checks,
+                                                  api_defaults)
                 report.checks.append(outcome)
                 _notify(on_check, outcome)
                 if request.stop_at_first_failure and outcome.verdict != R.PASSED:

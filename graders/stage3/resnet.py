@@ -41,6 +41,10 @@ _GOALS = load_catalogue().exercise("stage3/resnet").goals
 GOALS = {"Fashion-MNIST": float(_GOALS.get("test_accuracy", 0.91)), "CIFAR-10": float(_GOALS.get("cifar10_test_accuracy", 0.90))}
 TRAIN_LIMIT_S = float(_GOALS.get("train_time_limit_s", 900))
 TRAIN_ROWS: int | None = None  # every training image
+# The stated defaults that are API, not training choices: compared with the stub's (graders/engine/defaults.py).
+API_DEFAULTS = ("BasicBlock.__init__", "ResNet.__init__", "build_model")
+# The reference's functions that only the training check runs (benchmarks/mutation.py --without-training).
+TRAINED_FUNCTIONS = ("train", "_augment")
 
 
 # -- the layout the stub states -------------------------------------------------------------------------------
@@ -300,6 +304,7 @@ def a_network_gives_one_logit_per_class(learner, config, size):
 @example(args=(4, 8, 1))
 @example(args=(4, 4, 2))
 @example(args=(3, 6, 2))
+@example(args=(260, 260, 1))  # equal widths above 256 arrive as two int objects: `!=`, not `is not`, compares them
 @given(args=BLOCK_ARGS)
 def a_block_has_the_stated_parameters(learner, args):
     """BasicBlock(cin, cout, stride) has the stated parameter count, and exactly the stated state-dict names and shapes
@@ -420,18 +425,15 @@ def a_network_gives_the_judges_logits_for_the_same_weights(learner, config, size
         _compare_running(reply, running, call)
 
 
-@check(examples=4)
-@example(seed=1)
-@given(seed=st.integers(0, 2**31 - 1))
-def predict_gives_the_eval_mode_argmax(learner, seed):
-    """predict(model, images) on a ResNet left in training mode returns the (N,) argmax labels of its eval-mode logits."""
+def _assert_predictions(learner, seed: int, images: int) -> None:
+    """predict on `images` random 12x12 images equals the judge's eval-mode argmax."""
     blocks, channels = [1, 1], [4, 6]
     state = random_state(resnet_shapes(blocks, channels, 10, 1), seed)
-    x = np.random.default_rng(seed + 1).random((16, 1, 12, 12))
+    x = np.random.default_rng(seed + 1).random((images, 1, 12, 12))
     logits = resnet_forward(torch.as_tensor(x), state, blocks, channels, False).numpy()
     reply = _drive(learner, "predictions", [blocks, channels, 10, 1], state, x)
     labels, want = np.asarray(reply["labels"]), logits.argmax(axis=1)
-    call = "predict(model, images) on a ResNet([1, 1], [4, 6]) left in training mode, 16 images"
+    call = f"predict(model, images) on a ResNet([1, 1], [4, 6]) left in training mode, {images} images"
     if labels.shape != want.shape or labels.dtype.kind not in "iu":
         fail(f"{call} returned {labels.dtype} {labels.shape}; expected integer labels of shape {want.shape} (argmax over dim 1)")
     if not np.array_equal(labels, want):
@@ -439,6 +441,34 @@ def predict_gives_the_eval_mode_argmax(learner, seed):
         fail(f"{call}: labels {labels.tolist()}, expected {want.tolist()}",
              diagnosis="predict ran the model in training mode (batch statistics): call model.eval() first"
              if np.array_equal(labels, train_mode) else None)
+
+
+@check(examples=4)
+@example(seed=1)
+@given(seed=st.integers(0, 2**31 - 1))
+def predict_gives_the_eval_mode_argmax(learner, seed):
+    """predict(model, images) on a ResNet left in training mode returns the (N,) argmax labels of its eval-mode logits."""
+    _assert_predictions(learner, seed, 16)
+
+
+@check(examples=1)
+def predict_labels_more_images_than_a_batch(learner):
+    """predict(model, images) on 1100 images (more than one batch of 1000, if predict batches) gives a label for each."""
+    _assert_predictions(learner, 1, 1100)
+
+
+@check(examples=1)
+def build_model_takes_its_input_channels_and_classes(learner):
+    """build_model() maps Fashion-MNIST images (N, 1, 28, 28) to (N, 10) logits; build_model(3, 7) maps
+    CIFAR-10 images (N, 3, 32, 32) to (N, 7) (eval mode, fresh weights)."""
+    for args, x_shape, classes in (([], [2, 1, 28, 28], 10), ([3, 7], [2, 3, 32, 32], 7), ([1, 4], [2, 1, 28, 28], 4)):
+        call = f"build_model({', '.join(map(str, args))}) on x of shape {tuple(x_shape)}"
+        reply = _drive(learner, "output_shape", "build_model", args, x_shape)
+        if "raised" in reply:
+            fail(f"{call} raised {reply['raised']}: build a ResNet with in_channels input channels and num_classes outputs")
+        if reply["shape"] != [x_shape[0], classes]:
+            fail(f"{call}: output shape {reply['shape'] or reply['type']}, expected {(x_shape[0], classes)}: build_model "
+                 "passes in_channels and num_classes on to the ResNet it builds")
 
 
 # -- training -------------------------------------------------------------------------------------------------------------------

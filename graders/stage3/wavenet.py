@@ -39,6 +39,10 @@ RTOL, ATOL = 1e-8, 1e-10
 EPS, MOMENTUM = 1e-5, 0.1
 GOAL_DEV_LOSS = 2.00  # the catalogue's goals.dev_loss
 TRAIN_LIMIT_S = 300.0  # the catalogue's goals.train_time_limit_s, scaled by calibration.py
+# The reference's functions that only the training check runs (benchmarks/mutation.py --without-training).
+TRAINED_FUNCTIONS = ("train", "build_dataset")  # build_dataset: the reference's own helper for train (not in the stub)
+# The stated defaults that are API, not training choices: compared with the stub's (graders/engine/defaults.py).
+API_DEFAULTS = ("BatchNorm1d.__init__", "build_model")
 SCORE_LIMIT_S = 30.0
 LECTURE_SIZES = (8, 24, 128)
 
@@ -74,8 +78,12 @@ FLATTEN_MISTAKES = {
 }
 
 
-def batchnorm(x: torch.Tensor, state: dict, training: bool, mistake: str | None = None) -> tuple[torch.Tensor, dict]:
-    """nn.BatchNorm1d's maths over every dimension but the last; the output and the running statistics after it."""
+def batchnorm(x: torch.Tensor, state: dict, training: bool, mistake: str | None = None, eps: float = None,
+              momentum: float = None) -> tuple[torch.Tensor, dict]:
+    """nn.BatchNorm1d's maths over every dimension but the last; the output and the running statistics after it
+    (eps and momentum: the stub's defaults when None)."""
+    eps = EPS if eps is None else eps
+    momentum = MOMENTUM if momentum is None else momentum
     weight, bias, rm, rv = (torch.as_tensor(np.asarray(state[k])) for k in ("weight", "bias", "running_mean", "running_var"))
     dims = (0,) if mistake == "batch_dim_only" else tuple(range(x.ndim - 1))
     if training and mistake != "batch_stats_in_eval" or not training and mistake == "batch_stats_in_eval":
@@ -83,11 +91,11 @@ def batchnorm(x: torch.Tensor, state: dict, training: bool, mistake: str | None 
         var = x.var(dims, unbiased=mistake == "unbiased", keepdim=mistake == "batch_dim_only")
         n = x.numel() // x.shape[-1] if mistake != "batch_dim_only" else x.shape[0]
         if training:
-            rm = (1 - MOMENTUM) * rm + MOMENTUM * mean
-            rv = (1 - MOMENTUM) * rv + MOMENTUM * x.var(dims, unbiased=True, keepdim=mistake == "batch_dim_only") if n > 1 else rv
+            rm = (1 - momentum) * rm + momentum * mean
+            rv = (1 - momentum) * rv + momentum * x.var(dims, unbiased=True, keepdim=mistake == "batch_dim_only") if n > 1 else rv
     else:
         mean, var = rm, rv
-    return (x - mean) / torch.sqrt(var + EPS) * weight + bias, {"running_mean": rm, "running_var": rv}
+    return (x - mean) / torch.sqrt(var + eps) * weight + bias, {"running_mean": rm, "running_var": rv}
 
 
 BATCHNORM_MISTAKES = {
@@ -242,7 +250,9 @@ def batchnorm_problems(draw):
     x = rng.standard_normal(tuple(s for s in shape if s is not None) + (C,)) * 2 + 1
     state = {"weight": 1 + rng.standard_normal(C) * 0.3, "bias": rng.standard_normal(C), "running_mean": rng.standard_normal(C),
              "running_var": rng.uniform(0.5, 2.0, C)}
-    return {"x": x, "state": state}
+    # The stated eps=1e-5 and momentum=0.1 (left out: the defaults apply), or other values given by name.
+    options = draw(st.sampled_from([{}, {}, {"eps": 0.25}, {"momentum": 0.3}, {"eps": 1e-3, "momentum": 0.05}]))
+    return {"x": x, "state": state, "options": options}
 
 
 def _load_problem(reply: dict, call: str) -> None:
@@ -254,31 +264,46 @@ def _load_problem(reply: dict, call: str) -> None:
 
 @check(examples=30)
 @example(problem={"x": np.arange(24.0).reshape(2, 3, 4) ** 1.5, "state": {"weight": np.ones(4), "bias": np.zeros(4),
-                  "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)}})
+                  "running_mean": np.full(4, 0.5), "running_var": np.full(4, 2.0)}, "options": {}})
+@example(problem={"x": np.arange(12.0).reshape(4, 3) ** 1.5, "state": {"weight": np.ones(3), "bias": np.zeros(3),
+                  "running_mean": np.full(3, 0.5), "running_var": np.full(3, 2.0)}, "options": {"eps": 0.5, "momentum": 0.25}})
 @given(problem=batchnorm_problems())
 def batchnorm_normalises_over_every_dimension_but_the_last(learner, problem):
-    """BatchNorm1d on (B, C) and (B, T, C): training-mode output and running statistics (momentum 0.1) as nn.BatchNorm1d's
-    over all dimensions but the last, and eval-mode output from the running statistics (1e-10)."""
-    x, state = problem["x"], problem["state"]
+    """BatchNorm1d on (B, C) and (B, T, C): training-mode output and running statistics (momentum 0.1 unless given) as
+    nn.BatchNorm1d's over all dimensions but the last, and eval-mode output from the running statistics (1e-10); eps and
+    momentum given by name are used."""
+    x, state, options = problem["x"], problem["state"], problem["options"]
     C = x.shape[-1]
-    call = f"BatchNorm1d({C}) on x of shape {x.shape}"
-    reply = _drive(learner, "batchnorm", C, state, x)
+    call = f"BatchNorm1d({', '.join([str(C)] + [f'{k}={v:g}' for k, v in options.items()])}) on x of shape {x.shape}"
+    momentum = options.get("momentum", MOMENTUM)
+    reply = _drive(learner, "batchnorm", C, state, x, options)
     _load_problem(reply, call)
     xt = torch.as_tensor(x)
     for mode, training in (("eval", False), ("train", True)):  # the order the driver ran them in
         if "raised" in reply[mode] and x.ndim == 3 and "channels" in reply[mode]["raised"] + " running_mean should contain":
             fail(f"{call} in {mode} mode raised {reply[mode]['raised']}", diagnosis=TIME_AS_CHANNELS)
         got = _returned(reply[mode], f"{call} in {mode} mode")
-        want = batchnorm(xt, state, training)[0].numpy()
+        want = batchnorm(xt, state, training, **options)[0].numpy()
         assert_close(got, want, rtol=RTOL, atol=ATOL, what=f"{call} in {mode} mode",
-                     diagnoses=[Diagnosis(message, lambda m=m: batchnorm(xt, state, training, m)[0].numpy())
-                                for m, message in BATCHNORM_MISTAKES.items()])
+                     diagnoses=[Diagnosis(message, lambda m=m: batchnorm(xt, state, training, m, **options)[0].numpy())
+                                for m, message in BATCHNORM_MISTAKES.items()]
+                     + [Diagnosis(message, lambda o=o: batchnorm(xt, state, training, **o)[0].numpy())
+                        for o, message in _ignored_options(options)])
         if training:
-            after = batchnorm(xt, state, True)[1]
+            after = batchnorm(xt, state, True, **options)[1]
             for name in ("running_mean", "running_var"):
                 assert_close(reply["running"].get(name), after[name].numpy(), rtol=RTOL, atol=ATOL,
-                             what=f"{name} after {call} in training mode (momentum 0.1: (1 - 0.1) * old + 0.1 * batch's"
+                             diagnoses=[Diagnosis(message, lambda o=o, name=name: batchnorm(xt, state, True, **o)[1][name].numpy())
+                                        for o, message in _ignored_options(options)],
+                             what=f"{name} after {call} in training mode (momentum {momentum:g}: (1 - {momentum:g}) * old + "
+                                  f"{momentum:g} * batch's"
                                   + (", the batch's variance unbiased)" if name == "running_var" else ")"))
+
+
+def _ignored_options(options: dict) -> list[tuple[dict, str]]:
+    """(options with one given value dropped, what that mistake is) for each of eps and momentum given."""
+    return [({k: v for k, v in options.items() if k != name}, f"BatchNorm1d ignores its {name} argument: store it "
+             f"(self.{name} = {name}) and use it instead of the default") for name in options]
 
 
 SHAPE_SIZES = [(8, 24, 128), (2, 3, 5), (4, 5, 7), (16, 2, 3)]

@@ -53,9 +53,9 @@ def _load(model, state: dict) -> dict:
     return {}
 
 
-def batchnorm(module, num_features, state, x):
-    """BatchNorm1d: eval-mode output, then training-mode output and the running statistics after it."""
-    layer = module.BatchNorm1d(int(num_features))
+def batchnorm(module, num_features, state, x, options=None):
+    """BatchNorm1d(num_features, **options): eval-mode output, then training-mode output and the running statistics after it."""
+    layer = module.BatchNorm1d(int(num_features), **{k: float(v) for k, v in (options or {}).items()})
     problem = _load(layer, state)
     if problem:
         return {"load": problem}
