@@ -176,11 +176,27 @@ def classify(exercise: str, records: list[Record], entries: list[dict], without_
             reason = equivalence_reason(exercise, record, entries)
             if reason:
                 record.outcome, record.reason = "equivalent", reason
-            elif record.function in trained:
+            elif record.function in trained or (not record.function and _in_spans(record.line, trained_spans(exercise))):
                 record.outcome = TRAINING_ONLY
 
 
 TRAINING_ONLY = "training-only"
+
+
+def trained_spans(exercise: str) -> list[tuple[int, int]]:
+    """Line spans of the reference's module-level assignments to names in TRAINED_FUNCTIONS (training configurations)."""
+    import ast
+
+    from grading import package_file
+
+    names = set(trained_functions(exercise))
+    tree = ast.parse(package_file("reference", exercise).read_text())
+    return [(node.lineno, node.end_lineno or node.lineno) for node in tree.body if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
+
+
+def _in_spans(line: int, spans: list[tuple[int, int]]) -> bool:
+    return any(first <= line <= last for first, last in spans)
 
 
 def trained_functions(exercise: str) -> tuple[str, ...]:
@@ -609,7 +625,7 @@ def survivor_lines(data: dict) -> list[str]:
     lines = []
     for record in data["mutants"] + data["argument_mutants"]:
         if record["outcome"] == "survived":
-            before, after = record["before"].replace("\n", " ⏎ "), record["after"].replace("\n", " ⏎ ")
+            before, after = record.get("before", "").replace("\n", " ⏎ "), record.get("after", "").replace("\n", " ⏎ ")
             lines.append(f"{data['exercise']} line {record['line']} ({record['operator'].removeprefix('core/')}): "
                          f"`{before}` → `{after}`")
     return lines
@@ -695,8 +711,15 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
     entries = load_equivalents()
     grader = Grader(exercise, mutant_timeout(exercise, timeout))
     regraded = killed = 0
+    trained = trained_functions(exercise) if data.get("without_training") else ()
+
+    spans = trained_spans(exercise) if trained else []
+
     def wanted(record: Record) -> bool:
-        return record.result == "survived" and not (unexplained_only and equivalence_reason(exercise, record, entries) is not None)
+        # Without the training check, a survivor inside the training code would only survive again.
+        return (record.result == "survived" and record.function not in trained
+                and not (not record.function and _in_spans(record.line, spans))
+                and not (unexplained_only and equivalence_reason(exercise, record, entries) is not None))
 
     again = [r for r in records if wanted(r)]
     with tempfile.TemporaryDirectory(prefix="mldojo-regrade-") as folder:

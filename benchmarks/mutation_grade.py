@@ -48,7 +48,13 @@ def grade_file(exercise: str, workspace: Path, stop_at_first_failure: bool = Tru
         from mldojo.graders.engine.training import is_training_check
         from mldojo.graders.kit.checks import checks_of
 
-        only = tuple(spec.name for spec in checks_of(load_grader(exercise)) if not is_training_check(spec))
+        from mldojo.graders.engine.defaults import NAME, has_stated_defaults
+
+        grader = load_grader(exercise)
+        only = tuple(spec.name for spec in checks_of(grader) if not is_training_check(spec))
+        api = tuple(getattr(grader, "API_DEFAULTS", ()))
+        if api and has_stated_defaults(exercise, api):  # the static check the runner adds (runner.py)
+            only += (NAME,)
     request = GradeRequest(
         exercise=exercise,
         root=workspace,

@@ -115,3 +115,9 @@ def test_a_training_exercise_checks_only_the_defaults_its_grader_calls_api(tmp_p
     assert tuned != reference
     report = grade_source("stage3/resnet", tuned, tmp_path / "tuned", only=(NAME,))
     assert report.passed, explain(report)
+
+
+def test_a_dataclass_fields_defaults_are_compared():
+    stub = "@dataclass\nclass Config:\n    size: int = 1024\n    bias: bool = True\n    name: str = 'gpt'\n"
+    learner = "@dataclass\nclass Config:\n    size: int = 512\n    bias: bool = True\n    name = 'gpt'\n"
+    assert changed_defaults(ast.parse(stub), ast.parse(learner)) == ["Config(size=512): the stub says size=1024"]

@@ -38,18 +38,34 @@ def stub_file(exercise: str) -> Path:
 
 
 def literal_defaults(tree: ast.Module) -> dict[str, dict[str, object]]:
-    """{qualified function name: {parameter: literal default}} for the module's functions and methods."""
+    """{qualified function name: {parameter: literal default}} for the module's functions and methods, and
+    {class name: {field: literal default}} for classes with annotated fields (dataclasses)."""
     found: dict[str, dict[str, object]] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
+                fields = _field_defaults(child)
+                if fields:  # a dataclass's `name: type = value` fields are its constructor's defaults
+                    found[prefix + child.name] = fields
                 visit(child, f"{prefix}{child.name}.")
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 found[prefix + child.name] = _defaults_of(child.args)
 
     visit(tree, "")
     return found
+
+
+def _field_defaults(cls: ast.ClassDef) -> dict[str, object]:
+    """{field: literal default} of the class body's annotated assignments (`block_size: int = 1024`)."""
+    fields = {}
+    for statement in cls.body:
+        if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
+            try:
+                fields[statement.target.id] = ast.literal_eval(statement.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                fields[statement.target.id] = constant_arithmetic(statement.value)
+    return fields
 
 
 def _defaults_of(args: ast.arguments) -> dict[str, object]:

@@ -40,7 +40,9 @@ RTOL, ATOL = 1e-8, 1e-10
 GOAL_VAL_LOSS = 1.90  # the catalogue's goals.val_loss
 TRAIN_LIMIT_S = 600.0  # the catalogue's goals.train_time_limit_s, scaled by calibration.py
 # The reference's functions that only the training check runs (benchmarks/mutation.py --without-training).
-TRAINED_FUNCTIONS = ("train_char_gpt", "_learning_rate")
+TRAINED_FUNCTIONS = ("train_char_gpt", "_learning_rate", "CPU_RUN", "GPU_RUN")  # the last two: its configurations
+# The stated defaults that are API, not training choices: compared with the stub's (graders/engine/defaults.py).
+API_DEFAULTS = ("GPTConfig", "GPT.generate")
 SCORE_LIMIT_S = 120.0  # 2,000 scoring calls
 SCORED = 2000
 MAX_CONTEXT = 256
