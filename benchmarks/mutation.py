@@ -169,34 +169,34 @@ def classify(exercise: str, records: list[Record], entries: list[dict], without_
     """Set each record's outcome: survivors listed in equivalent.toml become 'equivalent'; in a run
     without the training check, the other survivors inside the functions only that check runs
     (the grader's TRAINED_FUNCTIONS) become 'training-only': not measured, not a gap found."""
-    trained = trained_functions(exercise) if without_training else ()
+    in_training_code = training_code(exercise) if without_training else (lambda record: False)
     for record in records:
         record.outcome, record.reason = record.result, None
         if record.result == "survived":
             reason = equivalence_reason(exercise, record, entries)
             if reason:
                 record.outcome, record.reason = "equivalent", reason
-            elif record.function in trained or (not record.function and _in_spans(record.line, trained_spans(exercise))):
+            elif in_training_code(record):
                 record.outcome = TRAINING_ONLY
 
 
 TRAINING_ONLY = "training-only"
 
 
-def trained_spans(exercise: str) -> list[tuple[int, int]]:
-    """Line spans of the reference's module-level assignments to names in TRAINED_FUNCTIONS (training configurations)."""
+def training_code(exercise: str):
+    """A test of whether a record's mutation lies in the code only the training check runs: a function
+    in the grader's TRAINED_FUNCTIONS, or a module-level assignment to a name listed there (a
+    training configuration). The reference is read once."""
     import ast
 
     from grading import package_file
 
     names = set(trained_functions(exercise))
     tree = ast.parse(package_file("reference", exercise).read_text())
-    return [(node.lineno, node.end_lineno or node.lineno) for node in tree.body if isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
-
-
-def _in_spans(line: int, spans: list[tuple[int, int]]) -> bool:
-    return any(first <= line <= last for first, last in spans)
+    spans = [(node.lineno, node.end_lineno or node.lineno) for node in tree.body if isinstance(node, ast.Assign)
+             and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
+    return lambda record: record.function in names or (
+        not record.function and any(first <= record.line <= last for first, last in spans))
 
 
 def trained_functions(exercise: str) -> tuple[str, ...]:
@@ -711,14 +711,11 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
     entries = load_equivalents()
     grader = Grader(exercise, mutant_timeout(exercise, timeout))
     regraded = killed = 0
-    trained = trained_functions(exercise) if data.get("without_training") else ()
-
-    spans = trained_spans(exercise) if trained else []
+    in_training_code = training_code(exercise) if data.get("without_training") else (lambda record: False)
 
     def wanted(record: Record) -> bool:
         # Without the training check, a survivor inside the training code would only survive again.
-        return (record.result == "survived" and record.function not in trained
-                and not (not record.function and _in_spans(record.line, spans))
+        return (record.result == "survived" and not in_training_code(record)
                 and not (unexplained_only and equivalence_reason(exercise, record, entries) is not None))
 
     again = [r for r in records if wanted(r)]

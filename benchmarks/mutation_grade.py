@@ -44,17 +44,15 @@ def grade_file(exercise: str, workspace: Path, stop_at_first_failure: bool = Tru
     entry = load_catalogue().exercise(exercise)
     only: tuple[str, ...] = ()
     if os.environ.get("MLDOJO_MUTATION_WITHOUT_TRAINING"):  # mutation.py --without-training
-        from mldojo.graders.engine.runner import load_grader
+        from mldojo.graders.engine.defaults import NAME
+        from mldojo.graders.engine.runner import load_grader, stated_defaults_scope
         from mldojo.graders.engine.training import is_training_check
         from mldojo.graders.kit.checks import checks_of
 
-        from mldojo.graders.engine.defaults import NAME, has_stated_defaults
-
-        grader = load_grader(exercise)
-        only = tuple(spec.name for spec in checks_of(grader) if not is_training_check(spec))
-        api = tuple(getattr(grader, "API_DEFAULTS", ()))
-        if api and has_stated_defaults(exercise, api):  # the static check the runner adds (runner.py)
-            only += (NAME,)
+        specs = checks_of(load_grader(exercise))
+        only = tuple(spec.name for spec in specs if not is_training_check(spec))
+        if stated_defaults_scope(exercise, any(is_training_check(spec) for spec in specs))[0]:
+            only += (NAME,)  # the static check the runner adds
     request = GradeRequest(
         exercise=exercise,
         root=workspace,

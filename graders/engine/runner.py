@@ -123,10 +123,12 @@ def grade(
         report.duration_s = time.perf_counter() - started
 
 
-def _api_defaults(exercise: str) -> tuple[str, ...] | None:
-    """A training exercise's functions whose stated defaults are API (the grader's API_DEFAULTS), or None."""
-    listed = getattr(load_grader(exercise), "API_DEFAULTS", None)
-    return tuple(listed) if listed else None
+def stated_defaults_scope(exercise: str, training: bool) -> tuple[bool, tuple[str, ...] | None]:
+    """(whether the stated-defaults check runs, the functions it compares: None for all). In a training
+    exercise only the grader's API_DEFAULTS are compared, and the check runs only when it lists some."""
+    listed = getattr(load_grader(exercise), "API_DEFAULTS", None) if training else None
+    functions = tuple(listed) if listed else None
+    return (not training or functions is not None) and has_stated_defaults(exercise, functions), functions
 
 
 def _replays():
@@ -266,9 +268,8 @@ def _run_checks(request, prepare_grader, specs, report: GradeReport, on_check, o
         # learner's training code (epochs, lr) are theirs to tune, so only the functions the grader
         # lists in API_DEFAULTS are compared there.
         training = [s for s in specs if is_training_check(s)]
-        api_defaults = _api_defaults(request.exercise) if training else None
-        static = ([STATED_DEFAULTS] if (not training or api_defaults) and has_stated_defaults(request.exercise, api_defaults)
-                  else [])
+        checked, api_defaults = stated_defaults_scope(request.exercise, bool(training))
+        static = [STATED_DEFAULTS] if checked else []
         specs[:] = [s for s in specs if not is_training_check(s)] + static + training
         if request.only:
             unknown = sorted(set(request.only) - {s.name for s in specs})
