@@ -144,3 +144,32 @@ def test_a_long_lived_pool_keeps_only_the_most_recent_templates():
     pool.keep_recent("stage1/linreg", 2)  # linreg used again: micrograd is now the oldest
     assert [key[0] for key in pool.templates] == ["stage3/attention", "stage1/linreg"]
     assert made["stage2/micrograd"].closed and not made["stage1/linreg"].closed and not made["stage3/attention"].closed
+
+
+def test_a_cancel_whose_interrupt_was_lost_still_ends_the_wait_on_the_learner(tmp_path):
+    # Python drops a KeyboardInterrupt raised inside a finalizer; `grade serve` remembers the
+    # cancel too (engine/cancel.py), and the judge's waits on the learner process honour it.
+    from mldojo.catalogue import load_catalogue
+    from mldojo.graders.engine import cancel
+    from mldojo.graders.engine.process import Budget, LearnerModule
+    from mldojo.graders.engine.proxy import LearnerSession
+
+    word = f"mldojo-lost-interrupt-{uuid.uuid4().hex}"
+    target = tmp_path / (EXERCISE + ".py")
+    target.parent.mkdir(parents=True)
+    target.write_text(SLEEPING_MODULE.replace("WORD", word))
+    entry = load_catalogue().exercise(EXERCISE)
+    session = LearnerSession(LearnerModule(EXERCISE, tmp_path.resolve(), target.resolve(), entry.forbid, entry.memory_limit_mb), Budget(600))
+
+    def cancel_once_imported():
+        if wait_for(lambda: processes_with(word), 120):
+            cancel.request()  # no KeyboardInterrupt is raised: as if it had been lost
+
+    threading.Thread(target=cancel_once_imported, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            session.start()  # waits on the import (60 s limit) unless the cancel is honoured
+    finally:
+        cancel.clear()
+        session.close()
+    assert wait_for(lambda: not processes_with(word), 10), "the cancelled learner process was left behind"

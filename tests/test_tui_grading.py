@@ -111,6 +111,7 @@ async def test_grading_streams_stays_responsive_and_cancels(course):
         await settle(pilot, lambda: isinstance(pilot.app.screen, ExerciseScreen))
         assert pilot.app.screen.exercise_id == EXERCISE
         await pilot.press("c")
+        assert app.grading.process.interrupted, "the c key did not reach the cancel action"
         await settle(pilot, lambda: not app.grading.running, timeout=120)
         assert time.monotonic() - started < 60  # cancelled, not left to its 60-second sleep
         assert app.grading.exit_code == 130 and "cancelled" in app.grading.outcome

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from mldojo.graders.engine import sandbox, wire
+from mldojo.graders.engine import cancel, sandbox, wire
 from mldojo.graders.engine.outcomes import (
     ImportFailed,
     LearnerGone,
@@ -288,6 +288,7 @@ class LearnerProcess:
         larger than `max_reply_bytes` (default: generous for the request's size) is refused
         unread."""
         label = message.get("label", "a call")
+        cancel.raise_if_requested()
         if self.proc is None or self.proc.poll() is not None:
             raise LearnerGone("exited", "the learner process is no longer running", label)
         if self.budget.exhausted():
@@ -455,6 +456,7 @@ class LearnerProcess:
                     self.output.drain()
                 if ready:
                     continue
+                cancel.raise_if_requested()
                 if self.proc.poll() is not None:
                     raise self._vanished(during)
                 stopped_since = self._check_stopped(stopped_since, during)
@@ -507,6 +509,7 @@ class LearnerProcess:
             if self.output is not None and self.output.fd in ready:
                 self.output.drain()
             if self.reply_fd not in ready:
+                cancel.raise_if_requested()
                 if self.proc.poll() is not None:
                     raise self._vanished(during)
                 stopped_since = self._check_stopped(stopped_since, during)

@@ -40,6 +40,7 @@ def run(args) -> int:
     from mldojo.graders.engine.warm import warm_processes
 
     stopping = _stop_on_termination()
+    _remember_cancels()
     with warm_processes() as pool:
         try:
             for line in _requests():
@@ -73,9 +74,11 @@ def _requests():
 def _grade_one(args, exercise_id: str) -> int:
     """`grade check ID` for one request; its exit code (130 when cancelled, 2 for a usage error)."""
     from mldojo.cli import _known_errors, cmd_check
+    from mldojo.graders.engine import cancel
 
     check_args = argparse.Namespace(exercise=exercise_id, workspace=args.workspace, seed=args.seed, examples=1.0,
                                     json=False, notebook=None)
+    cancel.clear()  # a Ctrl-C that came while the server was waiting for this request cancels nothing
     try:
         return cmd_check(check_args)
     except UsageError as exc:
@@ -87,6 +90,21 @@ def _grade_one(args, exercise_id: str) -> int:
     except _known_errors() as exc:
         print(f"grade: {exc}", flush=True)
         return EXIT_USAGE
+    finally:
+        cancel.clear()
+
+
+def _remember_cancels() -> None:
+    """SIGINT raises KeyboardInterrupt and is also remembered (engine/cancel.py), so that an interrupt
+    Python drops on the way (inside a finalizer, say) still ends the grading. Installed even when
+    SIGINT came ignored (a TUI started in the background of a script): the TUI cancels with it."""
+    from mldojo.graders.engine import cancel
+
+    def interrupt(signum, frame):
+        cancel.request()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
 
 
 def _stop_on_termination():
