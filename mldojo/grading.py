@@ -92,8 +92,11 @@ def record_interrupted_attempt(workspace: Workspace, report, started: dt.datetim
 
 def record_attempt(workspace: Workspace, report, started: dt.datetime) -> tuple[bool, str]:
     """Store one attempt and its checks; a tracker problem is reported, never fatal."""
+    from mldojo.graders.engine.imports_gc import collector_paused
     from mldojo.tracker.errors import TrackerError
-    from mldojo.tracker.store import Tracker
+
+    with collector_paused():  # SQLModel and SQLAlchemy: a few hundred thousand lasting objects
+        from mldojo.tracker.store import Tracker
 
     checks = [(c.name, c.verdict, check_text(c), c.duration_s) for c in report.checks]
     try:

@@ -456,6 +456,7 @@ def _no_work(module, name, call_seed, repeats=1, reset_peak=False):
 
 
 def _swap_the_driver():
+    _gc.unfreeze()  # the host's objects are frozen after its imports: hidden from get_objects() until then
     for thing in _gc.get_objects():
         if type(thing).__name__ == "Host" and hasattr(thing, "drivers"):
             for key in list(thing.drivers):

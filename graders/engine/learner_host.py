@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from mldojo.graders.engine import channel, wire
+from mldojo.graders.engine.imports_gc import collector_paused
 
 
 REFERENCE_PACKAGE = "mldojo.reference"
@@ -357,7 +358,8 @@ def main() -> None:
 def serve_one(config: dict, request_fd: int, reply_fd: int) -> None:
     """Import the learner's module and answer the judge until it says stop; never returns."""
     host = Host(config, request_fd, reply_fd)
-    host.import_drivers()
+    with collector_paused():  # trusted imports (NumPy, torch, the drivers); the learner's code is collected as usual
+        host.import_drivers()
     ready = host.import_learner_module()
     _flush_output()
     host.send(ready)
@@ -387,11 +389,12 @@ def template_main() -> None:
     sys.setrecursionlimit(config.get("recursion_limit", RECURSION_LIMIT))
     sys.dont_write_bytecode = True
     quiet_trusted_warnings()
-    for name in config.get("preload", []) + config.get("drivers", []):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the child imports it again and reports what fails
-            pass
+    with collector_paused():  # frozen before the forks: the children leave these pages unwritten
+        for name in config.get("preload", []) + config.get("drivers", []):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the child imports it again and reports what fails
+                pass
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, 1 << 20, 3)

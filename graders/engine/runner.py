@@ -24,6 +24,7 @@ from mldojo.graders.engine.defaults import CLAIM as STATED_DEFAULTS_CLAIM
 from mldojo.graders.engine.defaults import NAME as STATED_DEFAULTS_NAME
 from mldojo.graders.engine.defaults import has_stated_defaults, stated_defaults_outcome
 from mldojo.graders.engine.hypothesis_pin import fixed_constants
+from mldojo.graders.engine.imports_gc import collector_paused
 from mldojo.graders.engine.replay import Diverged, Recording, replay
 from mldojo.graders.engine.results import CheckOutcome, GradeReport
 
@@ -94,7 +95,8 @@ def grade(
         # Runs while the learner process starts up: the two imports overlap on two cores.
         from mldojo.graders.kit.checks import checks_of
 
-        grader = load_grader(request.exercise)
+        with collector_paused():
+            grader = load_grader(request.exercise)
         report.grader_version = str(getattr(grader, "VERSION", "1"))
         specs[:] = checks_of(grader)
 

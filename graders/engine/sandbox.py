@@ -65,6 +65,7 @@ LEARNER_SIDE_MODULES = (
     "mldojo.graders.engine.channel",
     "mldojo.graders.engine.wire",
     "mldojo.graders.engine.driver_support",
+    "mldojo.graders.engine.imports_gc",
 )
 LEARNER_SIDE_SUFFIXES = ("_driver", "_baseline")
 
