@@ -11,23 +11,29 @@ pages unwritten. Code that runs afterwards is collected as usual.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+_froze_before = False  # gc.get_freeze_count() would say so, but it walks every frozen object
 
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Inside the block the collector is off; after it, what exists is frozen and it is back on."""
+    """Inside the block the collector is off; after it, what the block imported is frozen and it is back on."""
+    global _froze_before
     enabled = gc.isenabled()
+    modules_before = len(sys.modules)
     gc.disable()
     try:
         yield
     finally:
-        if gc.get_freeze_count():
-            # A long-lived process (grade watch, grade serve) froze before: collect what earlier
-            # gradings left, so that garbage is not frozen with the new imports (only the unfrozen
-            # objects are walked).
-            gc.collect()
-        gc.freeze()
+        if len(sys.modules) != modules_before:  # something was imported (a warm re-grade imports nothing)
+            if _froze_before:
+                # A long-lived process (grade watch, grade serve): collect what earlier gradings left
+                # first, so that their garbage is not frozen too (only unfrozen objects are walked).
+                gc.collect()
+            gc.freeze()
+            _froze_before = True
         if enabled:
             gc.enable()
