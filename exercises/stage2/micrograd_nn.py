@@ -18,7 +18,8 @@ nothing else is needed, no NumPy and no torch. Then train a network with it.
     shows it as progress).
 
 The grader counts parameters, writes its own weights through parameters() and compares your
-outputs and gradients with its own, and gives train_moons a limited time.
+outputs and gradients with its own, and gives train_moons 300 s on a 2-core machine (more on a
+slower one): micrograd's demo network, 2-16-16-1 for 100 full-batch steps, takes about 140 s.
 """
 
 import random

@@ -24,7 +24,9 @@ VERSION = "1"
 DRIVER = "mldojo.graders.stage2.micrograd_nn_driver:"
 RTOL, ATOL = 1e-9, 1e-12
 MOONS_SEED = 0
-TRAIN_LIMIT_S = 60.0  # the catalogue's goals.train_time_limit_s, scaled by calibration.py
+# The catalogue's goals.train_time_limit_s, scaled by calibration.py. micrograd's own demo loop
+# (2-16-16-1, 100 full-batch steps) takes 139 s on the 2-core reference machine, the reference 32 s.
+TRAIN_LIMIT_S = 300.0
 
 
 @contextmanager
@@ -248,7 +250,7 @@ MOONS = TrainingTask("stage2/micrograd_nn", "", "", goal_accuracy=1.0, time_limi
 @check(examples=1)
 def train_moons_classifies_every_training_point(learner):
     """train_moons on scikit-learn's make_moons(100, noise=0.1) returns a model that gets all 100 training points
-    right, within the training budget (60 s, more on a slower machine)."""
+    right, within the training budget (300 s, more on a slower machine)."""
     from sklearn.datasets import make_moons
 
     from mldojo.graders.engine.calibration import calibrate
