@@ -156,14 +156,16 @@ class Learner(RemoteObject):
     def __init__(self, session: LearnerSession):
         super().__init__(session, 0, "", session.generation)
 
-    def _drive(self, function: str, *args: Any, max_reply_bytes: int | None = None, **kwargs: Any) -> Any:
-        """Run a trusted driver `module:function(learner_module, *args)` in the learner process."""
+    def _drive(self, function: str, *args: Any, max_reply_bytes: int | None = None, shown_as: str | None = None,
+               **kwargs: Any) -> Any:
+        """Run a trusted driver `module:function(learner_module, *args)` in the learner process;
+        `shown_as` names the call in a failure message when the driver's own name would mean nothing to the learner."""
         message = {
             "op": "driver",
             "function": function,
             "args": [_to_wire(a) for a in args],
             "kwargs": {k: _to_wire(v) for k, v in kwargs.items()},
-            "label": function.rpartition(":")[2] + "()",
+            "label": shown_as or function.rpartition(":")[2] + "()",
         }
         return self._ask(message, function, max_reply_bytes)
 

@@ -198,7 +198,8 @@ def uncentred_regression(draw):
 def _fitted(learner, X, y, **params):
     """Fit the learner's LinearRegression(**params) on X, y: (coef_, intercept_) as sent back
     (one request to the learner process: linreg_driver.py)."""
-    coef, intercept = learner._drive(DRIVER + "fit_and_read", params, X, y)
+    coef, intercept = learner._drive(DRIVER + "fit_and_read", params, X, y,
+                                     shown_as="LinearRegression.fit or reading its coef_ and intercept_")
     return coef, intercept
 
 
