@@ -45,12 +45,13 @@ def test_stub_lists_what_is_left_to_write(tmp_path):
 @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(problem=logistic_problems(n_classes=(2, 3, 4)), C=st.sampled_from(grader.CS))
 def test_sklearn_logistic_is_converged_far_past_the_checks_tolerance(problem, C):
-    # coef_ is checked to 1e-4: scikit-learn's answer must agree with an exact Newton solve to 1e-6.
+    # coef_ is checked to 1e-4: scikit-learn's answer must agree with an exact Newton solve ten times
+    # closer, to 1e-5 (its own stopping leaves up to about 1e-6: 1.16e-6 was seen on a 4-class problem).
     model = sklearn_logistic(problem.X, problem.y, C)
     coef, intercept = newton_logistic(problem.X, problem.y, C, tol=1e-12)
-    np.testing.assert_allclose(model.coef_, coef, atol=1e-6)
+    np.testing.assert_allclose(model.coef_, coef, atol=1e-5)
     centre = (lambda v: v - v.mean()) if problem.n_classes > 2 else (lambda v: v)
-    np.testing.assert_allclose(centre(model.intercept_), centre(intercept), atol=1e-6)
+    np.testing.assert_allclose(centre(model.intercept_), centre(intercept), atol=1e-5)
 
 
 # -- the blind spots of issue 11, closed on every seed ------------------------------------------
