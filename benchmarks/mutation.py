@@ -10,6 +10,10 @@ Usage:  python benchmarks/mutation.py [--only ID ...] [--workers N] [--timeout S
                                          a full run is needed when the reference itself changed;
                                          --unexplained-only skips those equivalent.toml explains,
                                          for exercises whose every grading trains)
+        python benchmarks/mutation.py --training-code --only ID ... [--workers N] [--stop-after MIN]
+                                        (after a --without-training run: grade the mutants of the
+                                         training code with the training check alone, on the
+                                         reduced goal of tests/reduced_training.py)
 
 Needs the `mutation` extra (`pip install -e ".[mutation]"`: cosmic-ray). For each exercise
 of the catalogue, the reference is copied into a temporary workspace as the learner's file
@@ -96,6 +100,9 @@ class Record:
     occurrence: int | None = None
     outcome: str = ""  # result, with survived -> equivalent where equivalent.toml says so
     reason: str | None = None  # why it is equivalent
+    reduced: bool = False  # graded by the training check on the reduced goal (--training-code)
+    measured: str = ""  # what that training check measured ("validation loss 2.2234 after 25.7 s of training")
+    not_run: str = ""  # why --training-code left it ungraded
 
     def key(self) -> tuple:
         """Sort order: by line, then operator."""
@@ -104,7 +111,7 @@ class Record:
 
 def parse_grade_output(output: str | None) -> tuple[str, str | None]:
     """(verdict, check) from mutation_grade.py's line; cosmic-ray writes 'timeout' on its own timeout."""
-    text = (output or "").strip()
+    text = "\n".join(line.split(" | ", 1)[0] for line in (output or "").strip().splitlines())
     if text == "timeout":
         return "timeout", None  # cosmic-ray's own per-mutant limit
     for line in reversed(text.splitlines()):
@@ -176,22 +183,33 @@ def classify(exercise: str, records: list[Record], entries: list[dict], without_
             reason = equivalence_reason(exercise, record, entries)
             if reason:
                 record.outcome, record.reason = "equivalent", reason
+            elif record.reduced:
+                record.outcome = MET_GOAL
             elif in_training_code(record):
                 record.outcome = TRAINING_ONLY
 
 
 TRAINING_ONLY = "training-only"
+# A mutant of the training code whose trained model met the (reduced) goal the judge measured
+# itself: how a learner trains is theirs to choose, so this is a correct solution, not a gap.
+MET_GOAL = "met-goal"
 
 
 def training_code(exercise: str):
     """A test of whether a record's mutation lies in the code only the training check runs: a function
     in the grader's TRAINED_FUNCTIONS, or a module-level assignment to a name listed there (a
     training configuration). The reference is read once."""
+    return code_of(exercise, trained_functions(exercise))
+
+
+def code_of(exercise: str, names) -> object:
+    """A test of whether a record's mutation lies in one of the reference's functions or module-level
+    assignments named in `names`."""
     import ast
 
     from grading import package_file
 
-    names = set(trained_functions(exercise))
+    names = set(names)
     tree = ast.parse(package_file("reference", exercise).read_text())
     spans = [(node.lineno, node.end_lineno or node.lineno) for node in tree.body if isinstance(node, ast.Assign)
              and any(isinstance(t, ast.Name) and t.id in names for t in node.targets)]
@@ -271,15 +289,22 @@ def stop_server(process: subprocess.Popen | None) -> None:
 
 def run_grade(grader: Grader, workspace: Path) -> tuple[str, str | None, bool]:
     """Grade the workspace's file in a subprocess: (verdict, check, passed)."""
+    return run_grade_measured(grader, workspace)[:3]
+
+
+def run_grade_measured(grader: Grader, workspace: Path) -> tuple[str, str | None, bool, str]:
+    """(verdict, check, passed, what a training check measured: the text after ' | ' on the grading's line)."""
     try:
         done = subprocess.run(grader.command(workspace), capture_output=True, text=True, timeout=grader.timeout,
                               env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
     except subprocess.TimeoutExpired:
-        return "timeout", None, False
+        return "timeout", None, False, ""
     verdict, check = parse_grade_output(done.stdout)
+    lines = [line for line in done.stdout.splitlines() if line.startswith(("PASS", "KILLED "))]
+    measured = lines[-1].split(" | ", 1)[1].strip() if lines and " | " in lines[-1] else ""
     if verdict == "unknown":
         check = " ".join((done.stdout + done.stderr).split())[-300:]
-    return verdict, check, done.returncode == 0
+    return verdict, check, done.returncode == 0, measured
 
 
 WITHOUT_TRAINING = "MLDOJO_MUTATION_WITHOUT_TRAINING"  # the benchmark's own switch: never read by `grade`
@@ -506,6 +531,7 @@ def counts(records: list[Record]) -> dict[str, int]:
         "survived": sum(r.outcome == "survived" for r in records),
         "incompetent": sum(r.outcome == "incompetent" for r in records),
         "training_only": sum(r.outcome == TRAINING_ONLY for r in records),
+        "met_goal": sum(r.outcome == MET_GOAL for r in records),
     }
 
 
@@ -513,14 +539,16 @@ def record_dict(record: Record) -> dict:
     """A record as JSON: empty fields left out."""
     data = {"operator": record.operator, "line": record.line, "function": record.function, "before": record.before,
             "after": record.after, "outcome": record.outcome, "result": record.result, "verdict": record.verdict,
-            "check": record.check, "occurrence": record.occurrence, "reason": record.reason}
+            "check": record.check, "occurrence": record.occurrence, "reason": record.reason,
+            "reduced_goal": record.reduced or None, "measured": record.measured, "not_run": record.not_run}
     return {k: v for k, v in data.items() if v not in (None, "")}
 
 
 def record_from(data: dict) -> Record:
     """A record read back from JSON."""
     return Record(data["operator"], data["line"], data.get("before", ""), data.get("after", ""), data["result"], data.get("verdict", ""),
-                  data.get("check"), data.get("function"), data.get("occurrence"))
+                  data.get("check"), data.get("function"), data.get("occurrence"), reduced=bool(data.get("reduced_goal")),
+                  measured=data.get("measured", ""), not_run=data.get("not_run", ""))
 
 
 def write_result(measured: Measured, command: str, without_training: bool = False) -> None:
@@ -613,7 +641,11 @@ def table_row(data: dict, share: str) -> str:
     if "survivors_regraded" in data:  # a grader change since: its survivors graded again
         measured += f" (survivors re-graded {data['survivors_regraded']['date'][:10]})"
     survived = str(s["survived"])
-    if s.get("training_only") or a.get("training_only"):
+    trained = data.get("training_code")
+    if trained:
+        survived += (f" (training code, {trained['graded']} graded on a reduced goal: {trained['killed']} killed, "
+                     f"{trained['met_goal']} met it" + (f", {trained['not_run']} not run" if trained["not_run"] else "") + ")")
+    elif s.get("training_only") or a.get("training_only"):
         survived += f" (+{s.get('training_only', 0) + a.get('training_only', 0)} in the training code, not run)"
     cells = [f"`{data['exercise']}`", s["generated"], f"{s['killed']} ({s['timeouts']})", s["equivalent"],
              survived, s["incompetent"], argument, share, measured]
@@ -650,6 +682,12 @@ def write_table(results: list[dict]) -> None:
         "Rows measured \"training check not run\" (`--without-training`: those trainings take minutes per mutant)",
         "graded every other check; their survivors inside the functions only the training check runs (the",
         "grader's `TRAINED_FUNCTIONS`) are counted apart, in brackets after *survived*: not measured, not cleared.",
+        "Where `--training-code` then graded those with the training check alone, on the reduced goal of",
+        "`tests/reduced_training.py` (a shorter run of the reference, a weaker goal set in the judge's process),",
+        "the brackets say how many it killed and how many *met* the goal the judge measured: a different way",
+        "to train that still trains is a correct solution, not a gap (each one's figure is in its JSON). *Not run*:",
+        "code a CPU-only run never executes (a GPU configuration, CIFAR-10's augmentation) or a mutant that",
+        "changes the very text the reduction shortens.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join(" --- " for _ in HEADER) + "|",
@@ -661,6 +699,12 @@ def write_table(results: list[dict]) -> None:
         runs.setdefault((data["command"], data["date"]), []).append(data["exercise"])
     lines += [f"- `{command}` on {date} (cosmic-ray {next(d['cosmic_ray'] for d in results if d['command'] == command)}): "
               f"{', '.join(exercises)}" for (command, date), exercises in runs.items()]
+    trainings = [data for data in results if "training_code" in data]
+    if trainings:
+        lines += ["", "Training code graded on a reduced goal (the rest of the measurement stands):", ""]
+        lines += [f"- `{d['training_code']['command']}` on {d['training_code']['date']}: {d['exercise']}, "
+                  f"{d['training_code']['goal']}; {d['training_code']['graded']} graded in "
+                  f"{d['training_code']['minutes']:.0f} min, {d['training_code']['killed']} killed" for d in trainings]
     regrades = [data for data in results if "survivors_regraded" in data]
     if regrades:
         lines += ["", "Survivors graded again after a grader change (the rest of the measurement stands):", ""]
@@ -746,6 +790,124 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
     return sum(r.outcome == "survived" for r in records + arguments)
 
 
+# ----------------------------------------------------------------------------- the training code
+
+
+REDUCED_TRAINING = "MLDOJO_MUTATION_REDUCED_TRAINING"  # read by mutation_grade.py: the training check alone, reduced
+
+
+def training_mutant_source(exercise: str, reference: str, record: Record, arguments: dict) -> str | None:
+    """The whole mutated reference of a saved record (cosmic-ray's one-line change, or an argument mutant)."""
+    if record.operator == ARGUMENT_OPERATOR:
+        made = arguments.get((record.line, record.before, record.after))
+        return made.source if made else None
+    return mutated_reference(reference, record)
+
+
+def grade_training_code(exercise: str, workers: int, stop_after_s: float | None, command: str, log) -> int:
+    """Grade the mutants a --without-training run left in the training code with the training check alone,
+    on the exercise's reduced goal, and rewrite its result; the number killed, or -1 when it cannot run."""
+    from grading import package_file
+    from reduced_training import REDUCTIONS, reduced_source
+
+    path = result_path(exercise)
+    reduction = REDUCTIONS.get(exercise)
+    if reduction is None or not path.exists():
+        log(f"  {exercise}: " + ("no reduced goal in tests/reduced_training.py" if reduction is None else
+                                 "nothing measured yet: run it with --without-training first"))
+        return -1
+    data = json.loads(path.read_text())
+    reference = package_file("reference", exercise).read_text()
+    if not data.get("without_training") or hashlib.sha256(reference.encode()).hexdigest() != data["reference_sha256"]:
+        log(f"  {exercise}: the saved result is not a --without-training run of this reference; measure it again")
+        return -1
+    records = [record_from(d) for d in data["mutants"]]
+    arguments = [record_from(d) for d in data["argument_mutants"]]
+    in_training_code, unreached = training_code(exercise), code_of(exercise, reduction.not_reached)
+    made, _ = argument_mutants(exercise, package_file("exercises", exercise), package_file("reference", exercise))
+    by_key = {(m.line, m.before, m.after): m for m in made}
+    todo: list[tuple[Record, str]] = []
+    for record in records + arguments:
+        if record.result != "survived" or not in_training_code(record):
+            continue
+        record.reduced, record.measured, record.not_run = False, "", ""
+        source = training_mutant_source(exercise, reference, record, by_key)
+        if unreached(record):
+            record.not_run = "a CPU-only, grayscale run never executes this code"
+        elif source is None:
+            record.not_run = "the saved change no longer applies to the reference"
+        else:
+            try:
+                todo.append((record, reduced_source(exercise, source)))
+            except KeyError:
+                record.not_run = "it changes the text the reduction shortens"
+    os.environ[REDUCED_TRAINING] = "1"  # for the fork server and every grading below
+    os.environ.pop(WITHOUT_TRAINING, None)
+    started = time.monotonic()
+    tmp = Path(tempfile.mkdtemp(prefix=f"mldojo-training-{exercise.replace('/', '-')}-"))
+    server, socket_path = start_server(exercise, tmp, log)
+    grader = Grader(exercise, mutant_timeout(exercise, None), socket_path)
+    free: Queue[Path] = Queue()
+    for k in range(max(1, workers)):
+        free.put(make_workspace(tmp / f"workspace{k}", exercise))
+    done_count = [0]
+    workspace = free.get()
+    (workspace / f"{exercise}.py").write_text(reduced_source(exercise))
+    verdict, check, passed, measured = run_grade_measured(grader, workspace)
+    free.put(workspace)
+    log(f"  {exercise}: the reference on the reduced goal: {'passed' if passed else verdict} ({measured or check})")
+    if not passed:
+        stop_server(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return -1
+
+    def grade_one(item: tuple[Record, str]) -> None:
+        record, source = item
+        if stop_after_s is not None and time.monotonic() - started > stop_after_s:
+            record.not_run = "the run stopped at its --stop-after time"
+            return
+        workspace = free.get()
+        try:
+            (workspace / f"{exercise}.py").write_text(source)
+            verdict, check, passed, measured = run_grade_measured(grader, workspace)
+        finally:
+            free.put(workspace)
+        record.reduced, record.measured = True, measured
+        record.result = "survived" if passed else "killed"
+        record.verdict, record.check = ("", None) if passed else (verdict, check)
+        done_count[0] += 1
+        if done_count[0] % 10 == 0:
+            log(f"  {exercise}: {done_count[0]}/{len(todo)} training-code mutants graded, "
+                f"{(time.monotonic() - started) / 60:.1f} min")
+
+    log(f"  {exercise}: {len(todo)} training-code mutants to grade on the reduced goal ({reduction.goal}), "
+        f"{max(1, workers)} worker(s)")
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(grade_one, todo))
+    finally:
+        stop_server(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+    entries = load_equivalents()
+    classify(exercise, records, entries, True)
+    classify(exercise, arguments, entries, True)
+    trained = [r for r in records + arguments if in_training_code(r) and (r.reduced or r.not_run)]
+    data["mutants"], data["argument_mutants"] = [record_dict(r) for r in records], [record_dict(r) for r in arguments]
+    data["summary"], data["argument_ignoring"] = counts(records), counts(arguments)
+    data["training_code"] = {
+        "command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "goal": reduction.goal,
+        "minutes": (time.monotonic() - started) / 60, "graded": sum(r.reduced for r in trained),
+        "killed": sum(r.reduced and r.outcome == "killed" for r in trained),
+        "met_goal": sum(r.outcome == MET_GOAL for r in trained),
+        "not_run": sum(not r.reduced for r in trained),
+    }
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    t = data["training_code"]
+    log(f"  {exercise}: {t['graded']} graded, {t['killed']} killed, {t['met_goal']} met the reduced goal, "
+        f"{t['not_run']} not run")
+    return t["killed"]
+
+
 # ----------------------------------------------------------------------------- main
 
 
@@ -806,6 +968,10 @@ def main(argv: list[str]) -> int:
                              "the row says so")
     parser.add_argument("--regrade-survivors", action="store_true",
                         help="only grade the saved survivors of the --only exercises again (after a grader change)")
+    parser.add_argument("--training-code", action="store_true",
+                        help="only grade the training code's mutants of a --without-training run, on a reduced goal")
+    parser.add_argument("--stop-after", type=float, default=None, metavar="MIN",
+                        help="with --training-code: start no grading after this many minutes (the rest: not run)")
     parser.add_argument("--unexplained-only", action="store_true",
                         help="with --regrade-survivors: skip the survivors equivalent.toml explains")
     args = parser.parse_args(argv)
@@ -816,6 +982,11 @@ def main(argv: list[str]) -> int:
         left = [regrade_survivors(exercise, args.timeout, command, log, args.unexplained_only) for exercise in selected(args.only)]
         write_table(saved_results())
         return 1 if any(n != 0 for n in left) else 0
+    if args.training_code:
+        stop = args.stop_after * 60 if args.stop_after else None
+        results = [grade_training_code(exercise, args.workers, stop, command, log) for exercise in selected(args.only)]
+        write_table(saved_results())
+        return 1 if any(n < 0 for n in results) else 0
     if args.without_training:
         os.environ[WITHOUT_TRAINING] = "1"  # read by mutation_grade.py, in cosmic-ray's workers and the fork server
     entries = load_equivalents()

@@ -11,7 +11,8 @@ at the first check that does not pass (a mutant needs only "killed or not"). Pri
                                                reached before any check, e.g. a syntax error)
 
 and exits 0 when every check passed (the mutant survived), 1 otherwise: failures, timeouts,
-crashes and errors all kill a mutant. cosmic-ray keeps the printed line with each mutant;
+crashes and errors all kill a mutant. When a training check ran, the line ends with what the
+judge measured, after " | " ("PASS | validation loss 2.2234 after 25.7 s of training"). cosmic-ray keeps the printed line with each mutant;
 benchmarks/mutation.py reads the killing check's name from it.
 
 Importing the engine, the grader and its oracles (scikit-learn, torch) costs more CPU than
@@ -43,7 +44,9 @@ def grade_file(exercise: str, workspace: Path, stop_at_first_failure: bool = Tru
 
     entry = load_catalogue().exercise(exercise)
     only: tuple[str, ...] = ()
-    if os.environ.get("MLDOJO_MUTATION_WITHOUT_TRAINING"):  # mutation.py --without-training
+    if os.environ.get(REDUCED_TRAINING):  # mutation.py --training-code: the training check alone, on a reduced goal
+        only = reduced_training_check(exercise)
+    elif os.environ.get("MLDOJO_MUTATION_WITHOUT_TRAINING"):  # mutation.py --without-training
         from mldojo.graders.engine.defaults import NAME
         from mldojo.graders.engine.runner import load_grader, stated_defaults_scope
         from mldojo.graders.engine.training import is_training_check
@@ -66,15 +69,45 @@ def grade_file(exercise: str, workspace: Path, stop_at_first_failure: bool = Tru
     return grade(request)
 
 
+REDUCED_TRAINING = "MLDOJO_MUTATION_REDUCED_TRAINING"  # the benchmark's own switch: never read by `grade`
+
+
+def reduced_training_check(exercise: str) -> tuple[str, ...]:
+    """Set the exercise's reduced goal in this (the judge's) process; the name of its training check."""
+    from mldojo.graders.engine.runner import load_grader
+    from mldojo.graders.engine.training import is_training_check
+    from mldojo.graders.kit.checks import checks_of
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from reduced_training import reduce_goal
+
+    reduce_goal(exercise, setattr)
+    return tuple(spec.name for spec in checks_of(load_grader(exercise)) if is_training_check(spec))
+
+
 def summary_line(report) -> str:
-    """'PASS', or 'KILLED <verdict> <first check that did not pass>' (one line)."""
+    """'PASS', or 'KILLED <verdict> <first check that did not pass>' (one line), with what a training check measured."""
     if report.passed:
-        return "PASS"
+        return "PASS" + measured_suffix(report)
     first = next((c for c in report.checks if c.verdict != "passed"), None)
     if first is not None:
-        return f"KILLED {first.verdict} {first.name}"
+        return f"KILLED {first.verdict} {first.name}" + measured_suffix(report)
     problem = " ".join(report.problem.split())[:200]
     return f"KILLED {report.verdict} - {problem}"
+
+
+def measured_suffix(report) -> str:
+    """' | <metric> <value> after <s> s of training' for the report's training check, or ''."""
+    run = next((c.training for c in report.checks if getattr(c, "training", None)), None)
+    if not run:
+        return ""
+    if run.get("loss") is not None:
+        value = f"{run.get('metric') or 'loss'} {run['loss']:.4f}"
+    elif run.get("accuracy") is not None:
+        value = f"test accuracy {100 * run['accuracy']:.2f} %"
+    else:
+        return ""
+    return f" | {value} after {run.get('wall_s', 0):.1f} s of training"
 
 
 def clear_bytecode(workspace: Path) -> None:
@@ -170,7 +203,7 @@ def main(argv: list[str]) -> int:
     if line is None:
         line = grade_line(args.exercise, workspace)
     print(line)
-    return PASS if line == "PASS" else KILLED
+    return PASS if line.split(" ", 1)[0] == "PASS" else KILLED
 
 
 if __name__ == "__main__":
