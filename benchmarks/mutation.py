@@ -637,7 +637,7 @@ def table_row(data: dict, share: str) -> str:
         argument += f" (+{a['equivalent']} equivalent)"
     measured = data["date"][:10]
     if data.get("without_training"):
-        measured += " (training check not run)"
+        measured += " (training code on a reduced goal)" if "training_code" in data else " (training check not run)"
     if "survivors_regraded" in data:  # a grader change since: its survivors graded again
         measured += f" (survivors re-graded {data['survivors_regraded']['date'][:10]})"
     survived = str(s["survived"])
@@ -796,22 +796,13 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
 REDUCED_TRAINING = "MLDOJO_MUTATION_REDUCED_TRAINING"  # read by mutation_grade.py: the training check alone, reduced
 
 
-def training_mutant_source(exercise: str, reference: str, record: Record, arguments: dict) -> str | None:
-    """The whole mutated reference of a saved record (cosmic-ray's one-line change, or an argument mutant)."""
-    if record.operator == ARGUMENT_OPERATOR:
-        made = arguments.get((record.line, record.before, record.after))
-        return made.source if made else None
-    return mutated_reference(reference, record)
-
-
 def grade_training_code(exercise: str, workers: int, stop_after_s: float | None, command: str, log) -> int:
     """Grade the mutants a --without-training run left in the training code with the training check alone,
     on the exercise's reduced goal, and rewrite its result; the number killed, or -1 when it cannot run."""
     from grading import package_file
-    from reduced_training import REDUCTIONS, reduced_source
+    from reduced_training import REDUCTIONS
 
-    path = result_path(exercise)
-    reduction = REDUCTIONS.get(exercise)
+    path, reduction = result_path(exercise), REDUCTIONS.get(exercise)
     if reduction is None or not path.exists():
         log(f"  {exercise}: " + ("no reduced goal in tests/reduced_training.py" if reduction is None else
                                  "nothing measured yet: run it with --without-training first"))
@@ -823,15 +814,47 @@ def grade_training_code(exercise: str, workers: int, stop_after_s: float | None,
         return -1
     records = [record_from(d) for d in data["mutants"]]
     arguments = [record_from(d) for d in data["argument_mutants"]]
-    in_training_code, unreached = training_code(exercise), code_of(exercise, reduction.not_reached)
+    todo = training_code_mutants(exercise, reference, records + arguments)
+    started = time.monotonic()
+    log(f"  {exercise}: {len(todo)} training-code mutants to grade on the reduced goal ({reduction.goal}), "
+        f"{max(1, workers)} worker(s)")
+    if not grade_reduced(exercise, todo, max(1, workers), stop_after_s, log):
+        return -1
+    entries = load_equivalents()
+    classify(exercise, records, entries, True)
+    classify(exercise, arguments, entries, True)
+    in_training_code = training_code(exercise)
+    trained = [r for r in records + arguments if in_training_code(r) and (r.reduced or r.not_run)]
+    data["mutants"], data["argument_mutants"] = [record_dict(r) for r in records], [record_dict(r) for r in arguments]
+    data["summary"], data["argument_ignoring"] = counts(records), counts(arguments)
+    data["training_code"] = {
+        "command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "goal": reduction.goal,
+        "minutes": (time.monotonic() - started) / 60, "graded": sum(r.reduced for r in trained),
+        "killed": sum(r.reduced and r.outcome == "killed" for r in trained),
+        "met_goal": sum(r.outcome == MET_GOAL for r in trained), "not_run": sum(not r.reduced for r in trained),
+    }
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    t = data["training_code"]
+    log(f"  {exercise}: {t['graded']} graded, {t['killed']} killed, {t['met_goal']} met the reduced goal, {t['not_run']} not run")
+    return t["killed"]
+
+
+def training_code_mutants(exercise: str, reference: str, records: list[Record]) -> list[tuple[Record, str]]:
+    """The surviving mutants of the training code, each with its reduced source; the others it cannot run
+    get their record's not_run reason."""
+    from grading import package_file
+    from reduced_training import REDUCTIONS, reduced_source
+
+    in_training_code = training_code(exercise)
+    unreached = code_of(exercise, REDUCTIONS[exercise].not_reached)
     made, _ = argument_mutants(exercise, package_file("exercises", exercise), package_file("reference", exercise))
     by_key = {(m.line, m.before, m.after): m for m in made}
-    todo: list[tuple[Record, str]] = []
-    for record in records + arguments:
+    todo = []
+    for record in records:
         if record.result != "survived" or not in_training_code(record):
             continue
         record.reduced, record.measured, record.not_run = False, "", ""
-        source = training_mutant_source(exercise, reference, record, by_key)
+        source = training_mutant_source(reference, record, by_key)
         if unreached(record):
             record.not_run = "a CPU-only, grayscale run never executes this code"
         elif source is None:
@@ -841,6 +864,22 @@ def grade_training_code(exercise: str, workers: int, stop_after_s: float | None,
                 todo.append((record, reduced_source(exercise, source)))
             except KeyError:
                 record.not_run = "it changes the text the reduction shortens"
+    return todo
+
+
+def training_mutant_source(reference: str, record: Record, arguments: dict) -> str | None:
+    """The whole mutated reference of a saved record (cosmic-ray's one-line change, or an argument mutant)."""
+    if record.operator == ARGUMENT_OPERATOR:
+        made = arguments.get((record.line, record.before, record.after))
+        return made.source if made else None
+    return mutated_reference(reference, record)
+
+
+def grade_reduced(exercise: str, todo: list[tuple[Record, str]], workers: int, stop_after_s: float | None, log) -> bool:
+    """Grade each (record, source) by the training check alone on the reduced goal, `workers` at a time, and
+    set the records' results; False (nothing graded) when the reduced reference itself does not pass."""
+    from reduced_training import reduced_source
+
     os.environ[REDUCED_TRAINING] = "1"  # for the fork server and every grading below
     os.environ.pop(WITHOUT_TRAINING, None)
     started = time.monotonic()
@@ -848,64 +887,39 @@ def grade_training_code(exercise: str, workers: int, stop_after_s: float | None,
     server, socket_path = start_server(exercise, tmp, log)
     grader = Grader(exercise, mutant_timeout(exercise, None), socket_path)
     free: Queue[Path] = Queue()
-    for k in range(max(1, workers)):
+    for k in range(workers):
         free.put(make_workspace(tmp / f"workspace{k}", exercise))
-    done_count = [0]
-    workspace = free.get()
-    (workspace / f"{exercise}.py").write_text(reduced_source(exercise))
-    verdict, check, passed, measured = run_grade_measured(grader, workspace)
-    free.put(workspace)
-    log(f"  {exercise}: the reference on the reduced goal: {'passed' if passed else verdict} ({measured or check})")
-    if not passed:
-        stop_server(server)
-        shutil.rmtree(tmp, ignore_errors=True)
-        return -1
+    graded = []
 
-    def grade_one(item: tuple[Record, str]) -> None:
-        record, source = item
-        if stop_after_s is not None and time.monotonic() - started > stop_after_s:
+    def grade_one(record: Record | None, source: str) -> tuple[str, str | None, bool, str]:
+        if record is not None and stop_after_s is not None and time.monotonic() - started > stop_after_s:
             record.not_run = "the run stopped at its --stop-after time"
-            return
+            return "", None, False, ""
         workspace = free.get()
         try:
             (workspace / f"{exercise}.py").write_text(source)
             verdict, check, passed, measured = run_grade_measured(grader, workspace)
         finally:
             free.put(workspace)
-        record.reduced, record.measured = True, measured
-        record.result = "survived" if passed else "killed"
-        record.verdict, record.check = ("", None) if passed else (verdict, check)
-        done_count[0] += 1
-        if done_count[0] % 10 == 0:
-            log(f"  {exercise}: {done_count[0]}/{len(todo)} training-code mutants graded, "
-                f"{(time.monotonic() - started) / 60:.1f} min")
+        if record is not None:
+            record.reduced, record.measured, record.result = True, measured, "survived" if passed else "killed"
+            record.verdict, record.check = ("", None) if passed else (verdict, check)
+            graded.append(record)
+            if len(graded) % 10 == 0:
+                log(f"  {exercise}: {len(graded)}/{len(todo)} training-code mutants graded, "
+                    f"{(time.monotonic() - started) / 60:.1f} min")
+        return verdict, check, passed, measured
 
-    log(f"  {exercise}: {len(todo)} training-code mutants to grade on the reduced goal ({reduction.goal}), "
-        f"{max(1, workers)} worker(s)")
     try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(grade_one, todo))
+        verdict, check, passed, measured = grade_one(None, reduced_source(exercise))
+        log(f"  {exercise}: the reference on the reduced goal: {'passed' if passed else verdict} ({measured or check})")
+        if passed:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(lambda item: grade_one(*item), todo))
+        return passed
     finally:
         stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
-    entries = load_equivalents()
-    classify(exercise, records, entries, True)
-    classify(exercise, arguments, entries, True)
-    trained = [r for r in records + arguments if in_training_code(r) and (r.reduced or r.not_run)]
-    data["mutants"], data["argument_mutants"] = [record_dict(r) for r in records], [record_dict(r) for r in arguments]
-    data["summary"], data["argument_ignoring"] = counts(records), counts(arguments)
-    data["training_code"] = {
-        "command": command, "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "goal": reduction.goal,
-        "minutes": (time.monotonic() - started) / 60, "graded": sum(r.reduced for r in trained),
-        "killed": sum(r.reduced and r.outcome == "killed" for r in trained),
-        "met_goal": sum(r.outcome == MET_GOAL for r in trained),
-        "not_run": sum(not r.reduced for r in trained),
-    }
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    t = data["training_code"]
-    log(f"  {exercise}: {t['graded']} graded, {t['killed']} killed, {t['met_goal']} met the reduced goal, "
-        f"{t['not_run']} not run")
-    return t["killed"]
 
 
 # ----------------------------------------------------------------------------- main
