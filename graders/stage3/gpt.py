@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
+from mldojo.graders.engine.outcomes import LearnerRaised
 from mldojo.graders.engine.training import (TRAINING_MARK, TrainingDataMissing, TrainingResult, TrainingTask, carrying,
                                             train_with_progress)
 from mldojo.graders.kit import Diagnosis, assert_close, assert_equal, check, example, fail, given
@@ -89,9 +90,11 @@ def parameter_count(c: dict, mistake: str | None = None) -> int:
     """The number of distinct parameters: the tied head counted once."""
     C, V, L = c["n_embd"], c["vocab_size"], c["n_layer"]
     b = 1 if (c["bias"] or mistake == "bias_always") else 0
+    ln_b = 1 if (b or mistake in ("ln_bias", "block_ln_bias")) else 0  # the layer norms' biases
+    ln_f_b = 1 if (b or mistake == "ln_bias") else 0
     hidden = C if mistake == "hidden_n_embd" else 4 * C
-    per_layer = (C + b * C) + (3 * C * C + b * 3 * C) + (C * C + b * C) + (C + b * C) + (C * hidden + b * hidden) + (hidden * C + b * C)
-    total = V * C + c["block_size"] * C + L * per_layer + (C + b * C)
+    per_layer = (C + ln_b * C) + (3 * C * C + b * 3 * C) + (C * C + b * C) + (C + ln_b * C) + (C * hidden + b * hidden) + (hidden * C + b * C)
+    total = V * C + c["block_size"] * C + L * per_layer + (C + ln_f_b * C)
     return total + (V * C if mistake == "untied" else 0)
 
 
@@ -99,7 +102,10 @@ COUNT_MISTAKES = {
     "untied": "lm_head has its own weight: tie it, transformer.wte.weight = lm_head.weight (one Parameter, counted once)",
     "bias_always": "bias=False is ignored: with bias=False no Linear or LayerNorm has a bias",
     "hidden_n_embd": "the MLP's hidden layer has n_embd units; it has 4 * n_embd",
+    "ln_bias": "bias=False is ignored by the layer norms: nn.LayerNorm(n_embd) keeps a bias; pass bias=config.bias",
+    "block_ln_bias": "bias=False is ignored by the layer norms: nn.LayerNorm(n_embd) keeps a bias; pass bias=config.bias",
 }
+SECOND_COUNT = config(block_size=5, vocab_size=13, n_layer=2, n_head=2, n_embd=6)  # where the mistakes' counts all differ
 
 
 # -- the judge's forward pass ------------------------------------------------------------------------------------
@@ -139,8 +145,9 @@ def judge_logits(state: dict, c: dict, idx, mistake: str | None = None) -> torch
         att = q @ k.transpose(-2, -1) / math.sqrt(C if mistake == "scale_n_embd" else hs)
         if mistake != "no_mask":
             att = att.masked_fill(~causal, float("-inf"))
-        y = (F.softmax(att, dim=-1) @ v).transpose(1, 2).reshape(B, T, C) if mistake != "heads_mixed" else \
-            (F.softmax(att, dim=-1) @ v).reshape(B, T, C)
+        heads = F.softmax(att, dim=-1) @ v  # (B, nh, T, hs)
+        merged_as_stored = mistake in ("heads_mixed", "heads_merged")  # reshaped without moving the head axis back
+        y = heads.reshape(B, T, C) if merged_as_stored else heads.transpose(1, 2).reshape(B, T, C)
         x = x + linear("attn.c_proj", y)
         if mistake == "post_norm":
             x = norm("ln_1", x)
@@ -165,6 +172,8 @@ FORWARD_MISTAKES = {
                  "branch: x = x + attn(ln_1(x))",
     "heads_mixed": "the heads are split with a reshape straight to (B, n_head, T, head size), which mixes positions and heads: "
                    "view(B, T, n_head, head size).transpose(1, 2)",
+    "heads_merged": "the heads are put back with a view straight from (B, n_head, T, head size) to (B, T, C), which mixes "
+                    "positions and heads: transpose(1, 2) first, then .contiguous().view(B, T, C)",
     "no_positions": "the position embedding wpe is never added to the token embedding",
     "no_ln_f": "the final layer norm ln_f is skipped before lm_head",
 }
@@ -265,8 +274,13 @@ def parameter_count_follows_the_formula(learner, c):
     """sum(p.numel() for p in GPT(config).parameters()) = V*C + block_size*C + n_layer*(12*C*C + 13*C with bias, 12*C*C + 2*C without) + ln_f, the head tied."""
     reply = _drive(learner, "describe", c)
     want = parameter_count(c)
+    second = {**SECOND_COUNT, "bias": c["bias"]}
+
+    def confirmed(mistake):  # a count can fit two mistakes by chance (V * C = 2 * n_layer * C): a second config tells them apart
+        return lambda: _drive(learner, "describe", second)["count"] == parameter_count(second, mistake)
+
     assert_equal(reply["count"], want, what=f"the number of parameters of GPT({shown(c)})",
-                 diagnoses=[Diagnosis(message, lambda m=m: parameter_count(c, m)) for m, message in COUNT_MISTAKES.items()])
+                 diagnoses=[Diagnosis(message, lambda m=m: parameter_count(c, m), confirmed(m)) for m, message in COUNT_MISTAKES.items()])
 
 
 @check(examples=1)
@@ -299,8 +313,31 @@ def the_head_is_tied_to_the_token_embedding(learner):
              "self.lm_head.weight (weight tying), so that one matrix embeds tokens and scores them")
 
 
+DROPOUT_IN_EVAL = ("dropout is still on in eval mode: F.dropout(x, p) defaults to training=True. Use nn.Dropout "
+                   "modules (model.eval() switches them off) or pass training=self.training")
+NOT_CUT_TO_T = ("something sized by block_size is not cut to the sequence's length T: the mask buffer (use "
+                "self.tril[:T, :T]) or the position embeddings (wpe of torch.arange(T))")
+
+
+def _forward(learner, p: Problem) -> dict:
+    """The learner's forward; an error only for sequences shorter than block_size is named as a buffer not cut to T."""
+    try:
+        return _drive(learner, "forward", p.config, p.state, p.idx, p.targets)
+    except LearnerRaised as exc:
+        block, T = p.config["block_size"], p.idx.shape[1]
+        if T >= block:
+            raise
+        full = np.resize(p.idx, (p.idx.shape[0], block))  # the same tokens, repeated up to block_size
+        try:
+            _drive(learner, "forward", p.config, p.state, full, np.resize(p.targets, full.shape))
+        except LearnerRaised:
+            raise exc from None
+        fail(f"model(idx, targets) with idx of length {T} < block_size {block} raised {exc.describe()}\n"
+             f"  (with idx of length {block} it ran)", diagnosis=NOT_CUT_TO_T)
+
+
 def _compare_forward(learner, p: Problem):
-    reply = _drive(learner, "forward", p.config, p.state, p.idx, p.targets)
+    reply = _forward(learner, p)
     if reply["dtype"] != "float64":
         fail(f"the logits are {reply['dtype']} for a model in float64: keep the parameters' dtype (no .float() inside)")
     B, T = p.idx.shape
@@ -311,6 +348,14 @@ def _compare_forward(learner, p: Problem):
         fail(f"model(idx, targets) returned logits of shape {None if got is None else got.shape}; expected {(B, T, V)} "
              f"(or the same as ({B * T}, {V}))")
     call = f"logits of model(idx, targets) for idx of shape {p.idx.shape}"
+    plain_logits = np.asarray(reply["plain"], dtype=float) if not isinstance(reply["plain"], str) else None
+    last = plain_logits[:, -1, :] if plain_logits is not None and plain_logits.ndim == 3 else None
+    if (p.config["dropout"] > 0 and last is not None and last.shape == (B, V)
+            and not np.allclose(got.reshape(B, T, V), want, rtol=RTOL, atol=ATOL)):
+        moved = np.nanmax(np.abs(last - got.reshape(B, T, V)[:, -1, :]))
+        if moved > 1e-6 * max(1.0, np.abs(want).max()):  # model(idx) and model(idx, targets) in eval mode: only dropout differs
+            fail(f"{call}: the last position's logits of model(idx) and of model(idx, targets), in eval mode with the same "
+                 f"weights, differ by up to {moved:.3g}", diagnosis=DROPOUT_IN_EVAL)
     assert_close(got.reshape(B, T, V), want, what=call, rtol=RTOL, atol=ATOL,
                  diagnoses=[Diagnosis(message, lambda m=m: judge_logits(p.state, p.config, p.idx, m).numpy())
                             for m, message in FORWARD_MISTAKES.items()])
@@ -429,12 +474,33 @@ def a_fresh_model_starts_near_ln_vocab(learner, seed):
        top_k=st.sampled_from([None, 2, 3, 100]), seed=st.integers(0, 2**31 - 1))
 def generate_draws_what_the_judges_loop_draws(learner, p, new, temperature, top_k, seed):
     """generate(idx, max_new_tokens, temperature, top_k, generator) crops to block_size, divides by temperature, keeps the top_k logits and draws with one torch.multinomial per step: the judge's tokens for the same seed."""
-    reply = _drive(learner, "generate", p.config, p.state, p.idx, new, temperature, top_k, seed)
+    reply = _generate(learner, p, new, temperature, top_k, seed)
     want = judge_generate(p.state, p.config, p.idx, new, temperature, top_k, seed)
     assert_equal(reply["tokens"], want, what=f"generate(idx, {new}, temperature={temperature}, top_k={top_k}, "
                  f"generator=torch.Generator().manual_seed({seed}))", diagnoses=[
         Diagnosis(message, lambda m=m: judge_generate(p.state, p.config, p.idx, new, temperature, top_k, seed, m))
         for m, message in GENERATE_MISTAKES.items()])
+
+
+NOT_CROPPED = ("generate feeds the model the whole idx: once it is longer than block_size the position embedding (and "
+               "the mask) run out. Crop it before each forward, idx_cond = idx[:, -block_size:]")
+
+
+def _generate(learner, p, new, temperature, top_k, seed) -> dict:
+    """The learner's generate; an error that comes only once idx outgrows block_size is named as the missing crop."""
+    try:
+        return _drive(learner, "generate", p.config, p.state, p.idx, new, temperature, top_k, seed)
+    except LearnerRaised as exc:
+        block, T = p.config["block_size"], p.idx.shape[1]
+        fitting = block - T + 1  # new tokens whose longest input, T + new - 1, still fits in block_size
+        if T + new - 1 <= block or fitting < 1:
+            raise
+        try:
+            _drive(learner, "generate", p.config, p.state, p.idx, fitting, temperature, top_k, seed)
+        except LearnerRaised:
+            raise exc from None
+        fail(f"generate(idx, {new}, ...) with idx of length {T} and block_size {block} raised {exc.describe()}\n"
+             f"  (with {fitting} new token(s), so that idx never outgrows block_size, it ran)", diagnosis=NOT_CROPPED)
 
 
 @check(examples=1)
