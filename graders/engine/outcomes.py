@@ -24,6 +24,10 @@ class LearnerRaised(Exception):
         """The exception's class name, e.g. 'ValueError'."""
         return str(self.info.get("type"))
 
+    def headline(self) -> str:
+        """The exception line alone, e.g. 'ValueError: bad shape' (no paths: the same wherever the file lies)."""
+        return f"{self.info.get('type')}: {self.info.get('message')}"
+
     def describe(self) -> str:
         """The learner's traceback (their frames only) and the exception line."""
         tb = self.info.get("traceback") or ""

@@ -332,7 +332,7 @@ def _forward(learner, p: Problem) -> dict:
             _drive(learner, "forward", p.config, p.state, full, np.resize(p.targets, full.shape))
         except LearnerRaised:
             raise exc from None
-        fail(f"model(idx, targets) with idx of length {T} < block_size {block} raised {exc.describe()}\n"
+        fail(f"model(idx, targets) with idx of length {T} < block_size {block} raised {exc.headline()}\n"
              f"  (with idx of length {block} it ran)", diagnosis=NOT_CUT_TO_T)
 
 
@@ -499,7 +499,7 @@ def _generate(learner, p, new, temperature, top_k, seed) -> dict:
             _drive(learner, "generate", p.config, p.state, p.idx, fitting, temperature, top_k, seed)
         except LearnerRaised:
             raise exc from None
-        fail(f"generate(idx, {new}, ...) with idx of length {T} and block_size {block} raised {exc.describe()}\n"
+        fail(f"generate(idx, {new}, ...) with idx of length {T} and block_size {block} raised {exc.headline()}\n"
              f"  (with {fitting} new token(s), so that idx never outgrows block_size, it ran)", diagnosis=NOT_CROPPED)
 
 

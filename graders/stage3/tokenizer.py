@@ -16,6 +16,7 @@ from __future__ import annotations
 import regex as re
 from hypothesis import strategies as st
 
+from mldojo.graders.engine.outcomes import LearnerRaised
 from mldojo.graders.engine.training import TrainingDataMissing
 from mldojo.graders.kit import Diagnosis, check, example, fail, given
 from mldojo.graders.kit.formatting import show
@@ -421,6 +422,9 @@ def basic_encode_replays_the_merges(learner, texts):
     ])
 
 
+PER_TOKEN = "each token is decoded on its own: join all the bytes first, then decode once"
+
+
 def check_round_trip(learner, kind: str, texts: list[str], pattern=None):
     reply = _drive(learner, "encode_decode", kind, CORPUS, 300, texts, pattern)
     name = "BasicTokenizer" if kind == "basic" else "RegexTokenizer"
@@ -428,7 +432,11 @@ def check_round_trip(learner, kind: str, texts: list[str], pattern=None):
         if ids is None:
             fail(f"{name}.encode({text!r:.60}) raised an exception")
         if back != text:
-            fail(f"{name}: decode(encode(s)) is not s for s = {text!r:.200}\n  encode(s) = {ids[:40]}\n  decode(encode(s)) = {back!r:.200}")
+            own = reply.get("vocab")
+            vocab = [bytes(token) for token in own] if own else []
+            per_token_decode = all(0 <= i < len(vocab) for i in ids) and back == per_token(ids, vocab) != text
+            fail(f"{name}: decode(encode(s)) is not s for s = {text!r:.200}\n  encode(s) = {ids[:40]}\n  decode(encode(s)) = {back!r:.200}",
+                 diagnosis=PER_TOKEN if per_token_decode else None)
         if any(not 0 <= i < 300 for i in ids):
             fail(f"{name}.encode({text!r:.60}) gave ids outside 0..299 (vocab_size 300): {ids[:40]}")
 
@@ -452,22 +460,32 @@ def per_token(ids, vocab) -> str:
     return "".join(vocab[i].decode("utf-8", errors="replace") for i in ids)
 
 
+STRICT_UTF8 = ("decode raises on bytes that are not valid UTF-8 (a token sequence can end inside a character): join "
+               "the bytes, then bytes.decode('utf-8', errors='replace')")
+
+
 @check(examples=1)
 def decode_joins_the_bytes_and_replaces_invalid_utf8(learner):
     """decode(ids) joins the tokens' bytes and decodes once with errors="replace": invalid UTF-8 gives U+FFFD, a character split over tokens comes back whole."""
     for kind, pattern in (("basic", None), ("regex", GPT4)):
         merges = learn(chunks_of(CORPUS, pattern), 44)
-        vocab = vocab_of(merges)
         sequences = invalid_sequences(merges)
         # 'é' (C3 A9) split over two single-byte tokens, and an emoji's four bytes one by one
         sequences += [[0xC3, 0xA9], list("🙂".encode("utf-8"))]
-        reply = _drive(learner, "decode", kind, CORPUS, 300, sequences, pattern)
         name = "BasicTokenizer" if kind == "basic" else "RegexTokenizer"
+        try:
+            reply = _drive(learner, "decode", kind, CORPUS, 300, sequences, pattern)
+        except LearnerRaised as exc:
+            if exc.type_name != "UnicodeDecodeError":
+                raise
+            fail(f"{name}.decode raised {exc.headline()}", diagnosis=STRICT_UTF8)
+        # The tokens' bytes as this tokenizer learned them: a wrong merge is the training checks' to report, not decode's.
+        own = reply.get("vocab")
+        vocab = [bytes(token) for token in own] if own and len(own) >= 300 else vocab_of(merges)
         for ids, got in zip(sequences, reply["texts"]):
             want = b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
             if got != want:
-                known = ("each token is decoded on its own: join all the bytes first, then decode once"
-                         if got == per_token(ids, vocab) else None)
+                known = PER_TOKEN if got == per_token(ids, vocab) else None
                 fail(f"{name}.decode({ids[:12]}{' …' if len(ids) > 12 else ''}) gave {got!r:.80}; expected {want!r:.80}",
                      diagnosis=known)
 

@@ -135,6 +135,7 @@ def encode_decode(module, kind, corpus, vocab_size, texts, pattern=None, special
         out["ids"].append(ids)
         out["decoded"].append(decoded if isinstance(decoded, str) else repr(decoded)[:80])
         out["raised"].append(None)
+    out["vocab"] = _merges_and_vocab(tokenizer).get("vocab")  # to tell a token-by-token decode apart
     return out
 
 
@@ -145,7 +146,8 @@ def decode(module, kind, corpus, vocab_size, id_lists, pattern=None, specials=No
     for ids in id_lists:
         text = tokenizer.decode([int(i) for i in ids])
         results.append(text if isinstance(text, str) else f"<{type(text).__name__}>")
-    return {"problem": None, "texts": results}
+    own = _merges_and_vocab(tokenizer)  # the tokenizer's own vocab: what its decode should join
+    return {"problem": None, "texts": results, "vocab": own.get("vocab")}
 
 
 def _folder():
