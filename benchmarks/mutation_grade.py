@@ -12,8 +12,9 @@ at the first check that does not pass (a mutant needs only "killed or not"). Pri
 
 and exits 0 when every check passed (the mutant survived), 1 otherwise: failures, timeouts,
 crashes and errors all kill a mutant. When a training check ran, the line ends with what the
-judge measured, after " | " ("PASS | validation loss 2.2234 after 25.7 s of training"). cosmic-ray keeps the printed line with each mutant;
-benchmarks/mutation.py reads the killing check's name from it.
+judge measured, after " | " ("PASS | validation loss 2.2234 after 25.7 s of training").
+cosmic-ray keeps the printed line with each mutant; benchmarks/mutation.py reads the killing
+check's name from it.
 
 Importing the engine, the grader and its oracles (scikit-learn, torch) costs more CPU than
 grading a mutant that fails its first check, and a run grades thousands of mutants. So
