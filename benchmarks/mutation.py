@@ -47,6 +47,7 @@ import difflib
 import hashlib
 import json
 import os
+import random
 import shlex
 import shutil
 import sqlite3
@@ -815,6 +816,7 @@ def grade_training_code(exercise: str, workers: int, stop_after_s: float | None,
     records = [record_from(d) for d in data["mutants"]]
     arguments = [record_from(d) for d in data["argument_mutants"]]
     todo = training_code_mutants(exercise, reference, records + arguments)
+    random.Random(0).shuffle(todo)  # a run cut short by --stop-after has graded a sample of the whole training code
     started = time.monotonic()
     log(f"  {exercise}: {len(todo)} training-code mutants to grade on the reduced goal ({reduction.goal}), "
         f"{max(1, workers)} worker(s)")
