@@ -588,10 +588,23 @@ def test_when_the_tui_dies_its_grading_and_the_learner_process_end(course):
         assert _wait_for(lambda: _processes_with(word), 60), "the learner's process did not start"
         os.kill(tui.pid, signal.SIGKILL)
         tui.wait(timeout=10)
-        assert not _wait_gone(_processes_with(word), timeout=5.0), "the learner outlived the TUI"
+        assert not _wait_gone(_processes_with(word), timeout=5.0), (
+            f"the learner outlived the TUI; still running in the course folder: {_running_in(course)}")
     finally:
         if tui.poll() is None:
             os.killpg(tui.pid, signal.SIGKILL)
+
+
+def _running_in(folder: Path) -> list[str]:
+    """The command lines of the processes whose working directory is `folder` (is `grade serve` still there?)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd") == str(folder):
+                found.append(f"{pid}: " + Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
+        except OSError:
+            pass
+    return found
 
 
 @pytest.mark.slow

@@ -109,10 +109,13 @@ def _remember_cancels() -> None:
 
 def _stop_on_termination():
     """SIGTERM and SIGHUP (the TUI closing or gone) end the server; returns whether one came."""
+    from mldojo.graders.engine import cancel
+
     came = []
 
     def stop(signum, frame):
         came.append(signum)
+        cancel.request()  # as for Ctrl-C: should Python drop the _Stop (in a finalizer), the judge's waits raise again
         raise _Stop(signal.Signals(signum).name)
 
     for name in ("SIGTERM", "SIGHUP"):
