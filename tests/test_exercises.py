@@ -87,3 +87,14 @@ def test_the_same_code_gets_the_same_verdict_and_counterexample(exercise, tmp_pa
     second = grade_source(exercise, mutant.source, tmp_path / "second")
     summary = lambda report: [(c.name, c.verdict, c.message, c.inputs, c.diagnosis) for c in report.checks]  # noqa: E731
     assert summary(first) == summary(second)
+
+
+def test_a_not_implemented_error_from_a_library_is_the_learners_error_not_a_stub(tmp_path):
+    # torch raises NotImplementedError for `a & b` on floats; an abstract method of the standard
+    # library raises it too: the learner's code is written, and the verdict must say it raised.
+    source = package_file("reference", "stage1/linreg").read_text() + (
+        "\n\ndef mse(y, y_pred):\n    import numbers\n    return numbers.Complex.real.fget(y)  # an abstract property\n")
+    report = grade_source("stage1/linreg", source, tmp_path, only=("mse_is_the_mean_of_squared_errors",))
+    check = report.checks[0]
+    assert report.verdict != "not_implemented" and check.verdict == "error", explain(report)
+    assert "NotImplementedError" in check.message, explain(report)
