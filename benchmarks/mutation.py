@@ -68,6 +68,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from argument_mutants import OPERATOR as ARGUMENT_OPERATOR  # noqa: E402
 from argument_mutants import argument_mutants  # noqa: E402
+from mutation_grade import REDUCED_TRAINING  # noqa: E402 - the training check alone, on a reduced goal
 
 GRADE_SCRIPT = REPO / "benchmarks" / "mutation_grade.py"
 DOCS = REPO / "docs"
@@ -794,7 +795,6 @@ def regrade_survivors(exercise: str, timeout: float | None, command: str, log, u
 # ----------------------------------------------------------------------------- the training code
 
 
-REDUCED_TRAINING = "MLDOJO_MUTATION_REDUCED_TRAINING"  # read by mutation_grade.py: the training check alone, reduced
 
 
 def grade_training_code(exercise: str, workers: int, stop_after_s: float | None, command: str, log) -> int:

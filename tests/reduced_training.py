@@ -21,7 +21,6 @@ from grading import package_file
 class Reduction:
     """How one exercise's training is shortened and what the judge then asks of it."""
 
-    exercise: str
     edits: tuple[tuple[str, str], ...]  # (text of the reference, shorter text), each found exactly once
     judge: Callable[[object], dict[str, object]]  # the grader module -> its constants to set for the reduced goal
     goal: str  # the reduced goal in words, for the figures
@@ -32,7 +31,6 @@ class Reduction:
 
 REDUCTIONS = {
     "stage3/wavenet": Reduction(
-        "stage3/wavenet",
         edits=(("steps=15000", "steps=600"),),
         # 600 of the reference's steps reach about 2.3; a fresh model has 3.30. The budget stays
         # the full one's share (300 s for 15,000 steps is far more than 600 steps need).
@@ -40,7 +38,6 @@ REDUCTIONS = {
         goal="dev loss ≤ 2.45 after 600 of the reference's 15,000 steps",
     ),
     "stage3/resnet": Reduction(
-        "stage3/resnet",
         edits=(("(30 if colour else 4)", "(30 if colour else 2)"),),
         # 2 epochs on the first 8,000 images: 81.7 % in 40 s of training at load 3-4.
         judge=lambda grader: {"GOALS": {**grader.GOALS, "Fashion-MNIST": 0.75}, "TRAIN_ROWS": 8000,
@@ -49,7 +46,6 @@ REDUCTIONS = {
         not_reached=("_augment",),
     ),
     "stage3/gpt": Reduction(
-        "stage3/gpt",
         edits=(("max_iters=550", "max_iters=200"),),
         # 200 of the CPU run's 550 steps reach 2.22: below the plateau near 2.46 (the loss of a
         # bigram model) where 80 to 150 steps still sit, so a model that does not use its context

@@ -422,6 +422,11 @@ def basic_encode_replays_the_merges(learner, texts):
     ])
 
 
+def learned_vocab(reply: dict) -> list[bytes]:
+    """The tokenizer's own vocab as the driver read it (token id -> bytes); empty when it could not be read."""
+    return [bytes(token) for token in reply.get("vocab") or []]
+
+
 PER_TOKEN = "each token is decoded on its own: join all the bytes first, then decode once"
 
 
@@ -432,8 +437,7 @@ def check_round_trip(learner, kind: str, texts: list[str], pattern=None):
         if ids is None:
             fail(f"{name}.encode({text!r:.60}) raised an exception")
         if back != text:
-            own = reply.get("vocab")
-            vocab = [bytes(token) for token in own] if own else []
+            vocab = learned_vocab(reply)
             per_token_decode = all(0 <= i < len(vocab) for i in ids) and back == per_token(ids, vocab) != text
             fail(f"{name}: decode(encode(s)) is not s for s = {text!r:.200}\n  encode(s) = {ids[:40]}\n  decode(encode(s)) = {back!r:.200}",
                  diagnosis=PER_TOKEN if per_token_decode else None)
@@ -480,8 +484,8 @@ def decode_joins_the_bytes_and_replaces_invalid_utf8(learner):
                 raise
             fail(f"{name}.decode raised {exc.headline()}", diagnosis=STRICT_UTF8)
         # The tokens' bytes as this tokenizer learned them: a wrong merge is the training checks' to report, not decode's.
-        own = reply.get("vocab")
-        vocab = [bytes(token) for token in own] if own and len(own) >= 300 else vocab_of(merges)
+        vocab = learned_vocab(reply)
+        vocab = vocab if len(vocab) >= 300 else vocab_of(merges)
         for ids, got in zip(sequences, reply["texts"]):
             want = b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
             if got != want:
