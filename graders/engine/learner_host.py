@@ -235,8 +235,9 @@ class Host:
 
 def _raised_by_a_stub(frames) -> bool:
     """Whether the innermost frame of the learner's code is a raise statement: their stub's `raise
-    NotImplementedError`, not an operation a library has no kernel for (torch's `a & b` on floats)."""
-    return bool(frames) and (frames[-1].line or "").lstrip().startswith("raise")
+    NotImplementedError` (one-line `def f(x): raise ...` too), not an operation a library has no
+    kernel for (torch's `a & b` on floats)."""
+    return bool(frames) and "raise" in (frames[-1].line or "").replace(":", " ").split()
 
 
 def _flush_output() -> None:
